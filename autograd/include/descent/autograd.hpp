@@ -1,0 +1,14 @@
+#pragma once
+// Umbrella header of descent's autograd library: tensors, ops, the tape, gradcheck.
+
+#include "descent/dtype.hpp"
+#include "descent/engine.hpp"
+#include "descent/error.hpp"
+#include "descent/grad_mode.hpp"
+#include "descent/gradcheck.hpp"
+#include "descent/op_table.hpp"
+#include "descent/ops.hpp"
+#include "descent/random.hpp"
+#include "descent/shape.hpp"
+#include "descent/tensor.hpp"
+#include "descent/format.hpp"

@@ -1,0 +1,31 @@
+#pragma once
+// The reverse pass. Tensor::backward() accumulates into leaf .grad(); descent::grad() returns
+// gradients without touching .grad(). With create_graph the backward is recorded too, which
+// gives gradients of gradients (Hessian-vector products).
+
+#include <cstdint>
+#include <vector>
+
+#include "descent/tensor.hpp"
+
+namespace descent {
+
+struct GradOptions {
+    bool retain_graph = false;  ///< keep the graph for another pass (implied by create_graph)
+    bool create_graph = false;  ///< record the backward so the results can be differentiated
+    bool allow_unused = false;  ///< an input the outputs do not depend on gets an undefined grad
+};
+
+/// d(Σ grad_outputs·outputs)/d(inputs). An empty grad_outputs means ones for 0-d outputs.
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs = {}, GradOptions options = {});
+
+/// Accumulates d(Σ grad_outputs·outputs) into the .grad() of every leaf reached.
+void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs = {},
+              BackwardOptions options = {});
+
+/// Counts of live tensor objects and graph nodes, for leak tests.
+std::int64_t live_tensor_count();
+std::int64_t live_node_count();
+
+}  // namespace descent

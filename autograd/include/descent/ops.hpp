@@ -1,0 +1,139 @@
+#pragma once
+// Every differentiable op as a free function. Binary ops broadcast as NumPy does; operands of a
+// binary op must share one dtype (float32 and float64 are never mixed silently: a DtypeError
+// names the op and both dtypes; convert with .to()). A C++ double takes the tensor's dtype.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "descent/tensor.hpp"
+
+namespace descent {
+
+// --- elementwise arithmetic -----------------------------------------------------------------
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, double b);
+Tensor mul(const Tensor& a, double b);
+/// b / a for a scalar b.
+Tensor rdiv(double b, const Tensor& a);
+Tensor neg(const Tensor& x);
+
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, double b);
+Tensor operator-(const Tensor& a, double b);
+Tensor operator*(const Tensor& a, double b);
+Tensor operator/(const Tensor& a, double b);
+Tensor operator+(double a, const Tensor& b);
+Tensor operator-(double a, const Tensor& b);
+Tensor operator*(double a, const Tensor& b);
+Tensor operator/(double a, const Tensor& b);
+Tensor operator-(const Tensor& x);
+
+// --- elementwise functions ------------------------------------------------------------------
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+/// -1, 0 or +1 (no gradient).
+Tensor sign(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor erf(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor gelu(const Tensor& x, GeluApproximation approximate = GeluApproximation::none);
+/// log(1 + exp(βx)) / β, linear above βx > threshold (as torch.nn.functional.softplus).
+Tensor softplus(const Tensor& x, double beta = 1.0, double threshold = 20.0);
+Tensor pow(const Tensor& x, double exponent);
+Tensor pow(const Tensor& x, const Tensor& exponent);
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+/// mask ? a : b, all three broadcast together; mask is a bool tensor.
+Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b);
+
+// --- comparisons: bool masks, no gradient ---------------------------------------------------
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, const Tensor& b);
+Tensor operator<=(const Tensor& a, const Tensor& b);
+Tensor operator>(const Tensor& a, const Tensor& b);
+Tensor operator>=(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, double b);
+Tensor operator<=(const Tensor& a, double b);
+Tensor operator>(const Tensor& a, double b);
+Tensor operator>=(const Tensor& a, double b);
+Tensor logical_not(const Tensor& mask);
+Tensor logical_and(const Tensor& a, const Tensor& b);
+
+// --- reductions (dims may be negative; an empty dims list reduces nothing) -------------------
+Tensor sum(const Tensor& x);
+Tensor sum(const Tensor& x, const Dims& dims, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, const Dims& dims, bool keepdim = false);
+/// Largest element(s); the gradient is shared equally among ties.
+Tensor max(const Tensor& x);
+Tensor max(const Tensor& x, const Dims& dims, bool keepdim = false);
+Tensor min(const Tensor& x);
+Tensor min(const Tensor& x, const Dims& dims, bool keepdim = false);
+Tensor var(const Tensor& x, bool unbiased = true);
+Tensor var(const Tensor& x, const Dims& dims, bool unbiased = true, bool keepdim = false);
+Tensor std(const Tensor& x, bool unbiased = true);
+Tensor std(const Tensor& x, const Dims& dims, bool unbiased = true, bool keepdim = false);
+Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim = false);
+Tensor softmax(const Tensor& x, std::int64_t dim);
+Tensor log_softmax(const Tensor& x, std::int64_t dim);
+/// Flat index of the largest element (int64, no gradient).
+Tensor argmax(const Tensor& x);
+Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim = false);
+Tensor argmin(const Tensor& x);
+Tensor argmin(const Tensor& x, std::int64_t dim, bool keepdim = false);
+/// Sums a broadcast gradient back to `shape` (the inverse of expand).
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+// --- linear algebra -------------------------------------------------------------------------
+/// NumPy matmul: 1-D·1-D is a dot product, 1-D operands are promoted and the added dim
+/// removed, batch dims (all but the last two) broadcast.
+Tensor matmul(const Tensor& a, const Tensor& b);
+/// x·weightᵀ + bias for weight [out, in] and bias [out] (optional), as torch.nn.functional.linear.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
+
+// --- shape ----------------------------------------------------------------------------------
+/// Same elements in a new shape; one extent may be -1. Shares storage with x.
+Tensor reshape(const Tensor& x, const Shape& shape);
+Tensor flatten(const Tensor& x, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
+Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1);
+Tensor permute(const Tensor& x, const Dims& order);
+Tensor squeeze(const Tensor& x);
+Tensor squeeze(const Tensor& x, std::int64_t dim);
+Tensor unsqueeze(const Tensor& x, std::int64_t dim);
+/// Broadcasts x to `shape` (NumPy rules; -1 keeps an extent).
+Tensor expand(const Tensor& x, const Shape& shape);
+Tensor broadcast_to(const Tensor& x, const Shape& shape);
+/// Elements start, start+step, ... < end along dim; negative bounds count from the end.
+Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t end,
+             std::int64_t step = 1);
+/// The entries of x at the int64 indices of a 1-D `index` along dim.
+Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);
+/// out[i][j] = x[index[i][j]][j] for dim 0 (and likewise for other dims), as torch.gather.
+Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);
+Tensor concat(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim = 0);
+/// Pieces of `split_size` along dim (the last may be smaller).
+std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, std::int64_t dim = 0);
+/// Pieces of the given sizes along dim (they must add up to the extent).
+std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& sizes,
+                          std::int64_t dim = 0);
+
+}  // namespace descent

@@ -1,0 +1,25 @@
+#pragma once
+// Shapes are plain vectors of extents; helpers for element counts, negative dims and printing.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace descent {
+
+using Shape = std::vector<std::int64_t>;
+
+/// Product of the extents (1 for the 0-d shape []).
+std::int64_t numel_of(const Shape& shape);
+
+/// "[3,4]" — the spelling every error message uses.
+std::string shape_str(const Shape& shape);
+
+/// Maps a possibly negative dim into [0, rank); throws IndexError naming `op` otherwise.
+std::int64_t wrap_dim(std::int64_t dim, std::int64_t rank, std::string_view op);
+
+/// NumPy broadcasting of two shapes; throws ShapeError naming `op` and both shapes.
+Shape broadcast_shapes(const Shape& a, const Shape& b, std::string_view op);
+
+}  // namespace descent

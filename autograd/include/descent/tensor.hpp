@@ -1,0 +1,230 @@
+#pragma once
+// Tensor: a cheap handle to an n-dimensional, row-major, contiguous array with a runtime dtype.
+// Copying a Tensor shares its storage (like PyTorch). A tensor that requires grad is recorded
+// on the tape by every op it flows through; see autograd.hpp for backward() and grad().
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "descent/dtype.hpp"
+#include "descent/error.hpp"
+#include "descent/shape.hpp"
+
+namespace descent {
+
+struct TensorImpl;
+struct Node;
+class Tensor;
+
+using Dims = std::vector<std::int64_t>;
+/// A gradient hook: receives the gradient, returns a replacement or an undefined Tensor to keep it.
+using GradHook = std::function<Tensor(const Tensor&)>;
+
+struct TensorOptions {
+    Dtype dtype = Dtype::float32;
+    bool requires_grad = false;
+};
+
+struct BackwardOptions {
+    bool retain_graph = false;  ///< keep saved tensors so backward can run again
+    bool create_graph = false;  ///< record the backward itself (gradients of gradients)
+};
+
+enum class GeluApproximation { none, tanh };
+
+template <class T>
+using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>, Eigen::Aligned64>;
+template <class T>
+using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>, Eigen::Aligned64>;
+template <class T>
+using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using ConstMatrixMap = Eigen::Map<const RowMatrix<T>, Eigen::Aligned64>;
+
+class Tensor {
+public:
+    Tensor() = default;
+    explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+    // --- metadata -------------------------------------------------------------------------
+    bool defined() const { return impl_ != nullptr; }
+    const Shape& shape() const;
+    std::int64_t dim() const { return static_cast<std::int64_t>(shape().size()); }
+    std::int64_t size(std::int64_t dim) const;
+    std::int64_t numel() const;
+    Dtype dtype() const;
+    /// Bumped by every in-place write; shared by tensors that share storage.
+    std::uint64_t version() const;
+    /// True when both handles refer to the same tensor.
+    bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+
+    // --- element access -------------------------------------------------------------------
+    /// The value of a one-element tensor, converted to double.
+    double item() const;
+    template <class T>
+    T item() const {
+        return static_cast<T>(item());
+    }
+    /// One element by its full index, converted to double.
+    double at(std::initializer_list<std::int64_t> index) const;
+    std::vector<double> to_vector() const;
+    std::vector<std::int64_t> to_int_vector() const;
+
+    const void* raw_data() const;
+    /// Writable data; bumps the version counter (as any in-place write does).
+    void* raw_mutable_data();
+    template <class T>
+    const T* data() const {
+        check_dtype(dtype_of<T>(), "data");
+        return static_cast<const T*>(raw_data());
+    }
+    template <class T>
+    T* mutable_data() {
+        check_dtype(dtype_of<T>(), "mutable_data");
+        return static_cast<T*>(raw_mutable_data());
+    }
+    /// All elements as a flat Eigen array map (no copy).
+    template <class T>
+    ConstArrayMap<T> map() const {
+        return ConstArrayMap<T>(data<T>(), numel());
+    }
+    template <class T>
+    ArrayMap<T> mutable_map() {
+        return ArrayMap<T>(mutable_data<T>(), numel());
+    }
+    /// A 2-D tensor as a row-major Eigen matrix map (no copy).
+    template <class T>
+    ConstMatrixMap<T> matrix() const {
+        check_rank(2, "matrix");
+        return ConstMatrixMap<T>(data<T>(), size(0), size(1));
+    }
+
+    // --- conversion -----------------------------------------------------------------------
+    Tensor to(Dtype dtype) const;
+    /// A copy with its own storage, recorded on the tape (gradient flows through).
+    Tensor clone() const;
+    /// Shares storage, but is cut from the tape.
+    Tensor detach() const;
+
+    // --- autograd -------------------------------------------------------------------------
+    bool requires_grad() const;
+    /// Marks a floating-point leaf as requiring grad (an error on int64/bool or non-leaves).
+    Tensor& requires_grad_(bool enabled = true);
+    bool is_leaf() const;
+    /// The accumulated gradient of a leaf (undefined until a backward reaches it).
+    Tensor grad() const;
+    void set_grad(const Tensor& grad);
+    /// Name of the op that produced this tensor ("" for leaves).
+    std::string grad_fn_name() const;
+    void backward(const Tensor& gradient = {}, BackwardOptions options = {}) const;
+    void register_hook(GradHook hook) const;
+
+    // --- elementwise ----------------------------------------------------------------------
+    Tensor neg() const;
+    Tensor exp() const;
+    Tensor log() const;
+    Tensor sqrt() const;
+    Tensor abs() const;
+    Tensor tanh() const;
+    Tensor sigmoid() const;
+    Tensor relu() const;
+    Tensor pow(double exponent) const;
+    Tensor pow(const Tensor& exponent) const;
+    Tensor clamp(std::optional<double> min, std::optional<double> max) const;
+
+    // --- reductions -----------------------------------------------------------------------
+    Tensor sum() const;
+    Tensor sum(const Dims& dims, bool keepdim = false) const;
+    Tensor mean() const;
+    Tensor mean(const Dims& dims, bool keepdim = false) const;
+    Tensor max() const;
+    Tensor max(const Dims& dims, bool keepdim = false) const;
+    Tensor min() const;
+    Tensor min(const Dims& dims, bool keepdim = false) const;
+    Tensor var(bool unbiased = true) const;
+    Tensor var(const Dims& dims, bool unbiased = true, bool keepdim = false) const;
+    Tensor std(bool unbiased = true) const;
+    Tensor std(const Dims& dims, bool unbiased = true, bool keepdim = false) const;
+    Tensor logsumexp(const Dims& dims, bool keepdim = false) const;
+    Tensor softmax(std::int64_t dim) const;
+    Tensor log_softmax(std::int64_t dim) const;
+    Tensor argmax() const;
+    Tensor argmax(std::int64_t dim, bool keepdim = false) const;
+    Tensor argmin() const;
+    Tensor argmin(std::int64_t dim, bool keepdim = false) const;
+
+    // --- linear algebra and shape ---------------------------------------------------------
+    Tensor matmul(const Tensor& other) const;
+    Tensor reshape(const Shape& shape) const;
+    Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
+    Tensor transpose(std::int64_t dim0, std::int64_t dim1) const;
+    /// Transpose of a 2-D tensor (a 0-d or 1-d tensor is returned as is).
+    Tensor t() const;
+    Tensor permute(const Dims& order) const;
+    Tensor squeeze() const;
+    Tensor squeeze(std::int64_t dim) const;
+    Tensor unsqueeze(std::int64_t dim) const;
+    Tensor expand(const Shape& shape) const;
+    Tensor slice(std::int64_t dim, std::int64_t start, std::int64_t end,
+                 std::int64_t step = 1) const;
+    Tensor index_select(std::int64_t dim, const Tensor& index) const;
+    Tensor gather(std::int64_t dim, const Tensor& index) const;
+
+    // --- in-place (never recorded; bump the version counter) ------------------------------
+    Tensor& add_(const Tensor& other, double alpha = 1.0);
+    Tensor& add_(double value);
+    Tensor& sub_(const Tensor& other, double alpha = 1.0);
+    Tensor& mul_(const Tensor& other);
+    Tensor& mul_(double value);
+    Tensor& div_(const Tensor& other);
+    Tensor& div_(double value);
+    Tensor& copy_(const Tensor& source);
+    Tensor& fill_(double value);
+    Tensor& zero_();
+    Tensor& clamp_(std::optional<double> min, std::optional<double> max);
+    /// this += value · a ⊙ b
+    Tensor& addcmul_(const Tensor& a, const Tensor& b, double value = 1.0);
+    /// this += value · a ⊘ b
+    Tensor& addcdiv_(const Tensor& a, const Tensor& b, double value = 1.0);
+
+    const std::shared_ptr<TensorImpl>& impl() const { return impl_; }
+
+private:
+    void check_dtype(Dtype expected, std::string_view op) const;
+    void check_rank(std::int64_t expected, std::string_view op) const;
+    std::shared_ptr<TensorImpl> impl_;
+};
+
+// --- creation ---------------------------------------------------------------------------
+/// A 1-D tensor holding `values`.
+Tensor tensor(const std::vector<double>& values, TensorOptions options = {});
+/// A tensor of the given shape holding `values` in row-major order.
+Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options = {});
+/// An int64 tensor (class labels, indices).
+Tensor int_tensor(const std::vector<std::int64_t>& values, const Shape& shape);
+Tensor scalar_tensor(double value, TensorOptions options = {});
+Tensor zeros(const Shape& shape, TensorOptions options = {});
+Tensor ones(const Shape& shape, TensorOptions options = {});
+Tensor full(const Shape& shape, double value, TensorOptions options = {});
+Tensor zeros_like(const Tensor& like);
+Tensor ones_like(const Tensor& like);
+Tensor full_like(const Tensor& like, double value);
+Tensor eye(std::int64_t n, TensorOptions options = {});
+/// start, start+step, ... up to but excluding end.
+Tensor arange(double start, double end, double step = 1.0, TensorOptions options = {});
+/// `steps` evenly spaced values from start to end inclusive.
+Tensor linspace(double start, double end, std::int64_t steps, TensorOptions options = {});
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+/// numpy-style text: nested brackets, middle of large tensors elided, dtype when not float32.
+std::string to_string(const Tensor& t);
+
+}  // namespace descent

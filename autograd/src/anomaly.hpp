@@ -1,0 +1,19 @@
+#pragma once
+// Anomaly mode checks: the first op whose forward or backward produces NaN/Inf is named.
+
+#include <string_view>
+#include <vector>
+
+#include "descent/tensor.hpp"
+
+namespace descent {
+
+bool all_finite(const Tensor& t);
+/// Throws AnomalyError naming op and the input shapes if `out` holds NaN or Inf.
+void check_forward_finite(std::string_view op, const std::vector<Tensor>& inputs,
+                          const Tensor& out);
+/// Throws AnomalyError if a gradient computed by op's backward holds NaN or Inf.
+void check_backward_finite(std::string_view op, const std::vector<Shape>& input_shapes,
+                           const std::vector<Tensor>& grads);
+
+}  // namespace descent

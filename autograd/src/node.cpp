@@ -1,0 +1,123 @@
+#include "node.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+
+#include "anomaly.hpp"
+#include "descent/engine.hpp"
+#include "descent/grad_mode.hpp"
+#include "tensor_impl.hpp"
+
+namespace descent {
+namespace {
+std::atomic<std::int64_t> live_nodes{0};
+
+SavedTensor save(const Tensor& t, const Tensor& out) {
+    const auto& impl = t.impl();
+    SavedTensor s;
+    s.version = impl->storage->version;
+    s.requires_grad = impl->requires_grad;
+    if (t.is_same(out)) {
+        s.is_output = true;
+        s.data = alias(t, t.shape()).impl();
+    } else if (impl->grad_fn) {
+        s.data = alias(t, t.shape()).impl();
+        s.grad_fn = impl->grad_fn;
+    } else {
+        s.data = impl;  // a leaf: unpacking must give back this very tensor
+    }
+    return s;
+}
+}  // namespace
+
+Node::Node() { live_nodes.fetch_add(1, std::memory_order_relaxed); }
+
+// Dropping the last owner of a long chain would destroy it recursively, one stack frame per
+// node. Instead, the children whose last owner is this node are moved onto an explicit stack
+// and emptied there before they are destroyed, so each destructor call is shallow.
+Node::~Node() {
+    std::vector<std::shared_ptr<Node>> pending;
+    auto take_children = [&pending](Node& node) {
+        for (auto& child : node.next) {
+            if (child) pending.push_back(std::move(child));
+        }
+        for (auto& s : node.saved) {
+            if (s.grad_fn) pending.push_back(std::move(s.grad_fn));
+        }
+        node.next.clear();
+        node.saved.clear();
+    };
+    take_children(*this);
+    while (!pending.empty()) {
+        std::shared_ptr<Node> node = std::move(pending.back());
+        pending.pop_back();
+        if (node.use_count() == 1) take_children(*node);
+    }
+    live_nodes.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::string_view Node::name() const { return accumulator ? "AccumulateGrad" : op_name(op); }
+
+Tensor BackwardContext::saved(std::size_t i) const {
+    const SavedTensor& s = node_.saved.at(i);
+    if (s.data->storage->version != s.version) {
+        throw AutogradError(fmt::format(
+            "{}: a tensor of shape {} saved for backward was modified in place (version {} when "
+            "saved, {} now); clone it before modifying it",
+            node_.name(), shape_str(s.data->shape), s.version, s.data->storage->version));
+    }
+    if (!s.is_output && !s.grad_fn) return Tensor(s.data);
+    Tensor t = alias(Tensor(s.data), s.data->shape);
+    if (is_grad_enabled() && s.requires_grad) {
+        t.impl()->requires_grad = true;
+        t.impl()->grad_fn = s.is_output ? node_.shared_from_this() : s.grad_fn;
+    }
+    return t;
+}
+
+std::shared_ptr<Node> gradient_edge(const Tensor& t) {
+    const auto& impl = t.impl();
+    if (!impl->requires_grad) return nullptr;
+    if (impl->grad_fn) return impl->grad_fn;
+    if (!impl->grad_accumulator) {
+        impl->grad_accumulator = std::make_shared<Node>();
+        impl->grad_accumulator->accumulator = true;
+        impl->grad_accumulator->leaf = impl;
+    }
+    return impl->grad_accumulator;
+}
+
+Tensor record(Op op, const std::vector<Tensor>& inputs, Tensor out,
+              const std::vector<Tensor>& to_save, BackwardFn backward) {
+    if (is_anomaly_enabled()) check_forward_finite(op_name(op), inputs, out);
+    if (!is_grad_enabled()) return out;
+    bool any = false;
+    for (const auto& t : inputs) any = any || t.requires_grad();
+    if (!any) return out;
+
+    auto node = std::make_shared<Node>();
+    node->op = op;
+    node->next.reserve(inputs.size());
+    for (const auto& t : inputs) {
+        node->next.push_back(gradient_edge(t));
+        node->input_shapes.push_back(t.shape());
+        node->input_dtypes.push_back(t.dtype());
+    }
+    node->saved.reserve(to_save.size());
+    for (const auto& t : to_save) node->saved.push_back(save(t, out));
+    node->backward = std::move(backward);
+    out.impl()->requires_grad = true;
+    out.impl()->grad_fn = std::move(node);
+    return out;
+}
+
+Tensor record(Op op, std::initializer_list<Tensor> inputs, Tensor out,
+              std::initializer_list<Tensor> to_save, BackwardFn backward) {
+    return record(op, std::vector<Tensor>(inputs), std::move(out), std::vector<Tensor>(to_save),
+                  std::move(backward));
+}
+
+std::int64_t live_node_count() { return live_nodes.load(); }
+
+}  // namespace descent

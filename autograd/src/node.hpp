@@ -1,0 +1,76 @@
+#pragma once
+// A node of the tape: the backward formula of one op result, edges to the nodes of its inputs
+// and the tensors it saved. record() is how every op puts its result on the tape.
+//
+// Ownership runs one way, from outputs to inputs: a tensor owns its grad_fn node, a node owns
+// the nodes of its inputs. A saved output is kept without its node (it gets the node back only
+// while backward unpacks it), so no cycle exists. Destruction is iterative (see ~Node).
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "descent/tensor.hpp"
+#include "op_list.hpp"
+
+namespace descent {
+
+struct SavedTensor {
+    std::shared_ptr<TensorImpl> data;  // the tensor itself, or (if it has a grad_fn) an alias
+    std::shared_ptr<Node> grad_fn;     // producer of a saved non-leaf input
+    std::uint64_t version = 0;         // storage version when saved
+    bool is_output = false;
+    bool requires_grad = false;
+};
+
+class BackwardContext;
+/// Gradients of the inputs (undefined where not needed) from the gradient of the output.
+using BackwardFn = std::function<std::vector<Tensor>(const BackwardContext&, const Tensor&)>;
+
+struct Node : std::enable_shared_from_this<Node> {
+    Node();
+    ~Node();
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    std::string_view name() const;
+    bool is_accumulator() const { return !leaf.expired() || accumulator; }
+
+    Op op = Op::add;
+    bool accumulator = false;                  // delivers gradients into a leaf's .grad()
+    std::vector<std::shared_ptr<Node>> next;   // per input; null where no gradient flows
+    std::vector<Shape> input_shapes;
+    std::vector<Dtype> input_dtypes;
+    std::vector<SavedTensor> saved;
+    BackwardFn backward;
+    std::weak_ptr<TensorImpl> leaf;
+    std::vector<GradHook> pre_hooks;
+    bool released = false;
+};
+
+class BackwardContext {
+public:
+    explicit BackwardContext(Node& node) : node_(node) {}
+    /// Saved tensor i, checked against in-place modification since it was saved.
+    Tensor saved(std::size_t i) const;
+    bool needs_grad(std::size_t i) const { return node_.next[i] != nullptr; }
+    const Shape& input_shape(std::size_t i) const { return node_.input_shapes[i]; }
+    Dtype input_dtype(std::size_t i) const { return node_.input_dtypes[i]; }
+
+private:
+    Node& node_;
+};
+
+/// Puts `out` on the tape as the result of `op` applied to `inputs` when grad mode is on and
+/// some input requires grad. `to_save` lists inputs or `out` itself. Also the anomaly check.
+Tensor record(Op op, std::initializer_list<Tensor> inputs, Tensor out,
+              std::initializer_list<Tensor> to_save, BackwardFn backward);
+Tensor record(Op op, const std::vector<Tensor>& inputs, Tensor out,
+              const std::vector<Tensor>& to_save, BackwardFn backward);
+
+/// The node a gradient for t flows into: its grad_fn, or its leaf accumulator (created once).
+std::shared_ptr<Node> gradient_edge(const Tensor& t);
+
+}  // namespace descent

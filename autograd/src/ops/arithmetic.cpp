@@ -1,0 +1,99 @@
+// + − × ÷ and negation, tensor–tensor (broadcasting) and tensor–scalar. The engine sums each
+// gradient back to its input's shape, so the formulas below are written at the output's shape.
+
+#include "descent/ops.hpp"
+#include "kernels.hpp"
+#include "node.hpp"
+
+namespace descent {
+using kernel::zip_floating;
+using kernel::map_floating;
+
+Tensor add(const Tensor& a, const Tensor& b) {  // z = a + b;  ∂z/∂a = 1, ∂z/∂b = 1
+    Tensor z = zip_floating(a, b, "add", [](const auto& x, const auto& y) { return x + y; });
+    return record(Op::add, {a, b}, z, {},
+                  [](const BackwardContext&, const Tensor& g) -> std::vector<Tensor> {
+                      return {g, g};
+                  });
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {  // z = a − b;  ∂z/∂a = 1, ∂z/∂b = −1
+    Tensor z = zip_floating(a, b, "sub", [](const auto& x, const auto& y) { return x - y; });
+    return record(Op::sub, {a, b}, z, {},
+                  [](const BackwardContext& c, const Tensor& g) -> std::vector<Tensor> {
+                      return {g, c.needs_grad(1) ? neg(g) : Tensor{}};
+                  });
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {  // z = a·b;  ∂z/∂a = b, ∂z/∂b = a
+    Tensor z = zip_floating(a, b, "mul", [](const auto& x, const auto& y) { return x * y; });
+    return record(Op::mul, {a, b}, z, {a, b},
+                  [](const BackwardContext& c, const Tensor& g) -> std::vector<Tensor> {
+                      return {c.needs_grad(0) ? g * c.saved(1) : Tensor{},
+                              c.needs_grad(1) ? g * c.saved(0) : Tensor{}};
+                  });
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {  // z = a/b;  ∂z/∂a = 1/b, ∂z/∂b = −a/b²
+    Tensor z = zip_floating(a, b, "div", [](const auto& x, const auto& y) { return x / y; });
+    return record(Op::div, {a, b}, z, {a, b},
+                  [](const BackwardContext& c, const Tensor& g) -> std::vector<Tensor> {
+                      const Tensor bb = c.saved(1);
+                      return {c.needs_grad(0) ? g / bb : Tensor{},
+                              c.needs_grad(1) ? -g * c.saved(0) / (bb * bb) : Tensor{}};
+                  });
+}
+
+Tensor neg(const Tensor& x) {  // y = −x;  ∂y/∂x = −1
+    Tensor y = map_floating(x, "neg", [](const auto& a) { return -a; });
+    return record(Op::neg, {x}, y, {}, [](const BackwardContext&, const Tensor& g) {
+        return std::vector<Tensor>{neg(g)};
+    });
+}
+
+Tensor add(const Tensor& x, double c) {  // y = x + c;  ∂y/∂x = 1
+    Tensor y = kernel::dispatch_floating(x.dtype(), "add", [&](auto tag) {
+        using T = decltype(tag);
+        return kernel::map_as<T>(x, [c](const auto& a) { return a + static_cast<T>(c); });
+    });
+    return record(Op::add_scalar, {x}, y, {}, [](const BackwardContext&, const Tensor& g) {
+        return std::vector<Tensor>{g};
+    });
+}
+
+Tensor mul(const Tensor& x, double c) {  // y = c·x;  ∂y/∂x = c
+    Tensor y = kernel::dispatch_floating(x.dtype(), "mul", [&](auto tag) {
+        using T = decltype(tag);
+        return kernel::map_as<T>(x, [c](const auto& a) { return a * static_cast<T>(c); });
+    });
+    return record(Op::mul_scalar, {x}, y, {}, [c](const BackwardContext&, const Tensor& g) {
+        return std::vector<Tensor>{mul(g, c)};
+    });
+}
+
+Tensor rdiv(double c, const Tensor& x) {  // y = c/x;  ∂y/∂x = −c/x² = −y/x
+    Tensor y = kernel::dispatch_floating(x.dtype(), "div", [&](auto tag) {
+        using T = decltype(tag);
+        return kernel::map_as<T>(x, [c](const auto& a) { return static_cast<T>(c) / a; });
+    });
+    return record(Op::rdiv_scalar, {x}, y, {x, y},
+                  [](const BackwardContext& c, const Tensor& g) {
+                      return std::vector<Tensor>{-g * c.saved(1) / c.saved(0)};
+                  });
+}
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator+(const Tensor& a, double b) { return add(a, b); }
+Tensor operator-(const Tensor& a, double b) { return add(a, -b); }
+Tensor operator*(const Tensor& a, double b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, double b) { return mul(a, 1.0 / b); }
+Tensor operator+(double a, const Tensor& b) { return add(b, a); }
+Tensor operator-(double a, const Tensor& b) { return add(neg(b), a); }
+Tensor operator*(double a, const Tensor& b) { return mul(b, a); }
+Tensor operator/(double a, const Tensor& b) { return rdiv(a, b); }
+Tensor operator-(const Tensor& x) { return neg(x); }
+
+}  // namespace descent

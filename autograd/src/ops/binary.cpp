@@ -1,0 +1,149 @@
+// Elementwise functions of two tensors (pow, maximum, minimum), where(), and the comparisons
+// that make bool masks.
+
+#include <fmt/format.h>
+
+#include "descent/ops.hpp"
+#include "kernels.hpp"
+#include "node.hpp"
+
+namespace descent {
+using kernel::zip_floating;
+
+namespace {
+using Grads = std::vector<Tensor>;
+
+/// A bool mask z = f(a, b) with broadcasting; a and b of one dtype (any).
+template <class F>
+Tensor compare(const Tensor& a, const Tensor& b, std::string_view op, F&& f) {
+    kernel::check_same_dtype(a, b, op);
+    const Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
+    const Tensor wa = kernel::broadcast_copy(a, shape);
+    const Tensor wb = kernel::broadcast_copy(b, shape);
+    Tensor z = empty(shape, Dtype::boolean);
+    kernel::dispatch_any(a.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        kernel::out<bool>(z) = f(kernel::in<T>(wa), kernel::in<T>(wb));
+    });
+    return z;
+}
+
+Tensor scalar_like(double value, const Tensor& like) {
+    return scalar_tensor(value, {.dtype = like.dtype()});
+}
+
+/// Share of the gradient that maximum/minimum route to a: 1 where a wins, ½ on ties, else 0.
+Tensor winner_share(const Tensor& a_wins, const Tensor& tie, Dtype dtype) {
+    return kernel::mask_as(a_wins, dtype) + kernel::mask_as(tie, dtype) * 0.5;
+}
+}  // namespace
+
+Tensor pow(const Tensor& a, const Tensor& b) {
+    // z = aᵇ;  ∂z/∂a = b·aᵇ⁻¹,  ∂z/∂b = aᵇ·ln a (taken as 0 where a = 0 and b ≥ 0, as PyTorch)
+    Tensor z = zip_floating(a, b, "pow", [](const auto& x, const auto& y) { return x.pow(y); });
+    return record(Op::pow, {a, b}, z, {a, b, z}, [](const BackwardContext& c, const Tensor& g) {
+        const Tensor aa = c.saved(0), bb = c.saved(1);
+        Grads grads(2);
+        if (c.needs_grad(0)) grads[0] = g * bb * pow(aa, bb - 1.0);
+        if (c.needs_grad(1)) {
+            const Tensor zero_base = logical_and(eq(aa, zeros_like(aa)), ge(bb, zeros_like(bb)));
+            grads[1] = g * where(zero_base, zeros_like(g), c.saved(2) * log(aa));
+        }
+        return grads;
+    });
+}
+
+Tensor maximum(const Tensor& a, const Tensor& b) {  // z = max(a, b); ties split the gradient
+    Tensor z = zip_floating(a, b, "maximum", [](const auto& x, const auto& y) { return x.max(y); });
+    return record(Op::maximum, {a, b}, z, {a, b}, [](const BackwardContext& c, const Tensor& g) {
+        const Tensor aa = c.saved(0), bb = c.saved(1);
+        const Tensor share = winner_share(gt(aa, bb), eq(aa, bb), g.dtype());
+        return Grads{g * share, g * (1.0 - share)};
+    });
+}
+
+Tensor minimum(const Tensor& a, const Tensor& b) {  // z = min(a, b); ties split the gradient
+    Tensor z = zip_floating(a, b, "minimum", [](const auto& x, const auto& y) { return x.min(y); });
+    return record(Op::minimum, {a, b}, z, {a, b}, [](const BackwardContext& c, const Tensor& g) {
+        const Tensor aa = c.saved(0), bb = c.saved(1);
+        const Tensor share = winner_share(lt(aa, bb), eq(aa, bb), g.dtype());
+        return Grads{g * share, g * (1.0 - share)};
+    });
+}
+
+Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
+    // z = mask ? a : b;  ∂z/∂a = mask,  ∂z/∂b = ¬mask
+    if (mask.dtype() != Dtype::boolean) {
+        throw DtypeError(fmt::format("where: the mask must be bool, got {} of shape {}",
+                                     dtype_name(mask.dtype()), shape_str(mask.shape())));
+    }
+    kernel::check_same_dtype(a, b, "where");
+    const Shape shape =
+        broadcast_shapes(broadcast_shapes(mask.shape(), a.shape(), "where"), b.shape(), "where");
+    const Tensor wm = kernel::broadcast_copy(mask, shape);
+    const Tensor wa = kernel::broadcast_copy(a, shape);
+    const Tensor wb = kernel::broadcast_copy(b, shape);
+    Tensor z = empty(shape, a.dtype());
+    kernel::dispatch_floating(a.dtype(), "where", [&](auto tag) {
+        using T = decltype(tag);
+        kernel::out<T>(z) = kernel::in<bool>(wm).select(kernel::in<T>(wa), kernel::in<T>(wb));
+    });
+    return record(Op::where, {a, b}, z, {wm}, [](const BackwardContext& c, const Tensor& g) {
+        const Tensor m = c.saved(0);
+        const Tensor zero = scalar_like(0.0, g);
+        return Grads{c.needs_grad(0) ? where(m, g, zero) : Tensor{},
+                     c.needs_grad(1) ? where(m, zero, g) : Tensor{}};
+    });
+}
+
+Tensor eq(const Tensor& a, const Tensor& b) {
+    return compare(a, b, "eq", [](const auto& x, const auto& y) { return x == y; });
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+    return compare(a, b, "ne", [](const auto& x, const auto& y) { return x != y; });
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+    return compare(a, b, "lt", [](const auto& x, const auto& y) { return x < y; });
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+    return compare(a, b, "le", [](const auto& x, const auto& y) { return x <= y; });
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+    return compare(a, b, "gt", [](const auto& x, const auto& y) { return x > y; });
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+    return compare(a, b, "ge", [](const auto& x, const auto& y) { return x >= y; });
+}
+
+Tensor logical_not(const Tensor& mask) {
+    if (mask.dtype() != Dtype::boolean) {
+        throw DtypeError(fmt::format("logical_not: expected a bool tensor, got {}",
+                                     dtype_name(mask.dtype())));
+    }
+    Tensor z = empty(mask.shape(), Dtype::boolean);
+    kernel::out<bool>(z) = !kernel::in<bool>(mask);
+    return z;
+}
+
+Tensor logical_and(const Tensor& a, const Tensor& b) {
+    if (a.dtype() != Dtype::boolean || b.dtype() != Dtype::boolean) {
+        throw DtypeError(fmt::format("logical_and: expected bool tensors, got {} and {}",
+                                     dtype_name(a.dtype()), dtype_name(b.dtype())));
+    }
+    const Shape shape = broadcast_shapes(a.shape(), b.shape(), "logical_and");
+    const Tensor wa = kernel::broadcast_copy(a, shape), wb = kernel::broadcast_copy(b, shape);
+    Tensor z = empty(shape, Dtype::boolean);
+    kernel::out<bool>(z) = kernel::in<bool>(wa) && kernel::in<bool>(wb);
+    return z;
+}
+
+Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
+Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
+Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
+Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
+Tensor operator<(const Tensor& a, double b) { return lt(a, scalar_like(b, a)); }
+Tensor operator<=(const Tensor& a, double b) { return le(a, scalar_like(b, a)); }
+Tensor operator>(const Tensor& a, double b) { return gt(a, scalar_like(b, a)); }
+Tensor operator>=(const Tensor& a, double b) { return ge(a, scalar_like(b, a)); }
+
+}  // namespace descent

@@ -1,0 +1,119 @@
+// Matrix products through Eigen's GEMM (parallel with OpenMP). One primitive, op(a)·op(b) with
+// optional transposes, serves the forward and every backward product without copying a
+// transpose: for C = A·B, ∂A = G·Bᵀ and ∂B = Aᵀ·G.
+
+#include <fmt/format.h>
+
+#include "descent/ops.hpp"
+#include "kernels.hpp"
+#include "node.hpp"
+#include "ops_internal.hpp"
+
+namespace descent {
+namespace {
+using Grads = std::vector<Tensor>;
+
+template <class T>
+void gemm(const T* a, std::int64_t ar, std::int64_t ac, bool ta, const T* b, std::int64_t br,
+          std::int64_t bc, bool tb, T* c) {
+    using In = Eigen::Map<const RowMatrix<T>>;
+    const In A(a, ar, ac), B(b, br, bc);
+    Eigen::Map<RowMatrix<T>> C(c, ta ? ac : ar, tb ? br : bc);
+    if ((ta ? ar : ac) == 0) {
+        C.setZero();
+    } else if (!ta && !tb) {
+        C.noalias() = A * B;
+    } else if (!ta && tb) {
+        C.noalias() = A * B.transpose();
+    } else if (ta && !tb) {
+        C.noalias() = A.transpose() * B;
+    } else {
+        C.noalias() = A.transpose() * B.transpose();
+    }
+}
+
+Shape batch_of(const Shape& s) { return Shape(s.begin(), s.end() - 2); }
+
+Shape with_batch(Shape batch, std::int64_t rows, std::int64_t cols) {
+    batch.push_back(rows);
+    batch.push_back(cols);
+    return batch;
+}
+
+[[noreturn]] void throw_mismatch(std::string_view op, const Shape& a, const Shape& b) {
+    throw ShapeError(fmt::format("{}: cannot multiply {} by {}", op, shape_str(a), shape_str(b)));
+}
+}  // namespace
+
+namespace detail {
+
+Tensor matmul_t(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+    kernel::check_same_dtype(a, b, "matmul");
+    if (a.dim() < 2 || b.dim() < 2) throw_mismatch("matmul", a.shape(), b.shape());
+    const std::int64_t ar = a.size(-2), ac = a.size(-1), br = b.size(-2), bc = b.size(-1);
+    const std::int64_t n = ta ? ac : ar, k = ta ? ar : ac, m = tb ? br : bc;
+    if (k != (tb ? bc : br)) throw_mismatch("matmul", a.shape(), b.shape());
+    if (b.dim() == 2 && a.dim() > 2 && !ta) {  // fold a's batch into rows: one large GEMM
+        Shape out_shape = a.shape();
+        out_shape.back() = m;
+        return reshape(matmul_t(reshape(a, {-1, ac}), b, false, tb), out_shape);
+    }
+    const Shape batch = broadcast_shapes(batch_of(a.shape()), batch_of(b.shape()), "matmul");
+    const Tensor wa = kernel::broadcast_copy(a, with_batch(batch, ar, ac));
+    const Tensor wb = kernel::broadcast_copy(b, with_batch(batch, br, bc));
+    Tensor c = empty(with_batch(batch, n, m), a.dtype());
+    const std::int64_t batches = numel_of(batch);
+    kernel::dispatch_floating(a.dtype(), "matmul", [&](auto tag) {
+        using T = decltype(tag);
+        const T* pa = static_cast<const T*>(wa.raw_data());
+        const T* pb = static_cast<const T*>(wb.raw_data());
+        T* pc = static_cast<T*>(c.impl()->storage->data);
+        for (std::int64_t i = 0; i < batches; ++i) {
+            gemm(pa + i * ar * ac, ar, ac, ta, pb + i * br * bc, br, bc, tb, pc + i * n * m);
+        }
+    });
+    return record(Op::matmul, {a, b}, c, {a, b}, [ta, tb](const BackwardContext& ctx, const Tensor& g) {
+        const Tensor A = ctx.saved(0), B = ctx.saved(1);
+        Grads grads(2);
+        // C = op(A)·op(B):  ∂op(A) = G·op(B)ᵀ,  ∂op(B) = op(A)ᵀ·G, transposed back where op = ᵀ
+        if (ctx.needs_grad(0)) {
+            grads[0] = ta ? matmul_t(B, g, tb, true) : matmul_t(g, B, false, !tb);
+        }
+        if (ctx.needs_grad(1)) {
+            grads[1] = tb ? matmul_t(g, A, true, ta) : matmul_t(A, g, !ta, false);
+        }
+        return grads;
+    });
+}
+
+}  // namespace detail
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+    if (a.dim() == 0 || b.dim() == 0) throw_mismatch("matmul", a.shape(), b.shape());
+    const std::int64_t k_b = b.dim() == 1 ? b.size(0) : b.size(-2);
+    if (a.size(-1) != k_b) throw_mismatch("matmul", a.shape(), b.shape());
+    if (a.dim() == 1 && b.dim() == 1) {  // dot product
+        return reshape(detail::matmul_t(unsqueeze(a, 0), unsqueeze(b, 1), false, false), {});
+    }
+    if (a.dim() == 1) return squeeze(detail::matmul_t(unsqueeze(a, 0), b, false, false), -2);
+    if (b.dim() == 1) return squeeze(detail::matmul_t(a, unsqueeze(b, 1), false, false), -1);
+    return detail::matmul_t(a, b, false, false);
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    if (x.dim() < 1 || weight.dim() != 2 || x.size(-1) != weight.size(1)) {
+        throw ShapeError(fmt::format("linear: input {} does not fit weight {}",
+                                     shape_str(x.shape()), shape_str(weight.shape())));
+    }
+    const Tensor x2 = x.dim() == 1 ? unsqueeze(x, 0) : x;
+    Tensor y = detail::matmul_t(x2, weight, false, true);  // x·Wᵀ
+    if (x.dim() == 1) y = squeeze(y, 0);
+    if (!bias.defined()) return y;
+    if (bias.dim() != 1 || bias.size(0) != weight.size(0)) {
+        throw ShapeError(fmt::format("linear: bias {} does not fit weight {}",
+                                     shape_str(bias.shape()), shape_str(weight.shape())));
+    }
+    return y + bias;
+}
+
+}  // namespace descent

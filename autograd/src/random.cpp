@@ -1,0 +1,124 @@
+// The global generator: xoshiro256** (Blackman & Vigna) seeded through splitmix64, uniform
+// doubles from the top 53 bits, normals by the Marsaglia polar method, integers by Lemire's
+// multiply-and-reject. Every step is specified here, so streams do not depend on the platform.
+
+#include "descent/random.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "kernels.hpp"
+
+namespace descent {
+namespace {
+std::uint64_t splitmix64(std::uint64_t& state) {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+__extension__ typedef unsigned __int128 uint128;
+
+std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+template <class Draw>
+Tensor random_tensor(const Shape& shape, TensorOptions options, std::string_view op, Draw draw) {
+    Tensor t = empty(shape, options.dtype);
+    kernel::dispatch_floating(options.dtype, op, [&](auto tag) {
+        using T = decltype(tag);
+        auto values = kernel::out<T>(t);
+        for (Eigen::Index i = 0; i < values.size(); ++i) values[i] = static_cast<T>(draw());
+    });
+    if (options.requires_grad) t.requires_grad_();
+    return t;
+}
+}  // namespace
+
+void Generator::seed_with(std::uint64_t seed) {
+    std::uint64_t state = seed;
+    for (auto& word : s_) word = splitmix64(state);
+    has_spare_ = false;
+}
+
+std::uint64_t Generator::next_u64() {
+    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+}
+
+double Generator::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+
+double Generator::normal() {
+    if (has_spare_) {
+        has_spare_ = false;
+        return spare_normal_;
+    }
+    double u, v, s;
+    do {
+        u = 2.0 * uniform() - 1.0;
+        v = 2.0 * uniform() - 1.0;
+        s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    const double factor = std::sqrt(-2.0 * std::log(s) / s);
+    spare_normal_ = v * factor;
+    has_spare_ = true;
+    return u * factor;
+}
+
+std::uint64_t Generator::below(std::uint64_t bound) {
+    // Lemire: the high word of x·bound is uniform in [0, bound) once the biased low words
+    // (those below 2⁶⁴ mod bound) are rejected.
+    const std::uint64_t threshold = (0 - bound) % bound;
+    for (;;) {
+        const uint128 product = static_cast<uint128>(next_u64()) * bound;
+        if (static_cast<std::uint64_t>(product) >= threshold) {
+            return static_cast<std::uint64_t>(product >> 64);
+        }
+    }
+}
+
+Generator& global_generator() {
+    static Generator generator(0);
+    return generator;
+}
+
+void manual_seed(std::uint64_t seed) { global_generator().seed_with(seed); }
+
+Tensor rand(const Shape& shape, TensorOptions options) {
+    return random_tensor(shape, options, "rand", [] { return global_generator().uniform(); });
+}
+
+Tensor randn(const Shape& shape, TensorOptions options) {
+    return random_tensor(shape, options, "randn", [] { return global_generator().normal(); });
+}
+
+Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape) {
+    if (high <= low) throw ShapeError(fmt::format("randint: empty range [{}, {})", low, high));
+    Tensor t = empty(shape, Dtype::int64);
+    auto* p = static_cast<std::int64_t*>(t.impl()->storage->data);
+    const auto span = static_cast<std::uint64_t>(high - low);
+    for (std::int64_t i = 0; i < t.numel(); ++i) {
+        p[i] = low + static_cast<std::int64_t>(global_generator().below(span));
+    }
+    return t;
+}
+
+Tensor randperm(std::int64_t n) {
+    std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) order[i] = i;
+    for (std::int64_t i = n - 1; i > 0; --i) {  // Fisher–Yates
+        const auto j = static_cast<std::int64_t>(global_generator().below(i + 1));
+        std::swap(order[i], order[j]);
+    }
+    return int_tensor(order, {n});
+}
+
+}  // namespace descent

@@ -1,0 +1,45 @@
+#pragma once
+// What a Tensor handle points at: storage (shared by aliases such as reshape and detach, with
+// the version counter of in-place writes) plus shape, dtype and the tensor's place on the tape.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "descent/tensor.hpp"
+
+namespace descent {
+
+struct Storage {
+    explicit Storage(std::size_t nbytes);
+    ~Storage();
+    Storage(const Storage&) = delete;
+    Storage& operator=(const Storage&) = delete;
+
+    void* data = nullptr;  // 64-byte aligned, so every tensor can be mapped as Eigen::Aligned64
+    std::size_t nbytes = 0;
+    std::uint64_t version = 0;
+};
+
+struct TensorImpl {
+    TensorImpl(std::shared_ptr<Storage> storage, Shape shape, Dtype dtype);
+    ~TensorImpl();
+    TensorImpl(const TensorImpl&) = delete;
+    TensorImpl& operator=(const TensorImpl&) = delete;
+
+    std::shared_ptr<Storage> storage;
+    Shape shape;
+    Dtype dtype;
+    std::int64_t numel;
+    bool requires_grad = false;
+    std::shared_ptr<Node> grad_fn;           // the op that produced this tensor (non-leaves)
+    std::shared_ptr<Node> grad_accumulator;  // leaves requiring grad: where backward delivers
+    Tensor grad;
+};
+
+/// A new tensor with uninitialised storage.
+Tensor empty(const Shape& shape, Dtype dtype);
+/// A new handle on the same storage with another shape (same element count), off the tape.
+Tensor alias(const Tensor& t, const Shape& shape);
+
+}  // namespace descent

@@ -1,0 +1,20 @@
+# Installation: headers, static libraries and a CMake package so that consumers can write
+#   find_package(descent CONFIG REQUIRED)
+#   target_link_libraries(app PRIVATE descent::descent)
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS descent_autograd descent_all EXPORT descentTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY autograd/include/descent DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT descentTargets NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
+
+configure_package_config_file(cmake/descentConfig.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/descentConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/descentConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/descentConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/descentConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
