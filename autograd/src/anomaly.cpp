@@ -6,12 +6,19 @@
 
 namespace descent {
 namespace {
+thread_local std::string_view backward_of;
+
 std::string shapes_of(const std::vector<Shape>& shapes) {
     std::vector<std::string> parts;
     for (const auto& s : shapes) parts.push_back(shape_str(s));
     return fmt::format("{}", fmt::join(parts, ", "));
 }
 }  // namespace
+
+AnomalyBackwardScope::AnomalyBackwardScope(std::string_view op) : previous_(backward_of) {
+    backward_of = op;
+}
+AnomalyBackwardScope::~AnomalyBackwardScope() { backward_of = previous_; }
 
 bool all_finite(const Tensor& t) {
     if (!is_floating(t.dtype())) return true;
@@ -26,6 +33,11 @@ void check_forward_finite(std::string_view op, const std::vector<Tensor>& inputs
     if (all_finite(out)) return;
     std::vector<Shape> shapes;
     for (const auto& t : inputs) shapes.push_back(t.shape());
+    if (!backward_of.empty()) {
+        throw AnomalyError(fmt::format("anomaly: {} produced NaN or Inf in its backward (in its "
+                                       "{}, inputs {})",
+                                       backward_of, op, shapes_of(shapes)));
+    }
     throw AnomalyError(fmt::format("anomaly: {} produced NaN or Inf in its forward (inputs {})",
                                    op, shapes_of(shapes)));
 }

@@ -9,6 +9,18 @@
 namespace descent {
 
 bool all_finite(const Tensor& t);
+
+/// While alive, anomalies in ops are reported as happening inside the backward of `op`.
+class AnomalyBackwardScope {
+public:
+    explicit AnomalyBackwardScope(std::string_view op);
+    ~AnomalyBackwardScope();
+    AnomalyBackwardScope(const AnomalyBackwardScope&) = delete;
+    AnomalyBackwardScope& operator=(const AnomalyBackwardScope&) = delete;
+
+private:
+    std::string_view previous_;
+};
 /// Throws AnomalyError naming op and the input shapes if `out` holds NaN or Inf.
 void check_forward_finite(std::string_view op, const std::vector<Tensor>& inputs,
                           const Tensor& out);

@@ -23,8 +23,8 @@ Tensor filled(const Shape& shape, double value, TensorOptions options) {
 }
 }  // namespace
 
-Tensor tensor(const std::vector<double>& values, TensorOptions options) {
-    return tensor(values, {static_cast<std::int64_t>(values.size())}, options);
+Tensor tensor(const std::vector<double>& values) {
+    return tensor(values, {static_cast<std::int64_t>(values.size())});
 }
 
 Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options) {

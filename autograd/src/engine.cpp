@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -95,12 +96,19 @@ struct Pass {
     std::unordered_set<Node*> captures;  // descent::grad(): gradients to return, not deliver
     bool retain_graph = false;
     bool create_graph = false;
+    // descent::grad(): filled with the nodes the pass reaches, then checked before anything runs
+    std::unordered_set<Node*>* reachable_captures = nullptr;
+    std::function<void()> check_captures;
 };
 
 /// Runs the pass; returns the gradient arriving at each capture node.
 std::unordered_map<Node*, Tensor> run(const Pass& pass) {
     const std::vector<NodePtr> order = topological_order(pass.roots);
     const bool capturing = !pass.captures.empty();
+    if (pass.reachable_captures) {
+        for (const auto& node : order) pass.reachable_captures->insert(node.get());
+        pass.check_captures();
+    }
 
     // When capturing, only nodes with a path to a capture node need to run.
     std::unordered_set<Node*> needed;
@@ -137,8 +145,14 @@ std::unordered_map<Node*, Tensor> run(const Pass& pass) {
                 "tensors were freed by the first backward; pass retain_graph = true to the first",
                 node.name()));
         }
-        std::vector<Tensor> grads = node.backward(BackwardContext(node), grad);
-        if (is_anomaly_enabled()) check_backward_finite(node.name(), node.input_shapes, grads);
+        std::vector<Tensor> grads;
+        if (is_anomaly_enabled()) {
+            AnomalyBackwardScope scope(node.name());
+            grads = node.backward(BackwardContext(node), grad);
+            check_backward_finite(node.name(), node.input_shapes, grads);
+        } else {
+            grads = node.backward(BackwardContext(node), grad);
+        }
         for (std::size_t i = 0; i < node.next.size(); ++i) {
             Node* child = node.next[i].get();
             if (!child || i >= grads.size() || !grads[i].defined()) continue;
@@ -147,7 +161,7 @@ std::unordered_map<Node*, Tensor> run(const Pass& pass) {
             if (g.shape() != node.input_shapes[i]) g = sum_to(g, node.input_shapes[i]);
             accumulate_into(buffers, child, std::move(g));
         }
-        if (!pass.retain_graph) {
+        if (!pass.retain_graph && !node.saved.empty()) {  // nodes without saved tensors may rerun
             node.saved.clear();
             node.released = true;
         }
@@ -217,20 +231,23 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
         input_nodes.push_back(gradient_edge(inputs[i]).get());
         pass.captures.insert(input_nodes.back());
     }
+    std::unordered_set<Node*> reachable;
+    pass.reachable_captures = &reachable;
+    pass.check_captures = [&] {
+        for (std::size_t i = 0; i < inputs.size() && !options.allow_unused; ++i) {
+            if (!reachable.contains(input_nodes[i])) {
+                throw AutogradError(fmt::format(
+                    "grad: input {} (shape {}) is not used to compute the outputs; pass "
+                    "allow_unused = true to get an undefined gradient for it",
+                    i, shape_str(inputs[i].shape())));
+            }
+        }
+    };
     auto captured = run(pass);
     std::vector<Tensor> result;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         auto it = captured.find(input_nodes[i]);
-        if (it != captured.end()) {
-            result.push_back(it->second);
-        } else if (options.allow_unused) {
-            result.emplace_back();
-        } else {
-            throw AutogradError(fmt::format(
-                "grad: input {} (shape {}) is not used to compute the outputs; pass "
-                "allow_unused = true to get an undefined gradient for it",
-                i, shape_str(inputs[i].shape())));
-        }
+        result.push_back(it != captured.end() ? it->second : Tensor{});
     }
     return result;
 }

@@ -91,6 +91,13 @@ Tensor broadcast_copy(const Tensor& x, const Shape& shape) {
     return copy_with_strides(x, shape, strides);
 }
 
+bool is_trailing_block(const Shape& small, const Shape& big) {
+    std::size_t lead = 0;
+    while (lead < small.size() && small[lead] == 1) ++lead;
+    const std::size_t rest = small.size() - lead;
+    return rest <= big.size() && std::equal(small.begin() + lead, small.end(), big.end() - rest);
+}
+
 Tensor permute_copy(const Tensor& x, const Dims& order) {
     const auto own = contiguous_strides(x.shape());
     Shape shape(order.size());

@@ -72,17 +72,49 @@ void check_same_dtype(const Tensor& a, const Tensor& b, std::string_view op);
 /// x materialised at `shape` (NumPy broadcasting); x itself when it already has that shape.
 Tensor broadcast_copy(const Tensor& x, const Shape& shape);
 
+/// True when `small` (after dropping leading 1s) is the trailing part of `big`: it then repeats
+/// as one contiguous block, e.g. a bias [C] against activations [N,C].
+bool is_trailing_block(const Shape& small, const Shape& big);
+
+/// z = f(a, b) elementwise at `shape` (their broadcast shape), T the operands' element type and
+/// R the result's. A scalar operand or a trailing block is read in place; other broadcasts are
+/// materialised first.
+template <class T, class R, class F>
+void broadcast_apply(const Tensor& a, const Tensor& b, Tensor& z, F&& f) {
+    using Column = Eigen::Array<T, Eigen::Dynamic, 1>;
+    const Shape& shape = z.shape();
+    const Eigen::Index n = z.numel();
+    auto o = out<R>(z);
+    const bool a_full = a.shape() == shape, b_full = b.shape() == shape;
+    if (a_full && b_full) {
+        o = f(in<T>(a), in<T>(b));
+    } else if (a_full && b.numel() == 1) {
+        o = f(in<T>(a), Column::Constant(n, in<T>(b)[0]));
+    } else if (b_full && a.numel() == 1) {
+        o = f(Column::Constant(n, in<T>(a)[0]), in<T>(b));
+    } else if (a_full && b.numel() > 0 && is_trailing_block(b.shape(), shape)) {
+        const Eigen::Index block = b.numel();
+        for (Eigen::Index s = 0; s < n; s += block) {
+            o.segment(s, block) = f(in<T>(a).segment(s, block), in<T>(b));
+        }
+    } else if (b_full && a.numel() > 0 && is_trailing_block(a.shape(), shape)) {
+        const Eigen::Index block = a.numel();
+        for (Eigen::Index s = 0; s < n; s += block) {
+            o.segment(s, block) = f(in<T>(a), in<T>(b).segment(s, block));
+        }
+    } else {
+        o = f(in<T>(broadcast_copy(a, shape)), in<T>(broadcast_copy(b, shape)));
+    }
+}
+
 /// z = f(a, b) with broadcasting, a and b of one floating dtype.
 template <class F>
 Tensor zip_floating(const Tensor& a, const Tensor& b, std::string_view op, F&& f) {
     check_same_dtype(a, b, op);
-    const Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
-    const Tensor wa = broadcast_copy(a, shape);
-    const Tensor wb = broadcast_copy(b, shape);
-    Tensor z = empty(shape, a.dtype());
+    Tensor z = empty(broadcast_shapes(a.shape(), b.shape(), op), a.dtype());
     dispatch_floating(a.dtype(), op, [&](auto tag) {
         using T = decltype(tag);
-        out<T>(z) = f(in<T>(wa), in<T>(wb));
+        broadcast_apply<T, T>(a, b, z, f);
     });
     return z;
 }

@@ -20,6 +20,7 @@ SavedTensor save(const Tensor& t, const Tensor& out) {
     s.requires_grad = impl->requires_grad;
     if (t.is_same(out)) {
         s.is_output = true;
+        s.requires_grad = true;  // record() is about to put out on the tape
         s.data = alias(t, t.shape()).impl();
     } else if (impl->grad_fn) {
         s.data = alias(t, t.shape()).impl();

@@ -194,9 +194,9 @@ Tensor Tensor::max() const { return descent::max(*this); }
 Tensor Tensor::max(const Dims& d, bool k) const { return descent::max(*this, d, k); }
 Tensor Tensor::min() const { return descent::min(*this); }
 Tensor Tensor::min(const Dims& d, bool k) const { return descent::min(*this, d, k); }
-Tensor Tensor::var(bool u) const { return descent::var(*this, u); }
+Tensor Tensor::var() const { return descent::var(*this); }
 Tensor Tensor::var(const Dims& d, bool u, bool k) const { return descent::var(*this, d, u, k); }
-Tensor Tensor::std(bool u) const { return descent::std(*this, u); }
+Tensor Tensor::std() const { return descent::std(*this); }
 Tensor Tensor::std(const Dims& d, bool u, bool k) const { return descent::std(*this, d, u, k); }
 Tensor Tensor::logsumexp(const Dims& d, bool k) const { return descent::logsumexp(*this, d, k); }
 Tensor Tensor::softmax(std::int64_t d) const { return descent::softmax(*this, d); }

@@ -87,9 +87,10 @@ Tensor max(const Tensor& x);
 Tensor max(const Tensor& x, const Dims& dims, bool keepdim = false);
 Tensor min(const Tensor& x);
 Tensor min(const Tensor& x, const Dims& dims, bool keepdim = false);
-Tensor var(const Tensor& x, bool unbiased = true);
+/// Unbiased variance of all elements (list the dims to choose `unbiased`).
+Tensor var(const Tensor& x);
 Tensor var(const Tensor& x, const Dims& dims, bool unbiased = true, bool keepdim = false);
-Tensor std(const Tensor& x, bool unbiased = true);
+Tensor std(const Tensor& x);
 Tensor std(const Tensor& x, const Dims& dims, bool unbiased = true, bool keepdim = false);
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim = false);
 Tensor softmax(const Tensor& x, std::int64_t dim);

@@ -149,9 +149,10 @@ public:
     Tensor max(const Dims& dims, bool keepdim = false) const;
     Tensor min() const;
     Tensor min(const Dims& dims, bool keepdim = false) const;
-    Tensor var(bool unbiased = true) const;
+    /// Unbiased variance of all elements (list the dims to choose `unbiased`).
+    Tensor var() const;
     Tensor var(const Dims& dims, bool unbiased = true, bool keepdim = false) const;
-    Tensor std(bool unbiased = true) const;
+    Tensor std() const;
     Tensor std(const Dims& dims, bool unbiased = true, bool keepdim = false) const;
     Tensor logsumexp(const Dims& dims, bool keepdim = false) const;
     Tensor softmax(std::int64_t dim) const;
@@ -204,8 +205,8 @@ private:
 };
 
 // --- creation ---------------------------------------------------------------------------
-/// A 1-D tensor holding `values`.
-Tensor tensor(const std::vector<double>& values, TensorOptions options = {});
+/// A 1-D float32 tensor holding `values` (give a shape to choose options too).
+Tensor tensor(const std::vector<double>& values);
 /// A tensor of the given shape holding `values` in row-major order.
 Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options = {});
 /// An int64 tensor (class labels, indices).

@@ -17,13 +17,10 @@ using Grads = std::vector<Tensor>;
 template <class F>
 Tensor compare(const Tensor& a, const Tensor& b, std::string_view op, F&& f) {
     kernel::check_same_dtype(a, b, op);
-    const Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
-    const Tensor wa = kernel::broadcast_copy(a, shape);
-    const Tensor wb = kernel::broadcast_copy(b, shape);
-    Tensor z = empty(shape, Dtype::boolean);
+    Tensor z = empty(broadcast_shapes(a.shape(), b.shape(), op), Dtype::boolean);
     kernel::dispatch_any(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        kernel::out<bool>(z) = f(kernel::in<T>(wa), kernel::in<T>(wb));
+        kernel::broadcast_apply<T, bool>(a, b, z, f);
     });
     return z;
 }
@@ -130,10 +127,8 @@ Tensor logical_and(const Tensor& a, const Tensor& b) {
         throw DtypeError(fmt::format("logical_and: expected bool tensors, got {} and {}",
                                      dtype_name(a.dtype()), dtype_name(b.dtype())));
     }
-    const Shape shape = broadcast_shapes(a.shape(), b.shape(), "logical_and");
-    const Tensor wa = kernel::broadcast_copy(a, shape), wb = kernel::broadcast_copy(b, shape);
-    Tensor z = empty(shape, Dtype::boolean);
-    kernel::out<bool>(z) = kernel::in<bool>(wa) && kernel::in<bool>(wb);
+    Tensor z = empty(broadcast_shapes(a.shape(), b.shape(), "logical_and"), Dtype::boolean);
+    kernel::broadcast_apply<bool, bool>(a, b, z, [](const auto& x, const auto& y) { return x && y; });
     return z;
 }
 

@@ -176,36 +176,49 @@ Tensor var(const Tensor& x, const Dims& dims, bool unbiased, bool keepdim) {
     const Tensor centered = x - mean(x, dims, true);
     return sum(centered * centered, dims, keepdim) / static_cast<double>(n - (unbiased ? 1 : 0));
 }
-Tensor var(const Tensor& x, bool unbiased) { return var(x, all_dims(x), unbiased); }
+Tensor var(const Tensor& x) { return var(x, all_dims(x)); }
 
 Tensor std(const Tensor& x, const Dims& dims, bool unbiased, bool keepdim) {
     return sqrt(var(x, dims, unbiased, keepdim));
 }
-Tensor std(const Tensor& x, bool unbiased) { return sqrt(var(x, unbiased)); }
+Tensor std(const Tensor& x) { return sqrt(var(x)); }
 
-Tensor logsumexp(const Tensor& x, const Dims& dims_in, bool keepdim) {
-    // log Σ eˣ = m + log Σ e^(x − m) with m = max x (a constant: the result does not depend on it)
-    const Dims dims = normalize_dims(dims_in, x.dim(), "logsumexp");
+namespace {
+/// x − m with m = max x over dims (kept), a constant: none of the results below depends on it,
+/// and shifting by it keeps every exp ≤ 1. Slices that are all ±∞ shift by 0.
+std::pair<Tensor, Tensor> shift_by_max(const Tensor& x, const Dims& dims, std::string_view op) {
     Tensor m;
     {
         NoGradGuard no_grad;
-        m = reduce_kept(x, dims, Reduction::max, "logsumexp");
-        kernel::dispatch_floating(m.dtype(), "logsumexp", [&](auto tag) {
+        m = reduce_kept(x, dims, Reduction::max, op);
+        kernel::dispatch_floating(m.dtype(), op, [&](auto tag) {
             using T = decltype(tag);
             auto v = kernel::out<T>(m);
-            v = v.isFinite().select(v, T(0));  // all −∞ (or ±∞) slices: shift by 0
+            v = v.isFinite().select(v, T(0));
         });
     }
-    const Tensor kept = log(sum(exp(x - m), dims, true)) + m;
+    return {x - m, m};
+}
+}  // namespace
+
+Tensor logsumexp(const Tensor& x, const Dims& dims_in, bool keepdim) {
+    // log Σ eˣ = m + log Σ e^(x − m)
+    const Dims dims = normalize_dims(dims_in, x.dim(), "logsumexp");
+    const auto [shifted, m] = shift_by_max(x, dims, "logsumexp");
+    const Tensor kept = log(sum(exp(shifted), dims, true)) + m;
     return keepdim ? kept : reshape(kept, reduced_shape(x.shape(), dims, false));
 }
 
-Tensor softmax(const Tensor& x, std::int64_t dim) {  // e^(x − logsumexp x)
-    return exp(x - logsumexp(x, {dim}, true));
+Tensor softmax(const Tensor& x, std::int64_t dim) {  // e^(x − m) / Σ e^(x − m)
+    const Dims dims = normalize_dims({dim}, x.dim(), "softmax");
+    const Tensor e = exp(shift_by_max(x, dims, "softmax").first);
+    return e / sum(e, dims, true);
 }
 
-Tensor log_softmax(const Tensor& x, std::int64_t dim) {  // x − logsumexp x
-    return x - logsumexp(x, {dim}, true);
+Tensor log_softmax(const Tensor& x, std::int64_t dim) {  // (x − m) − log Σ e^(x − m)
+    const Dims dims = normalize_dims({dim}, x.dim(), "log_softmax");
+    const Tensor shifted = shift_by_max(x, dims, "log_softmax").first;
+    return shifted - log(sum(exp(shifted), dims, true));
 }
 
 Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) {
