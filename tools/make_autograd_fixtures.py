@@ -8,7 +8,7 @@ For every expression below the file records, all in float64:
   * its output: shape and values (flattened in row-major order);
   * a fixed random weight w of the output's shape, and the gradient of sum(output * w) with
     respect to every float64 input;
-  * for the expressions marked hvp=True, a fixed random direction v (one tensor per float64
+  * unless the expression says hvp=False, a fixed random direction v (one tensor per float64
     input) and the Hessian-vector product  d/dx [ (d sum(output * w) / dx) . v ],
     computed with torch.autograd.grad(..., create_graph=True).
 
@@ -123,8 +123,9 @@ def assert_no_ties(a, b, margin=1e-3):
 EXPRESSIONS = []
 
 
-def expression(name, hvp=False):
-    """Registers f(inputs) -> (lambda t: output), where t maps input names to leaf tensors."""
+def expression(name, hvp=True):
+    """Registers f(inputs) -> (lambda t: output), where t maps input names to leaf tensors.
+    hvp=False leaves out the Hessian-vector product (needed when the gradient is constant)."""
 
     def register(build):
         assert all(e["name"] != name for e in EXPRESSIONS), f"duplicate expression {name}"
@@ -135,7 +136,7 @@ def expression(name, hvp=False):
     return register
 
 
-@expression("matmul_2d_tanh", hvp=True)
+@expression("matmul_2d_tanh")
 def _(r):
     """tanh(A @ B + b), A [3,4], B [4,5], b [5]."""
     r.normal("A", (3, 4))
@@ -144,7 +145,7 @@ def _(r):
     return lambda t: torch.tanh(t["A"] @ t["B"] + t["b"])
 
 
-@expression("matmul_batched_broadcast_tanh", hvp=True)
+@expression("matmul_batched_broadcast_tanh")
 def _(r):
     """tanh(A @ B), A [2,1,3,4] and B [5,4,2] broadcast to the batch [2,5]."""
     r.normal("A", (2, 1, 3, 4))
@@ -174,7 +175,7 @@ def _(r):
                       + t["v"] @ t["N"].transpose(1, 2))
 
 
-@expression("softmax_log_softmax", hvp=True)
+@expression("softmax_log_softmax")
 def _(r):
     """softmax(x, 1) * log_softmax(x, 0) + 0.5 * log_softmax(x, -1), x [3,5]."""
     r.normal("x", (3, 5), scale=2.0)
@@ -189,7 +190,7 @@ def _(r):
     return lambda t: torch.log_softmax(3.0 * torch.softmax(t["x"], 1), -1)
 
 
-@expression("logsumexp_dims", hvp=True)
+@expression("logsumexp_dims")
 def _(r):
     """logsumexp(x, [1], keepdim) + logsumexp(x, [0,2], keepdim) + logsumexp(3x, [-1])[..., None],
     x [2,3,4] with large entries (tests the max shift)."""
@@ -199,7 +200,7 @@ def _(r):
                       + torch.logsumexp(3.0 * t["x"], [-1]).unsqueeze(-1))
 
 
-@expression("mean_var_std_keepdim", hvp=True)
+@expression("mean_var_std_keepdim")
 def _(r):
     """mean(x,[1],keep) + var(x,[0,2],unbiased,keep) * std(x,[1],biased,keep)
     + std(x,[-1],unbiased,keep), x [3,4,2]."""
@@ -234,7 +235,7 @@ def _(r):
                       + torch.amax(t["x"]) + torch.amin(t["x"], -1).unsqueeze(-1))
 
 
-@expression("amax_shifted_softmax", hvp=True)
+@expression("amax_shifted_softmax")
 def _(r):
     """e / sum(e, 1, keep) with e = exp(x - amax(x, 1, keep)), x [4,6], no ties."""
     r.distinct("x", (4, 6), scale=3.0)
@@ -258,7 +259,7 @@ def _(r):
                       + (2.0 - t["b"]) * 0.5 + 3.0 / t["d"] - t["a"] / 4.0)
 
 
-@expression("pow_scalar_and_tensor", hvp=True)
+@expression("pow_scalar_and_tensor")
 def _(r):
     """x^2.5 - x^y + x^-1.5 + 0.1 * x^3, x [2,3] in [0.5, 2], y [2,3]."""
     r.uniform("x", (2, 3), 0.5, 2.0)
@@ -267,7 +268,7 @@ def _(r):
                       + 0.1 * t["x"] ** 3.0)
 
 
-@expression("pow_tensor_broadcast", hvp=True)
+@expression("pow_tensor_broadcast")
 def _(r):
     """pow(x, e) + pow(e, x), x [2,3] and e [3] positive, broadcast."""
     r.uniform("x", (2, 3), 0.3, 2.0)
@@ -275,7 +276,7 @@ def _(r):
     return lambda t: torch.pow(t["x"], t["e"]) + torch.pow(t["e"], t["x"])
 
 
-@expression("exp_log_sqrt_abs", hvp=True)
+@expression("exp_log_sqrt_abs")
 def _(r):
     """log(x) * exp(-x) + sqrt(x + 1) * abs(x - 1.3) + abs(-x), x [4,3] in [0.2, 2.5]."""
     r.uniform_away("x", (4, 3), 0.2, 2.5, [1.3], 0.05)
@@ -292,14 +293,14 @@ def _(r):
                       - 0.3 * F.relu(-t["x"]) + F.leaky_relu(t["x"]) * t["x"])
 
 
-@expression("gelu_erf_tanh", hvp=True)
+@expression("gelu_erf_tanh")
 def _(r):
     """gelu(x) + gelu(x, approximate='tanh') * erf(x), x [2,5]."""
     r.normal("x", (2, 5), scale=1.5)
     return lambda t: F.gelu(t["x"]) + F.gelu(t["x"], approximate="tanh") * torch.erf(t["x"])
 
 
-@expression("softplus_beta_threshold", hvp=True)
+@expression("softplus_beta_threshold")
 def _(r):
     """softplus(x, beta=2, threshold=3) + softplus(x) + softplus(x, beta=0.5), x [3,4] in
     [-4, 4] (several entries above the threshold 2x > 3, none near it)."""
@@ -342,7 +343,7 @@ def _(r):
                       + torch.maximum(t["a"] * t["a"], t["b"]))
 
 
-@expression("slice_with_step", hvp=True)
+@expression("slice_with_step")
 def _(r):
     """x[1:6:2, 0:7:3] @ x[0:6:2, -5:-1:2] + x[-3:, 4:6], x [6,7]."""
     r.normal("x", (6, 7))
@@ -399,7 +400,7 @@ def _(r):
     return f
 
 
-@expression("reshape_permute_transpose", hvp=True)
+@expression("reshape_permute_transpose")
 def _(r):
     """p.t() @ q + s @ q + f @ p with p = permute(x, [2,0,1]).reshape(4,6), q = x.reshape(4,6),
     s = transpose(x, 0, -1).reshape(6,4), f = flatten(x, 0, 1), x [2,3,4]."""
@@ -435,11 +436,11 @@ def _(r):
 def _(r):
     """sum(x, [0,-1], keep) * mean(x, [1]).unsqueeze(1) + sum(x * x), x [2,3,4]."""
     r.normal("x", (2, 3, 4))
-    return lambda t: (torch.sum(t["x"], [0, -1], keepdim=True) * torch.mean(t["x"], [1]).unsqueeze(1)
-                      + torch.sum(t["x"] * t["x"]))
+    return lambda t: (torch.sum(t["x"], [0, -1], keepdim=True)
+                      * torch.mean(t["x"], [1]).unsqueeze(1) + torch.sum(t["x"] * t["x"]))
 
 
-@expression("mlp_cross_entropy", hvp=True)
+@expression("mlp_cross_entropy")
 def _(r):
     """Cross-entropy by hand: h = relu(linear(x, W1, b1)); logits = linear(h, W2, b2);
     -mean(gather(log_softmax(logits, 1), 1, target[:, None])), x [5,4], W1 [6,4], b1 [6],
@@ -461,7 +462,7 @@ def _(r):
     return f
 
 
-@expression("attention_softmax", hvp=True)
+@expression("attention_softmax")
 def _(r):
     """softmax(q @ k^T(-1,-2) / 2, -1) @ v, q [2,3,4], k [2,5,4], v [2,5,3]."""
     r.normal("q", (2, 3, 4))
@@ -470,7 +471,7 @@ def _(r):
     return lambda t: torch.softmax(t["q"] @ t["k"].transpose(-1, -2) / 2.0, -1) @ t["v"]
 
 
-@expression("layer_norm_by_hand", hvp=True)
+@expression("layer_norm_by_hand")
 def _(r):
     """(x - mean(x, -1, keep)) / sqrt(var(x, -1, biased, keep) + 1e-5) * gamma + beta,
     x [3,6], gamma [6], beta [6]."""
@@ -487,7 +488,7 @@ def _(r):
     return f
 
 
-@expression("scalar_output_chain", hvp=True)
+@expression("scalar_output_chain")
 def _(r):
     """sum(exp(x) * log(y)) / sum(y): a 0-d output, x [4], y [4] positive."""
     r.normal("x", (4,))

@@ -37,13 +37,14 @@ using namespace descent;
 using json = nlohmann::json;
 
 // Tolerance: |descent − torch| ≤ 1e-10 · max(1, |torch|), elementwise. Both sides compute in
-// float64 with the same formulas up to the order of floating-point operations (summation order
-// in reductions and GEMM, x/4 computed as x·0.25, the max shift in logsumexp, erf from
-// different libms). Those differences are a few ulps (~1e-16 relative) per op and grow to at
-// most ~1e-13 through the deepest chains here (second derivatives through softmax and
-// matmul), so 1e-10 leaves three orders of magnitude of slack while any wrong formula, wrong
-// broadcast or wrong reduction dim is off by far more. The max(1, ·) makes it absolute for
-// values near zero, where cancellation leaves only absolute accuracy.
+// float64, so they differ only by rounding: summation order in reductions and GEMM, division by
+// a constant done as multiplication by its reciprocal, where softmax applies its max shift,
+// erf/exp/tanh from different libms, and derivative formulas that are equal mathematically but
+// arranged differently. Each costs a few ulps (~1e-16 relative); through the deepest chains here
+// (second derivatives through softmax and matmul) the observed worst case is ~1e-14. 1e-10
+// leaves ample slack for other compilers and BLAS orderings, while a wrong formula, broadcast or
+// reduction dim is off by far more. The max(1, ·) makes the bound absolute for values near
+// zero, where cancellation leaves only absolute accuracy.
 constexpr double kTolerance = 1e-10;
 
 /// The named inputs of one expression.
@@ -288,12 +289,17 @@ double relative_error(double got, double want) {
     return std::abs(got - want) / std::max(1.0, std::abs(want));
 }
 
+/// The larger of two errors, NaN if either is NaN.
+double worse(double a, double b) {
+    return std::isnan(a) || std::isnan(b) ? std::numeric_limits<double>::quiet_NaN()
+                                          : std::max(a, b);
+}
+
 /// Compares `got` with a {shape, values} entry of the fixture elementwise: one CHECK per
 /// tensor whose message names `what` and the first differing elements. Returns the largest
 /// relative error (infinity on a shape mismatch, NaN propagates as a failure).
 double check_close(const std::string& what, const Tensor& got, const json& want) {
     const Shape want_shape = shape_of(want);
-    INFO(what);
     if (got.shape() != want_shape) {
         FAIL_CHECK(what << ": descent gives shape " << shape_str(got.shape()) << ", PyTorch shape "
                         << shape_str(want_shape));
@@ -318,7 +324,7 @@ double check_close(const std::string& what, const Tensor& got, const json& want)
                        << actual[i] << ", PyTorch " << expected[i] << ", relative error " << err;
             }
         }
-        worst = std::isnan(err) ? err : std::max(worst, err);
+        worst = worse(worst, err);
     }
     if (bad > 5) report << "\n  ... " << bad << " differing elements in all";
     INFO(what << ": " << bad << " of " << actual.size()
@@ -331,15 +337,11 @@ struct WorstErrors {
     double value = 0.0, grad = 0.0, hvp = 0.0;
 };
 
-double worse(double a, double b) {
-    return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
-}
-
 /// Evaluates one expression and compares value, gradients and (if recorded) the HVP.
 void check_expression(const json& entry, const Expression& fn, WorstErrors& worst) {
     const auto name = entry.at("name").get<std::string>();
 
-    // Fresh leaves for every forward pass, so that the three passes share nothing.
+    // Fresh leaves for each forward pass (first derivatives, then the HVP): they share nothing.
     std::vector<std::string> diff_names;
     const auto build = [&](Inputs& inputs, std::vector<Tensor>& diff) {
         diff_names.clear();
