@@ -2,8 +2,8 @@
 // Data y = 3x − 2 + noise; parameters w, b; loss = mean((w·x + b − y)²);
 // update θ ← θ − η·∂loss/∂θ with a fixed learning rate η.
 
-#include <descent/autograd.hpp>
 #include <fmt/format.h>
+#include <descent/autograd.hpp>
 
 namespace dc = descent;
 

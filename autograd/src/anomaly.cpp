@@ -18,7 +18,9 @@ std::string shapes_of(const std::vector<Shape>& shapes) {
 AnomalyBackwardScope::AnomalyBackwardScope(std::string_view op) : previous_(backward_of) {
     backward_of = op;
 }
-AnomalyBackwardScope::~AnomalyBackwardScope() { backward_of = previous_; }
+AnomalyBackwardScope::~AnomalyBackwardScope() {
+    backward_of = previous_;
+}
 
 bool all_finite(const Tensor& t) {
     if (!is_floating(t.dtype())) return true;
@@ -34,12 +36,13 @@ void check_forward_finite(std::string_view op, const std::vector<Tensor>& inputs
     std::vector<Shape> shapes;
     for (const auto& t : inputs) shapes.push_back(t.shape());
     if (!backward_of.empty()) {
-        throw AnomalyError(fmt::format("anomaly: {} produced NaN or Inf in its backward (in its "
-                                       "{}, inputs {})",
-                                       backward_of, op, shapes_of(shapes)));
+        throw AnomalyError(
+            fmt::format("anomaly: {} produced NaN or Inf in its backward (in its "
+                        "{}, inputs {})",
+                        backward_of, op, shapes_of(shapes)));
     }
-    throw AnomalyError(fmt::format("anomaly: {} produced NaN or Inf in its forward (inputs {})",
-                                   op, shapes_of(shapes)));
+    throw AnomalyError(fmt::format("anomaly: {} produced NaN or Inf in its forward (inputs {})", op,
+                                   shapes_of(shapes)));
 }
 
 void check_backward_finite(std::string_view op, const std::vector<Shape>& input_shapes,

@@ -12,13 +12,13 @@ bool all_finite(const Tensor& t);
 
 /// While alive, anomalies in ops are reported as happening inside the backward of `op`.
 class AnomalyBackwardScope {
-public:
+  public:
     explicit AnomalyBackwardScope(std::string_view op);
     ~AnomalyBackwardScope();
     AnomalyBackwardScope(const AnomalyBackwardScope&) = delete;
     AnomalyBackwardScope& operator=(const AnomalyBackwardScope&) = delete;
 
-private:
+  private:
     std::string_view previous_;
 };
 /// Throws AnomalyError naming op and the input shapes if `out` holds NaN or Inf.

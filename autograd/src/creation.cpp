@@ -11,7 +11,8 @@ namespace descent {
 namespace {
 Tensor filled(const Shape& shape, double value, TensorOptions options) {
     for (const auto e : shape) {
-        if (e < 0) throw ShapeError(fmt::format("full: negative extent in shape {}", shape_str(shape)));
+        if (e < 0)
+            throw ShapeError(fmt::format("full: negative extent in shape {}", shape_str(shape)));
     }
     Tensor t = empty(shape, options.dtype);
     kernel::dispatch_any(options.dtype, [&](auto tag) {
@@ -29,8 +30,8 @@ Tensor tensor(const std::vector<double>& values) {
 
 Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
     if (numel_of(shape) != static_cast<std::int64_t>(values.size())) {
-        throw ShapeError(fmt::format("tensor: {} values do not fill shape {}", values.size(),
-                                     shape_str(shape)));
+        throw ShapeError(
+            fmt::format("tensor: {} values do not fill shape {}", values.size(), shape_str(shape)));
     }
     Tensor t = empty(shape, options.dtype);
     kernel::dispatch_any(options.dtype, [&](auto tag) {
@@ -52,14 +53,24 @@ Tensor int_tensor(const std::vector<std::int64_t>& values, const Shape& shape) {
     return t;
 }
 
-Tensor scalar_tensor(double value, TensorOptions options) { return filled({}, value, options); }
-Tensor zeros(const Shape& shape, TensorOptions options) { return filled(shape, 0.0, options); }
-Tensor ones(const Shape& shape, TensorOptions options) { return filled(shape, 1.0, options); }
+Tensor scalar_tensor(double value, TensorOptions options) {
+    return filled({}, value, options);
+}
+Tensor zeros(const Shape& shape, TensorOptions options) {
+    return filled(shape, 0.0, options);
+}
+Tensor ones(const Shape& shape, TensorOptions options) {
+    return filled(shape, 1.0, options);
+}
 Tensor full(const Shape& shape, double value, TensorOptions options) {
     return filled(shape, value, options);
 }
-Tensor zeros_like(const Tensor& like) { return zeros(like.shape(), {.dtype = like.dtype()}); }
-Tensor ones_like(const Tensor& like) { return ones(like.shape(), {.dtype = like.dtype()}); }
+Tensor zeros_like(const Tensor& like) {
+    return zeros(like.shape(), {.dtype = like.dtype()});
+}
+Tensor ones_like(const Tensor& like) {
+    return ones(like.shape(), {.dtype = like.dtype()});
+}
 Tensor full_like(const Tensor& like, double value) {
     return full(like.shape(), value, {.dtype = like.dtype()});
 }
@@ -77,8 +88,8 @@ Tensor eye(std::int64_t n, TensorOptions options) {
 
 Tensor arange(double start, double end, double step, TensorOptions options) {
     if (step == 0.0 || (end - start) / step < 0.0) {
-        throw ShapeError(fmt::format("arange: no range from {} to {} in steps of {}", start, end,
-                                     step));
+        throw ShapeError(
+            fmt::format("arange: no range from {} to {} in steps of {}", start, end, step));
     }
     const auto n = static_cast<std::int64_t>(std::ceil((end - start) / step));
     std::vector<double> values(static_cast<std::size_t>(n));

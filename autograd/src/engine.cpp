@@ -116,7 +116,8 @@ std::unordered_map<Node*, Tensor> run(const Pass& pass) {
         for (auto it = order.rbegin(); it != order.rend(); ++it) {
             Node* node = it->get();
             bool need = pass.captures.contains(node);
-            for (const auto& child : node->next) need = need || (child && needed.contains(child.get()));
+            for (const auto& child : node->next)
+                need = need || (child && needed.contains(child.get()));
             if (need) needed.insert(node);
         }
     }
@@ -193,14 +194,13 @@ Pass make_pass(const std::vector<Tensor>& outputs, const std::vector<Tensor>& gr
                 "{}: output {} does not require grad (no input of its graph requires grad)", op,
                 i));
         }
-        Tensor g = grad_outputs.empty() || !grad_outputs[i].defined()
-                       ? default_root_grad(out, op)
-                       : grad_outputs[i];
+        Tensor g = grad_outputs.empty() || !grad_outputs[i].defined() ? default_root_grad(out, op)
+                                                                      : grad_outputs[i];
         if (g.shape() != out.shape() || g.dtype() != out.dtype()) {
-            throw ShapeError(fmt::format(
-                "{}: output {} has shape {} ({}) but its gradient has shape {} ({})", op, i,
-                shape_str(out.shape()), dtype_name(out.dtype()), shape_str(g.shape()),
-                dtype_name(g.dtype())));
+            throw ShapeError(
+                fmt::format("{}: output {} has shape {} ({}) but its gradient has shape {} ({})",
+                            op, i, shape_str(out.shape()), dtype_name(out.dtype()),
+                            shape_str(g.shape()), dtype_name(g.dtype())));
         }
         pass.roots.push_back(gradient_edge(out));
         pass.root_grads.push_back(std::move(g));

@@ -14,7 +14,9 @@
 namespace descent {
 namespace {
 
-double* values_of(Tensor& t) { return static_cast<double*>(t.impl()->storage->data); }
+double* values_of(Tensor& t) {
+    return static_cast<double*>(t.impl()->storage->data);
+}
 
 std::vector<Tensor> fresh_copies(const std::vector<Tensor>& inputs) {
     std::vector<Tensor> copies;
@@ -31,8 +33,8 @@ std::vector<std::size_t> checked_inputs(const std::vector<Tensor>& inputs, std::
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         if (!inputs[i].requires_grad()) continue;
         if (inputs[i].dtype() != Dtype::float64) {
-            throw DtypeError(fmt::format("{}: input {} is {}; finite differences need float64",
-                                         op, i, dtype_name(inputs[i].dtype())));
+            throw DtypeError(fmt::format("{}: input {} is {}; finite differences need float64", op,
+                                         i, dtype_name(inputs[i].dtype())));
         }
         which.push_back(i);
     }
@@ -42,8 +44,8 @@ std::vector<std::size_t> checked_inputs(const std::vector<Tensor>& inputs, std::
 std::vector<Tensor> float_outputs(const std::vector<Tensor>& outputs, std::string_view op) {
     for (std::size_t o = 0; o < outputs.size(); ++o) {
         if (outputs[o].dtype() != Dtype::float64) {
-            throw DtypeError(fmt::format("{}: output {} is {}; finite differences need float64",
-                                         op, o, dtype_name(outputs[o].dtype())));
+            throw DtypeError(fmt::format("{}: output {} is {}; finite differences need float64", op,
+                                         o, dtype_name(outputs[o].dtype())));
         }
     }
     return outputs;
@@ -56,7 +58,8 @@ std::vector<Tensor> vjp(const Tensor& out, const Tensor& v, const std::vector<Te
     for (const auto i : which) xs.push_back(inputs[i]);
     std::vector<Tensor> gs(which.size());
     if (out.requires_grad()) {
-        gs = grad({out}, xs, {v}, {.retain_graph = true, .create_graph = create_graph, .allow_unused = true});
+        gs = grad({out}, xs, {v},
+                  {.retain_graph = true, .create_graph = create_graph, .allow_unused = true});
     }
     for (std::size_t k = 0; k < gs.size(); ++k) {
         if (!gs[k].defined()) gs[k] = zeros_like(xs[k]);
@@ -66,8 +69,8 @@ std::vector<Tensor> vjp(const Tensor& out, const Tensor& v, const std::vector<Te
 
 /// Numeric Jacobian column block: d out[o] / d x[i][k] for every k, by central differences.
 std::vector<std::vector<double>> numeric_columns(const GradcheckFn& f,
-                                                 const std::vector<Tensor>& inputs,
-                                                 std::size_t i, std::size_t o, double eps) {
+                                                 const std::vector<Tensor>& inputs, std::size_t i,
+                                                 std::size_t o, double eps) {
     std::vector<Tensor> xs = fresh_copies(inputs);
     double* x = values_of(xs[i]);
     std::vector<std::vector<double>> columns;
@@ -97,8 +100,8 @@ std::string first_mismatch(const std::vector<Tensor>& a, const std::vector<Tenso
     return {};
 }
 
-GradcheckReport check(const GradcheckFn& f, const std::vector<Tensor>& inputs,
-                      GradcheckOptions opt, std::string_view op) {
+GradcheckReport check(const GradcheckFn& f, const std::vector<Tensor>& inputs, GradcheckOptions opt,
+                      std::string_view op) {
     const auto which = checked_inputs(inputs, op);
     const std::vector<Tensor> outputs = float_outputs(f(inputs), op);
     for (std::size_t o = 0; o < outputs.size(); ++o) {
@@ -109,16 +112,17 @@ GradcheckReport check(const GradcheckFn& f, const std::vector<Tensor>& inputs,
             for (std::int64_t j = 0; j < out.numel(); ++j) {
                 Tensor onehot = zeros_like(out);
                 values_of(onehot)[j] = 1.0;
-                const std::vector<double> row = vjp(out, onehot, inputs, which, false)[w].to_vector();
+                const std::vector<double> row =
+                    vjp(out, onehot, inputs, which, false)[w].to_vector();
                 for (std::size_t k = 0; k < row.size(); ++k) {
                     const double a = row[k], n = numeric[k][j];
                     if (!(std::abs(a - n) <= opt.atol + opt.rtol * std::abs(n))) {
-                        return {false, fmt::format(
-                                           "{}: Jacobian mismatch for output {} {} with respect "
-                                           "to input {} {}: output element {}, input element {}: "
-                                           "analytic {:.10g}, numeric {:.10g}",
-                                           op, o, shape_str(out.shape()), i,
-                                           shape_str(inputs[i].shape()), j, k, a, n)};
+                        return {false,
+                                fmt::format("{}: Jacobian mismatch for output {} {} with respect "
+                                            "to input {} {}: output element {}, input element {}: "
+                                            "analytic {:.10g}, numeric {:.10g}",
+                                            op, o, shape_str(out.shape()), i,
+                                            shape_str(inputs[i].shape()), j, k, a, n)};
                     }
                 }
             }

@@ -74,8 +74,8 @@ Tensor broadcast_copy(const Tensor& x, const Shape& shape) {
     if (x.shape() == shape) return x;
     const Shape& from = x.shape();
     if (from.size() > shape.size()) {
-        throw ShapeError(fmt::format("expand: cannot broadcast {} to {}", shape_str(from),
-                                     shape_str(shape)));
+        throw ShapeError(
+            fmt::format("expand: cannot broadcast {} to {}", shape_str(from), shape_str(shape)));
     }
     const auto own = contiguous_strides(from);
     const std::size_t lead = shape.size() - from.size();

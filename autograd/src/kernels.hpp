@@ -17,8 +17,10 @@ namespace descent::kernel {
 template <class F>
 decltype(auto) dispatch_floating(Dtype dtype, std::string_view op, F&& f) {
     switch (dtype) {
-        case Dtype::float32: return f(float{});
-        case Dtype::float64: return f(double{});
+        case Dtype::float32:
+            return f(float{});
+        case Dtype::float64:
+            return f(double{});
         default:
             throw DtypeError(fmt::format("{}: expected a float32 or float64 tensor, got {}", op,
                                          dtype_name(dtype)));
@@ -29,10 +31,14 @@ decltype(auto) dispatch_floating(Dtype dtype, std::string_view op, F&& f) {
 template <class F>
 decltype(auto) dispatch_any(Dtype dtype, F&& f) {
     switch (dtype) {
-        case Dtype::float32: return f(float{});
-        case Dtype::float64: return f(double{});
-        case Dtype::int64: return f(std::int64_t{});
-        case Dtype::boolean: return f(bool{});
+        case Dtype::float32:
+            return f(float{});
+        case Dtype::float64:
+            return f(double{});
+        case Dtype::int64:
+            return f(std::int64_t{});
+        case Dtype::boolean:
+            return f(bool{});
     }
     throw DtypeError("unknown dtype");
 }

@@ -32,7 +32,9 @@ SavedTensor save(const Tensor& t, const Tensor& out) {
 }
 }  // namespace
 
-Node::Node() { live_nodes.fetch_add(1, std::memory_order_relaxed); }
+Node::Node() {
+    live_nodes.fetch_add(1, std::memory_order_relaxed);
+}
 
 // Dropping the last owner of a long chain would destroy it recursively, one stack frame per
 // node. Instead, the children whose last owner is this node are moved onto an explicit stack
@@ -58,7 +60,9 @@ Node::~Node() {
     live_nodes.fetch_sub(1, std::memory_order_relaxed);
 }
 
-std::string_view Node::name() const { return accumulator ? "AccumulateGrad" : op_name(op); }
+std::string_view Node::name() const {
+    return accumulator ? "AccumulateGrad" : op_name(op);
+}
 
 Tensor BackwardContext::saved(std::size_t i) const {
     const SavedTensor& s = node_.saved.at(i);
@@ -119,6 +123,8 @@ Tensor record(Op op, std::initializer_list<Tensor> inputs, Tensor out,
                   std::move(backward));
 }
 
-std::int64_t live_node_count() { return live_nodes.load(); }
+std::int64_t live_node_count() {
+    return live_nodes.load();
+}
 
 }  // namespace descent

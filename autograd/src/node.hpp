@@ -39,8 +39,8 @@ struct Node : std::enable_shared_from_this<Node> {
     bool is_accumulator() const { return !leaf.expired() || accumulator; }
 
     Op op = Op::add;
-    bool accumulator = false;                  // delivers gradients into a leaf's .grad()
-    std::vector<std::shared_ptr<Node>> next;   // per input; null where no gradient flows
+    bool accumulator = false;                 // delivers gradients into a leaf's .grad()
+    std::vector<std::shared_ptr<Node>> next;  // per input; null where no gradient flows
     std::vector<Shape> input_shapes;
     std::vector<Dtype> input_dtypes;
     std::vector<SavedTensor> saved;
@@ -51,7 +51,7 @@ struct Node : std::enable_shared_from_this<Node> {
 };
 
 class BackwardContext {
-public:
+  public:
     explicit BackwardContext(Node& node) : node_(node) {}
     /// Saved tensor i, checked against in-place modification since it was saved.
     Tensor saved(std::size_t i) const;
@@ -59,7 +59,7 @@ public:
     const Shape& input_shape(std::size_t i) const { return node_.input_shapes[i]; }
     Dtype input_dtype(std::size_t i) const { return node_.input_dtypes[i]; }
 
-private:
+  private:
     Node& node_;
 };
 

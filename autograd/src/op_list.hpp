@@ -5,12 +5,13 @@
 
 #include <string_view>
 
-#define DESCENT_PRIMITIVE_OPS(X)                                                              \
-    X(add) X(sub) X(mul) X(div) X(neg) X(add_scalar) X(mul_scalar) X(rdiv_scalar) X(exp)      \
-    X(log) X(sqrt) X(abs) X(tanh) X(sigmoid) X(erf) X(relu) X(leaky_relu) X(gelu) X(softplus) \
-    X(pow_scalar) X(pow) X(clamp) X(maximum) X(minimum) X(where) X(sum) X(amax) X(amin)        \
-    X(matmul) X(reshape) X(permute) X(expand) X(slice) X(slice_backward) X(index_select)      \
-    X(index_add) X(gather) X(scatter_add) X(concat) X(to_dtype) X(clone)
+#define DESCENT_PRIMITIVE_OPS(X)                                                                 \
+    X(add)                                                                                       \
+    X(sub) X(mul) X(div) X(neg) X(add_scalar) X(mul_scalar) X(rdiv_scalar) X(exp) X(log) X(sqrt) \
+        X(abs) X(tanh) X(sigmoid) X(erf) X(relu) X(leaky_relu) X(gelu) X(softplus) X(pow_scalar) \
+            X(pow) X(clamp) X(maximum) X(minimum) X(where) X(sum) X(amax) X(amin) X(matmul)      \
+                X(reshape) X(permute) X(expand) X(slice) X(slice_backward) X(index_select)       \
+                    X(index_add) X(gather) X(scatter_add) X(concat) X(to_dtype) X(clone)
 
 namespace descent {
 
@@ -23,7 +24,8 @@ enum class Op {
 constexpr std::string_view op_name(Op op) {
     switch (op) {
 #define DESCENT_OP_NAME(name) \
-    case Op::name: return #name;
+    case Op::name:            \
+        return #name;
         DESCENT_PRIMITIVE_OPS(DESCENT_OP_NAME)
 #undef DESCENT_OP_NAME
     }

@@ -24,9 +24,12 @@ struct Printer {
 
     std::string element(double v) const {
         switch (t.dtype()) {
-            case Dtype::boolean: return v != 0.0 ? "True" : "False";
-            case Dtype::int64: return fmt::format("{}", static_cast<std::int64_t>(v));
-            default: return scientific ? fmt::format("{:.4e}", v) : fmt::format("{:.4f}", v);
+            case Dtype::boolean:
+                return v != 0.0 ? "True" : "False";
+            case Dtype::int64:
+                return fmt::format("{}", static_cast<std::int64_t>(v));
+            default:
+                return scientific ? fmt::format("{:.4e}", v) : fmt::format("{:.4f}", v);
         }
     }
 
@@ -79,7 +82,8 @@ std::string to_string(const Tensor& t) {
             largest = std::max(largest, std::abs(v));
             smallest = std::min(smallest, std::abs(v));
         }
-        p.scientific = largest >= 1e8 || (largest > 0.0 && (smallest < 1e-4 || largest / smallest >= 1e6));
+        p.scientific =
+            largest >= 1e8 || (largest > 0.0 && (smallest < 1e-4 || largest / smallest >= 1e6));
     }
     for (const double v : p.values) p.width = std::max(p.width, p.element(v).size());
     std::string text = "tensor(";
@@ -98,6 +102,8 @@ std::string to_string(const Tensor& t) {
     return text + ")";
 }
 
-std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << to_string(t); }
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+    return os << to_string(t);
+}
 
 }  // namespace descent

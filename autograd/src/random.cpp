@@ -21,7 +21,9 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 
 __extension__ typedef unsigned __int128 uint128;
 
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+std::uint64_t rotl(std::uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 template <class Draw>
 Tensor random_tensor(const Shape& shape, TensorOptions options, std::string_view op, Draw draw) {
@@ -54,7 +56,9 @@ std::uint64_t Generator::next_u64() {
     return result;
 }
 
-double Generator::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Generator::uniform() {
+    return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
 double Generator::normal() {
     if (has_spare_) {
@@ -90,7 +94,9 @@ Generator& global_generator() {
     return generator;
 }
 
-void manual_seed(std::uint64_t seed) { global_generator().seed_with(seed); }
+void manual_seed(std::uint64_t seed) {
+    global_generator().seed_with(seed);
+}
 
 Tensor rand(const Shape& shape, TensorOptions options) {
     return random_tensor(shape, options, "rand", [] { return global_generator().uniform(); });

@@ -14,13 +14,15 @@ std::int64_t numel_of(const Shape& shape) {
     return n;
 }
 
-std::string shape_str(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ",")); }
+std::string shape_str(const Shape& shape) {
+    return fmt::format("[{}]", fmt::join(shape, ","));
+}
 
 std::int64_t wrap_dim(std::int64_t dim, std::int64_t rank, std::string_view op) {
     const std::int64_t wrapped = dim < 0 ? dim + rank : dim;
     if (wrapped < 0 || wrapped >= rank) {
-        throw IndexError(fmt::format("{}: dim {} out of range for a tensor of rank {}", op, dim,
-                                     rank));
+        throw IndexError(
+            fmt::format("{}: dim {} out of range for a tensor of rank {}", op, dim, rank));
     }
     return wrapped;
 }

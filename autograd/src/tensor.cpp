@@ -31,14 +31,26 @@ Tensor convert(const Tensor& x, Dtype dtype) {
 }
 }  // namespace
 
-const Shape& Tensor::shape() const { return checked(impl_).shape; }
-std::int64_t Tensor::numel() const { return checked(impl_).numel; }
-Dtype Tensor::dtype() const { return checked(impl_).dtype; }
-std::uint64_t Tensor::version() const { return checked(impl_).storage->version; }
+const Shape& Tensor::shape() const {
+    return checked(impl_).shape;
+}
+std::int64_t Tensor::numel() const {
+    return checked(impl_).numel;
+}
+Dtype Tensor::dtype() const {
+    return checked(impl_).dtype;
+}
+std::uint64_t Tensor::version() const {
+    return checked(impl_).storage->version;
+}
 
-std::int64_t Tensor::size(std::int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
+std::int64_t Tensor::size(std::int64_t d) const {
+    return shape()[wrap_dim(d, dim(), "size")];
+}
 
-const void* Tensor::raw_data() const { return checked(impl_).storage->data; }
+const void* Tensor::raw_data() const {
+    return checked(impl_).storage->data;
+}
 
 void* Tensor::raw_mutable_data() {
     auto& impl = checked(impl_);
@@ -48,9 +60,8 @@ void* Tensor::raw_mutable_data() {
 
 void Tensor::check_dtype(Dtype expected, std::string_view op) const {
     if (dtype() != expected) {
-        throw DtypeError(fmt::format("{}: tensor of shape {} is {}, not {}", op,
-                                     shape_str(shape()), dtype_name(dtype()),
-                                     dtype_name(expected)));
+        throw DtypeError(fmt::format("{}: tensor of shape {} is {}, not {}", op, shape_str(shape()),
+                                     dtype_name(dtype()), dtype_name(expected)));
     }
 }
 
@@ -63,8 +74,8 @@ void Tensor::check_rank(std::int64_t expected, std::string_view op) const {
 
 double Tensor::item() const {
     if (numel() != 1) {
-        throw ShapeError(fmt::format("item: needs a tensor of one element, got shape {}",
-                                     shape_str(shape())));
+        throw ShapeError(
+            fmt::format("item: needs a tensor of one element, got shape {}", shape_str(shape())));
     }
     return to_vector()[0];
 }
@@ -78,8 +89,8 @@ double Tensor::at(std::initializer_list<std::int64_t> index) const {
     for (const auto i : index) {
         const std::int64_t extent = shape()[d];
         if (i < -extent || i >= extent) {
-            throw IndexError(fmt::format("at: index {} out of range for dim {} of size {} in {}",
-                                         i, d, extent, shape_str(shape())));
+            throw IndexError(fmt::format("at: index {} out of range for dim {} of size {} in {}", i,
+                                         d, extent, shape_str(shape())));
         }
         offset = offset * extent + (i < 0 ? i + extent : i);
         ++d;
@@ -116,35 +127,45 @@ Tensor Tensor::to(Dtype target) const {  // float ↔ float is differentiable: �
 
 Tensor Tensor::clone() const {  // ∂: identity
     Tensor y = empty(shape(), dtype());
-    if (numel() > 0) std::memcpy(y.impl()->storage->data, raw_data(), numel() * dtype_size(dtype()));
+    if (numel() > 0)
+        std::memcpy(y.impl()->storage->data, raw_data(), numel() * dtype_size(dtype()));
     if (!is_floating(dtype())) return y;
-    return record(Op::clone, {*this}, y, {}, [](const BackwardContext&, const Tensor& g) {
-        return std::vector<Tensor>{g};
-    });
+    return record(Op::clone, {*this}, y, {},
+                  [](const BackwardContext&, const Tensor& g) { return std::vector<Tensor>{g}; });
 }
 
-Tensor Tensor::detach() const { return alias(*this, shape()); }
+Tensor Tensor::detach() const {
+    return alias(*this, shape());
+}
 
-bool Tensor::requires_grad() const { return checked(impl_).requires_grad; }
+bool Tensor::requires_grad() const {
+    return checked(impl_).requires_grad;
+}
 
 Tensor& Tensor::requires_grad_(bool enabled) {
     auto& impl = checked(impl_);
     if (enabled && !is_floating(impl.dtype)) {
-        throw DtypeError(fmt::format("requires_grad_: only float32/float64 tensors can require "
-                                     "gradients, got {} of shape {}",
-                                     dtype_name(impl.dtype), shape_str(impl.shape)));
+        throw DtypeError(
+            fmt::format("requires_grad_: only float32/float64 tensors can require "
+                        "gradients, got {} of shape {}",
+                        dtype_name(impl.dtype), shape_str(impl.shape)));
     }
     if (impl.grad_fn) {
-        throw AutogradError(fmt::format("requires_grad_: only leaf tensors can change it; this "
-                                        "{} tensor was computed by {} (use detach())",
-                                        shape_str(impl.shape), impl.grad_fn->name()));
+        throw AutogradError(
+            fmt::format("requires_grad_: only leaf tensors can change it; this "
+                        "{} tensor was computed by {} (use detach())",
+                        shape_str(impl.shape), impl.grad_fn->name()));
     }
     impl.requires_grad = enabled;
     return *this;
 }
 
-bool Tensor::is_leaf() const { return !checked(impl_).grad_fn; }
-Tensor Tensor::grad() const { return checked(impl_).grad; }
+bool Tensor::is_leaf() const {
+    return !checked(impl_).grad_fn;
+}
+Tensor Tensor::grad() const {
+    return checked(impl_).grad;
+}
 
 void Tensor::set_grad(const Tensor& g) {
     if (g.defined() && (g.shape() != shape() || g.dtype() != dtype())) {
@@ -172,64 +193,140 @@ void Tensor::register_hook(GradHook hook) const {
     gradient_edge(*this)->pre_hooks.push_back(std::move(hook));
 }
 
-Tensor Tensor::neg() const { return descent::neg(*this); }
-Tensor Tensor::exp() const { return descent::exp(*this); }
-Tensor Tensor::log() const { return descent::log(*this); }
-Tensor Tensor::sqrt() const { return descent::sqrt(*this); }
-Tensor Tensor::abs() const { return descent::abs(*this); }
-Tensor Tensor::tanh() const { return descent::tanh(*this); }
-Tensor Tensor::sigmoid() const { return descent::sigmoid(*this); }
-Tensor Tensor::relu() const { return descent::relu(*this); }
-Tensor Tensor::pow(double e) const { return descent::pow(*this, e); }
-Tensor Tensor::pow(const Tensor& e) const { return descent::pow(*this, e); }
+Tensor Tensor::neg() const {
+    return descent::neg(*this);
+}
+Tensor Tensor::exp() const {
+    return descent::exp(*this);
+}
+Tensor Tensor::log() const {
+    return descent::log(*this);
+}
+Tensor Tensor::sqrt() const {
+    return descent::sqrt(*this);
+}
+Tensor Tensor::abs() const {
+    return descent::abs(*this);
+}
+Tensor Tensor::tanh() const {
+    return descent::tanh(*this);
+}
+Tensor Tensor::sigmoid() const {
+    return descent::sigmoid(*this);
+}
+Tensor Tensor::relu() const {
+    return descent::relu(*this);
+}
+Tensor Tensor::pow(double e) const {
+    return descent::pow(*this, e);
+}
+Tensor Tensor::pow(const Tensor& e) const {
+    return descent::pow(*this, e);
+}
 Tensor Tensor::clamp(std::optional<double> lo, std::optional<double> hi) const {
     return descent::clamp(*this, lo, hi);
 }
 
-Tensor Tensor::sum() const { return descent::sum(*this); }
-Tensor Tensor::sum(const Dims& d, bool k) const { return descent::sum(*this, d, k); }
-Tensor Tensor::mean() const { return descent::mean(*this); }
-Tensor Tensor::mean(const Dims& d, bool k) const { return descent::mean(*this, d, k); }
-Tensor Tensor::max() const { return descent::max(*this); }
-Tensor Tensor::max(const Dims& d, bool k) const { return descent::max(*this, d, k); }
-Tensor Tensor::min() const { return descent::min(*this); }
-Tensor Tensor::min(const Dims& d, bool k) const { return descent::min(*this, d, k); }
-Tensor Tensor::var() const { return descent::var(*this); }
-Tensor Tensor::var(const Dims& d, bool u, bool k) const { return descent::var(*this, d, u, k); }
-Tensor Tensor::std() const { return descent::std(*this); }
-Tensor Tensor::std(const Dims& d, bool u, bool k) const { return descent::std(*this, d, u, k); }
-Tensor Tensor::logsumexp(const Dims& d, bool k) const { return descent::logsumexp(*this, d, k); }
-Tensor Tensor::softmax(std::int64_t d) const { return descent::softmax(*this, d); }
-Tensor Tensor::log_softmax(std::int64_t d) const { return descent::log_softmax(*this, d); }
-Tensor Tensor::argmax() const { return descent::argmax(*this); }
-Tensor Tensor::argmax(std::int64_t d, bool k) const { return descent::argmax(*this, d, k); }
-Tensor Tensor::argmin() const { return descent::argmin(*this); }
-Tensor Tensor::argmin(std::int64_t d, bool k) const { return descent::argmin(*this, d, k); }
+Tensor Tensor::sum() const {
+    return descent::sum(*this);
+}
+Tensor Tensor::sum(const Dims& d, bool k) const {
+    return descent::sum(*this, d, k);
+}
+Tensor Tensor::mean() const {
+    return descent::mean(*this);
+}
+Tensor Tensor::mean(const Dims& d, bool k) const {
+    return descent::mean(*this, d, k);
+}
+Tensor Tensor::max() const {
+    return descent::max(*this);
+}
+Tensor Tensor::max(const Dims& d, bool k) const {
+    return descent::max(*this, d, k);
+}
+Tensor Tensor::min() const {
+    return descent::min(*this);
+}
+Tensor Tensor::min(const Dims& d, bool k) const {
+    return descent::min(*this, d, k);
+}
+Tensor Tensor::var() const {
+    return descent::var(*this);
+}
+Tensor Tensor::var(const Dims& d, bool u, bool k) const {
+    return descent::var(*this, d, u, k);
+}
+Tensor Tensor::std() const {
+    return descent::std(*this);
+}
+Tensor Tensor::std(const Dims& d, bool u, bool k) const {
+    return descent::std(*this, d, u, k);
+}
+Tensor Tensor::logsumexp(const Dims& d, bool k) const {
+    return descent::logsumexp(*this, d, k);
+}
+Tensor Tensor::softmax(std::int64_t d) const {
+    return descent::softmax(*this, d);
+}
+Tensor Tensor::log_softmax(std::int64_t d) const {
+    return descent::log_softmax(*this, d);
+}
+Tensor Tensor::argmax() const {
+    return descent::argmax(*this);
+}
+Tensor Tensor::argmax(std::int64_t d, bool k) const {
+    return descent::argmax(*this, d, k);
+}
+Tensor Tensor::argmin() const {
+    return descent::argmin(*this);
+}
+Tensor Tensor::argmin(std::int64_t d, bool k) const {
+    return descent::argmin(*this, d, k);
+}
 
-Tensor Tensor::matmul(const Tensor& o) const { return descent::matmul(*this, o); }
-Tensor Tensor::reshape(const Shape& s) const { return descent::reshape(*this, s); }
-Tensor Tensor::flatten(std::int64_t s, std::int64_t e) const { return descent::flatten(*this, s, e); }
+Tensor Tensor::matmul(const Tensor& o) const {
+    return descent::matmul(*this, o);
+}
+Tensor Tensor::reshape(const Shape& s) const {
+    return descent::reshape(*this, s);
+}
+Tensor Tensor::flatten(std::int64_t s, std::int64_t e) const {
+    return descent::flatten(*this, s, e);
+}
 Tensor Tensor::transpose(std::int64_t a, std::int64_t b) const {
     return descent::transpose(*this, a, b);
 }
 Tensor Tensor::t() const {
     if (dim() > 2) {
-        throw ShapeError(fmt::format("t: expects a tensor of at most 2 dims, got shape {}",
-                                     shape_str(shape())));
+        throw ShapeError(
+            fmt::format("t: expects a tensor of at most 2 dims, got shape {}", shape_str(shape())));
     }
     return dim() < 2 ? *this : descent::transpose(*this, 0, 1);
 }
-Tensor Tensor::permute(const Dims& o) const { return descent::permute(*this, o); }
-Tensor Tensor::squeeze() const { return descent::squeeze(*this); }
-Tensor Tensor::squeeze(std::int64_t d) const { return descent::squeeze(*this, d); }
-Tensor Tensor::unsqueeze(std::int64_t d) const { return descent::unsqueeze(*this, d); }
-Tensor Tensor::expand(const Shape& s) const { return descent::expand(*this, s); }
+Tensor Tensor::permute(const Dims& o) const {
+    return descent::permute(*this, o);
+}
+Tensor Tensor::squeeze() const {
+    return descent::squeeze(*this);
+}
+Tensor Tensor::squeeze(std::int64_t d) const {
+    return descent::squeeze(*this, d);
+}
+Tensor Tensor::unsqueeze(std::int64_t d) const {
+    return descent::unsqueeze(*this, d);
+}
+Tensor Tensor::expand(const Shape& s) const {
+    return descent::expand(*this, s);
+}
 Tensor Tensor::slice(std::int64_t d, std::int64_t s, std::int64_t e, std::int64_t st) const {
     return descent::slice(*this, d, s, e, st);
 }
 Tensor Tensor::index_select(std::int64_t d, const Tensor& i) const {
     return descent::index_select(*this, d, i);
 }
-Tensor Tensor::gather(std::int64_t d, const Tensor& i) const { return descent::gather(*this, d, i); }
+Tensor Tensor::gather(std::int64_t d, const Tensor& i) const {
+    return descent::gather(*this, d, i);
+}
 
 }  // namespace descent

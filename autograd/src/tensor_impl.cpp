@@ -25,7 +25,9 @@ TensorImpl::TensorImpl(std::shared_ptr<Storage> s, Shape sh, Dtype dt)
     live_tensors.fetch_add(1, std::memory_order_relaxed);
 }
 
-TensorImpl::~TensorImpl() { live_tensors.fetch_sub(1, std::memory_order_relaxed); }
+TensorImpl::~TensorImpl() {
+    live_tensors.fetch_sub(1, std::memory_order_relaxed);
+}
 
 Tensor empty(const Shape& shape, Dtype dtype) {
     const auto n = static_cast<std::size_t>(numel_of(shape));
@@ -37,6 +39,8 @@ Tensor alias(const Tensor& t, const Shape& shape) {
     return Tensor(std::make_shared<TensorImpl>(t.impl()->storage, shape, t.dtype()));
 }
 
-std::int64_t live_tensor_count() { return live_tensors.load(); }
+std::int64_t live_tensor_count() {
+    return live_tensors.load();
+}
 
 }  // namespace descent

@@ -2,8 +2,8 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <thread>
 #include <descent/autograd.hpp>
+#include <thread>
 
 namespace dc = descent;
 
@@ -194,8 +194,8 @@ TEST_CASE("anomaly mode names the op that produced NaN or Inf", "[engine][anomal
     dc::Tensor x = leaf({-1.0, 1.0});
     CHECK_NOTHROW(dc::log(x));  // off by default: NaN passes silently
     dc::AnomalyGuard anomaly;
-    CHECK_THROWS_WITH(dc::log(x), Catch::Contains("log") && Catch::Contains("[2]") &&
-                                      Catch::Contains("forward"));
+    CHECK_THROWS_WITH(
+        dc::log(x), Catch::Contains("log") && Catch::Contains("[2]") && Catch::Contains("forward"));
     dc::Tensor z = leaf({0.0});
     const dc::Tensor s = dc::sqrt(z);  // finite forward, infinite derivative at 0
     CHECK_THROWS_WITH(s.backward(), Catch::Contains("sqrt") && Catch::Contains("backward"));

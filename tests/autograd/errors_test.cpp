@@ -28,8 +28,8 @@ TEST_CASE("matmul inner dimensions", "[errors]") {
 
 TEST_CASE("reshape element count", "[errors]") {
     CHECK_THROWS_AS(dc::ones({2, 3}).reshape({4, 2}), dc::ShapeError);
-    CHECK_THROWS_WITH(dc::ones({2, 3}).reshape({4, 2}),
-                      Contains("reshape") && Contains("[2,3]") && Contains("6") && Contains("[4,2]"));
+    CHECK_THROWS_WITH(dc::ones({2, 3}).reshape({4, 2}), Contains("reshape") && Contains("[2,3]") &&
+                                                            Contains("6") && Contains("[4,2]"));
     CHECK_THROWS_WITH(dc::ones({2, 3}).reshape({-1, 4}), Contains("[-1,4]"));
     CHECK_THROWS_WITH(dc::ones({2, 3}).reshape({-1, -1}), Contains("reshape"));
 }
@@ -37,7 +37,8 @@ TEST_CASE("reshape element count", "[errors]") {
 TEST_CASE("slice and index out of range", "[errors]") {
     const dc::Tensor x = dc::ones({3, 5});
     CHECK_THROWS_AS(x.slice(1, 2, 7), dc::IndexError);
-    CHECK_THROWS_WITH(x.slice(1, 2, 7), Contains("slice") && Contains("size 5") && Contains("[3,5]"));
+    CHECK_THROWS_WITH(x.slice(1, 2, 7),
+                      Contains("slice") && Contains("size 5") && Contains("[3,5]"));
     CHECK_THROWS_WITH(x.slice(1, 0, 2, 0), Contains("slice"));
     CHECK_THROWS_WITH(x.slice(2, 0, 1), Contains("slice") && Contains("dim 2"));
     CHECK_THROWS_AS(x.index_select(0, dc::int_tensor({0, 3}, {2})), dc::IndexError);
@@ -46,7 +47,8 @@ TEST_CASE("slice and index out of range", "[errors]") {
     CHECK_THROWS_WITH(x.gather(1, dc::int_tensor({5}, {1, 1})),
                       Contains("gather") && Contains("index 5"));
     CHECK_THROWS_WITH(x.gather(1, dc::int_tensor({0}, {1})), Contains("gather") && Contains("[1]"));
-    CHECK_THROWS_WITH(x.index_select(0, dc::ones({2})), Contains("index_select") && Contains("int64"));
+    CHECK_THROWS_WITH(x.index_select(0, dc::ones({2})),
+                      Contains("index_select") && Contains("int64"));
     CHECK_THROWS_WITH(x.at({3, 0}), Contains("at") && Contains("index 3"));
     CHECK_THROWS_WITH(x.sum({2}), Contains("sum") && Contains("dim 2"));
 }

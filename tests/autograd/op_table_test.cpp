@@ -34,7 +34,8 @@ TEST_CASE("every op passes gradcheck and gradgradcheck on every sample", "[op_ta
             const auto first = dc::check_gradients(sample.fn, sample.inputs, sample.options);
             INFO(first.message);
             CHECK(first.ok);
-            const auto second = dc::check_second_gradients(sample.fn, sample.inputs, sample.options);
+            const auto second =
+                dc::check_second_gradients(sample.fn, sample.inputs, sample.options);
             INFO(second.message);
             CHECK(second.ok);
         }
@@ -44,19 +45,25 @@ TEST_CASE("every op passes gradcheck and gradgradcheck on every sample", "[op_ta
 TEST_CASE("gradcheck catches a wrong derivative", "[op_table][gradcheck]") {
     // A function whose recorded gradient is deliberately wrong: x·detach(x) has true gradient 2x
     // but backward sees only x (the detached factor is a constant).
-    const dc::Tensor x = dc::tensor({0.5, -1.0, 2.0}, {3}, {.dtype = dc::float64, .requires_grad = true});
+    const dc::Tensor x =
+        dc::tensor({0.5, -1.0, 2.0}, {3}, {.dtype = dc::float64, .requires_grad = true});
     const auto report = dc::check_gradients(
-        [](const std::vector<dc::Tensor>& in) { return std::vector<dc::Tensor>{in[0] * in[0].detach()}; },
+        [](const std::vector<dc::Tensor>& in) {
+            return std::vector<dc::Tensor>{in[0] * in[0].detach()};
+        },
         {x});
     CHECK_FALSE(report.ok);
     CHECK_THAT(report.message, Catch::Contains("input 0") && Catch::Contains("analytic") &&
                                    Catch::Contains("numeric"));
-    CHECK_THROWS_AS(dc::gradcheck([](const std::vector<dc::Tensor>& in) { return (in[0] * in[0].detach()).sum(); }, {x}),
-                    dc::AutogradError);
+    CHECK_THROWS_AS(
+        dc::gradcheck(
+            [](const std::vector<dc::Tensor>& in) { return (in[0] * in[0].detach()).sum(); }, {x}),
+        dc::AutogradError);
 }
 
 TEST_CASE("gradcheck requires float64 inputs", "[op_table][gradcheck]") {
     const dc::Tensor x = dc::ones({2}, {.requires_grad = true});
-    CHECK_THROWS_AS(dc::gradcheck([](const std::vector<dc::Tensor>& in) { return in[0].sum(); }, {x}),
-                    dc::DtypeError);
+    CHECK_THROWS_AS(
+        dc::gradcheck([](const std::vector<dc::Tensor>& in) { return in[0].sum(); }, {x}),
+        dc::DtypeError);
 }

@@ -8,7 +8,9 @@ namespace dc = descent;
 using V = std::vector<double>;
 
 namespace {
-dc::Tensor t(V v, dc::Shape s) { return dc::tensor(v, s, {.dtype = dc::float64}); }
+dc::Tensor t(V v, dc::Shape s) {
+    return dc::tensor(v, s, {.dtype = dc::float64});
+}
 }  // namespace
 
 TEST_CASE("broadcasting arithmetic", "[ops]") {
@@ -48,7 +50,8 @@ TEST_CASE("elementwise functions", "[ops]") {
         CHECK(dc::tanh(x).at({i}) == Approx(std::tanh(v)).epsilon(1e-15));
         CHECK(dc::sigmoid(x).at({i}) == Approx(1 / (1 + std::exp(-v))).epsilon(1e-15));
         CHECK(dc::erf(x).at({i}) == Approx(std::erf(v)).epsilon(1e-15));
-        CHECK(dc::gelu(x).at({i}) == Approx(0.5 * v * (1 + std::erf(v / std::sqrt(2.0)))).margin(1e-15));
+        CHECK(dc::gelu(x).at({i}) ==
+              Approx(0.5 * v * (1 + std::erf(v / std::sqrt(2.0)))).margin(1e-15));
         CHECK(dc::softplus(x).at({i}) == Approx(std::log1p(std::exp(v))).epsilon(1e-15));
     }
 }
@@ -115,7 +118,8 @@ TEST_CASE("reductions", "[ops]") {
     CHECK(a.argmax(0).to_vector() == V{1, 1, 1});
     CHECK(a.argmin(1, true).shape() == dc::Shape{2, 1});
     CHECK(a.argmax(0).dtype() == dc::int64);
-    CHECK(dc::logsumexp(a, {1}).at({0}) == Approx(std::log(std::exp(1) + std::exp(2) + std::exp(3))).epsilon(1e-15));
+    CHECK(dc::logsumexp(a, {1}).at({0}) ==
+          Approx(std::log(std::exp(1) + std::exp(2) + std::exp(3))).epsilon(1e-15));
     const dc::Tensor sm = dc::softmax(a, 1);
     CHECK(sm.sum({1}).to_vector()[0] == Approx(1.0).epsilon(1e-15));
     CHECK(dc::sum_to(dc::ones({2, 3, 4}), {3, 1}).to_vector() == V{8, 8, 8});

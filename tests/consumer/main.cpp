@@ -1,6 +1,6 @@
 // Builds against the installed package and checks one gradient.
-#include <descent/autograd.hpp>
 #include <fmt/format.h>
+#include <descent/autograd.hpp>
 
 int main() {
     namespace dc = descent;

@@ -4,6 +4,7 @@
 #include "descent/dtype.hpp"
 #include "descent/engine.hpp"
 #include "descent/error.hpp"
+#include "descent/format.hpp"
 #include "descent/grad_mode.hpp"
 #include "descent/gradcheck.hpp"
 #include "descent/op_table.hpp"
@@ -11,4 +12,3 @@
 #include "descent/random.hpp"
 #include "descent/shape.hpp"
 #include "descent/tensor.hpp"
-#include "descent/format.hpp"

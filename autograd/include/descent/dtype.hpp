@@ -17,36 +17,54 @@ inline constexpr Dtype boolean = Dtype::boolean;
 
 constexpr std::string_view dtype_name(Dtype d) {
     switch (d) {
-        case Dtype::float32: return "float32";
-        case Dtype::float64: return "float64";
-        case Dtype::int64: return "int64";
-        case Dtype::boolean: return "bool";
+        case Dtype::float32:
+            return "float32";
+        case Dtype::float64:
+            return "float64";
+        case Dtype::int64:
+            return "int64";
+        case Dtype::boolean:
+            return "bool";
     }
     return "?";
 }
 
 constexpr std::size_t dtype_size(Dtype d) {
     switch (d) {
-        case Dtype::float32: return 4;
-        case Dtype::float64: return 8;
-        case Dtype::int64: return 8;
-        case Dtype::boolean: return 1;
+        case Dtype::float32:
+            return 4;
+        case Dtype::float64:
+            return 8;
+        case Dtype::int64:
+            return 8;
+        case Dtype::boolean:
+            return 1;
     }
     return 0;
 }
 
-constexpr bool is_floating(Dtype d) { return d == Dtype::float32 || d == Dtype::float64; }
+constexpr bool is_floating(Dtype d) {
+    return d == Dtype::float32 || d == Dtype::float64;
+}
 
 /// The C++ element type behind a dtype, and back.
 template <class T>
 constexpr Dtype dtype_of();
 template <>
-constexpr Dtype dtype_of<float>() { return Dtype::float32; }
+constexpr Dtype dtype_of<float>() {
+    return Dtype::float32;
+}
 template <>
-constexpr Dtype dtype_of<double>() { return Dtype::float64; }
+constexpr Dtype dtype_of<double>() {
+    return Dtype::float64;
+}
 template <>
-constexpr Dtype dtype_of<std::int64_t>() { return Dtype::int64; }
+constexpr Dtype dtype_of<std::int64_t>() {
+    return Dtype::int64;
+}
 template <>
-constexpr Dtype dtype_of<bool>() { return Dtype::boolean; }
+constexpr Dtype dtype_of<bool>() {
+    return Dtype::boolean;
+}
 
 }  // namespace descent

@@ -8,37 +8,37 @@
 namespace descent {
 
 class Error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 /// Shapes that do not fit the operation (broadcasting, matmul, reshape, concat, ...).
 class ShapeError : public Error {
-public:
+  public:
     using Error::Error;
 };
 
 /// A dtype the operation does not accept, or two operands of different dtypes.
 class DtypeError : public Error {
-public:
+  public:
     using Error::Error;
 };
 
 /// An index, slice bound or dimension out of range.
 class IndexError : public Error {
-public:
+  public:
     using Error::Error;
 };
 
 /// Misuse of the tape: freed graph, modified saved tensor, non-scalar backward, ...
 class AutogradError : public Error {
-public:
+  public:
     using Error::Error;
 };
 
 /// A NaN or Inf produced while anomaly mode is on.
 class AnomalyError : public Error {
-public:
+  public:
     using Error::Error;
 };
 

@@ -9,19 +9,19 @@ void set_grad_enabled(bool enabled);
 
 /// Disables recording for its lifetime: results of ops do not require grad.
 class NoGradGuard {
-public:
+  public:
     NoGradGuard() : previous_(is_grad_enabled()) { set_grad_enabled(false); }
     ~NoGradGuard() { set_grad_enabled(previous_); }
     NoGradGuard(const NoGradGuard&) = delete;
     NoGradGuard& operator=(const NoGradGuard&) = delete;
 
-private:
+  private:
     bool previous_;
 };
 
 /// Sets grad mode to `enabled` for its lifetime (the engine uses it for create_graph).
 class GradModeGuard {
-public:
+  public:
     explicit GradModeGuard(bool enabled) : previous_(is_grad_enabled()) {
         set_grad_enabled(enabled);
     }
@@ -29,7 +29,7 @@ public:
     GradModeGuard(const GradModeGuard&) = delete;
     GradModeGuard& operator=(const GradModeGuard&) = delete;
 
-private:
+  private:
     bool previous_;
 };
 
@@ -38,13 +38,13 @@ void set_detect_anomaly(bool enabled);
 
 /// Turns anomaly detection on for its lifetime.
 class AnomalyGuard {
-public:
+  public:
     AnomalyGuard() : previous_(is_anomaly_enabled()) { set_detect_anomaly(true); }
     ~AnomalyGuard() { set_detect_anomaly(previous_); }
     AnomalyGuard(const AnomalyGuard&) = delete;
     AnomalyGuard& operator=(const AnomalyGuard&) = delete;
 
-private:
+  private:
     bool previous_;
 };
 

@@ -13,7 +13,7 @@ void manual_seed(std::uint64_t seed);
 
 /// The generator behind rand/randn/randint; nn and optim draw from it too.
 class Generator {
-public:
+  public:
     explicit Generator(std::uint64_t seed = 0) { seed_with(seed); }
     void seed_with(std::uint64_t seed);
     std::uint64_t next_u64();
@@ -24,7 +24,7 @@ public:
     /// Uniform integer in [0, bound) without modulo bias; bound > 0.
     std::uint64_t below(std::uint64_t bound);
 
-private:
+  private:
     std::uint64_t s_[4]{};
     double spare_normal_ = 0.0;
     bool has_spare_ = false;

@@ -50,7 +50,7 @@ template <class T>
 using ConstMatrixMap = Eigen::Map<const RowMatrix<T>, Eigen::Aligned64>;
 
 class Tensor {
-public:
+  public:
     Tensor() = default;
     explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
@@ -198,7 +198,7 @@ public:
 
     const std::shared_ptr<TensorImpl>& impl() const { return impl_; }
 
-private:
+  private:
     void check_dtype(Dtype expected, std::string_view op) const;
     void check_rank(std::int64_t expected, std::string_view op) const;
     std::shared_ptr<TensorImpl> impl_;

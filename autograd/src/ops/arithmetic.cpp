@@ -6,8 +6,8 @@
 #include "node.hpp"
 
 namespace descent {
-using kernel::zip_floating;
 using kernel::map_floating;
+using kernel::zip_floating;
 
 Tensor add(const Tensor& a, const Tensor& b) {  // z = a + b;  ∂z/∂a = 1, ∂z/∂b = 1
     Tensor z = zip_floating(a, b, "add", [](const auto& x, const auto& y) { return x + y; });
@@ -56,9 +56,8 @@ Tensor add(const Tensor& x, double c) {  // y = x + c;  ∂y/∂x = 1
         using T = decltype(tag);
         return kernel::map_as<T>(x, [c](const auto& a) { return a + static_cast<T>(c); });
     });
-    return record(Op::add_scalar, {x}, y, {}, [](const BackwardContext&, const Tensor& g) {
-        return std::vector<Tensor>{g};
-    });
+    return record(Op::add_scalar, {x}, y, {},
+                  [](const BackwardContext&, const Tensor& g) { return std::vector<Tensor>{g}; });
 }
 
 Tensor mul(const Tensor& x, double c) {  // y = c·x;  ∂y/∂x = c
@@ -76,24 +75,49 @@ Tensor rdiv(double c, const Tensor& x) {  // y = c/x;  ∂y/∂x = −c/x² = �
         using T = decltype(tag);
         return kernel::map_as<T>(x, [c](const auto& a) { return static_cast<T>(c) / a; });
     });
-    return record(Op::rdiv_scalar, {x}, y, {x, y},
-                  [](const BackwardContext& c, const Tensor& g) {
-                      return std::vector<Tensor>{-g * c.saved(1) / c.saved(0)};
-                  });
+    return record(Op::rdiv_scalar, {x}, y, {x, y}, [](const BackwardContext& c, const Tensor& g) {
+        return std::vector<Tensor>{-g * c.saved(1) / c.saved(0)};
+    });
 }
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator+(const Tensor& a, double b) { return add(a, b); }
-Tensor operator-(const Tensor& a, double b) { return add(a, -b); }
-Tensor operator*(const Tensor& a, double b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, double b) { return mul(a, 1.0 / b); }
-Tensor operator+(double a, const Tensor& b) { return add(b, a); }
-Tensor operator-(double a, const Tensor& b) { return add(neg(b), a); }
-Tensor operator*(double a, const Tensor& b) { return mul(b, a); }
-Tensor operator/(double a, const Tensor& b) { return rdiv(a, b); }
-Tensor operator-(const Tensor& x) { return neg(x); }
+Tensor operator+(const Tensor& a, const Tensor& b) {
+    return add(a, b);
+}
+Tensor operator-(const Tensor& a, const Tensor& b) {
+    return sub(a, b);
+}
+Tensor operator*(const Tensor& a, const Tensor& b) {
+    return mul(a, b);
+}
+Tensor operator/(const Tensor& a, const Tensor& b) {
+    return div(a, b);
+}
+Tensor operator+(const Tensor& a, double b) {
+    return add(a, b);
+}
+Tensor operator-(const Tensor& a, double b) {
+    return add(a, -b);
+}
+Tensor operator*(const Tensor& a, double b) {
+    return mul(a, b);
+}
+Tensor operator/(const Tensor& a, double b) {
+    return mul(a, 1.0 / b);
+}
+Tensor operator+(double a, const Tensor& b) {
+    return add(b, a);
+}
+Tensor operator-(double a, const Tensor& b) {
+    return add(neg(b), a);
+}
+Tensor operator*(double a, const Tensor& b) {
+    return mul(b, a);
+}
+Tensor operator/(double a, const Tensor& b) {
+    return rdiv(a, b);
+}
+Tensor operator-(const Tensor& x) {
+    return neg(x);
+}
 
 }  // namespace descent

@@ -114,8 +114,8 @@ Tensor ge(const Tensor& a, const Tensor& b) {
 
 Tensor logical_not(const Tensor& mask) {
     if (mask.dtype() != Dtype::boolean) {
-        throw DtypeError(fmt::format("logical_not: expected a bool tensor, got {}",
-                                     dtype_name(mask.dtype())));
+        throw DtypeError(
+            fmt::format("logical_not: expected a bool tensor, got {}", dtype_name(mask.dtype())));
     }
     Tensor z = empty(mask.shape(), Dtype::boolean);
     kernel::out<bool>(z) = !kernel::in<bool>(mask);
@@ -128,17 +128,34 @@ Tensor logical_and(const Tensor& a, const Tensor& b) {
                                      dtype_name(a.dtype()), dtype_name(b.dtype())));
     }
     Tensor z = empty(broadcast_shapes(a.shape(), b.shape(), "logical_and"), Dtype::boolean);
-    kernel::broadcast_apply<bool, bool>(a, b, z, [](const auto& x, const auto& y) { return x && y; });
+    kernel::broadcast_apply<bool, bool>(a, b, z,
+                                        [](const auto& x, const auto& y) { return x && y; });
     return z;
 }
 
-Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }
-Tensor operator<=(const Tensor& a, const Tensor& b) { return le(a, b); }
-Tensor operator>(const Tensor& a, const Tensor& b) { return gt(a, b); }
-Tensor operator>=(const Tensor& a, const Tensor& b) { return ge(a, b); }
-Tensor operator<(const Tensor& a, double b) { return lt(a, scalar_like(b, a)); }
-Tensor operator<=(const Tensor& a, double b) { return le(a, scalar_like(b, a)); }
-Tensor operator>(const Tensor& a, double b) { return gt(a, scalar_like(b, a)); }
-Tensor operator>=(const Tensor& a, double b) { return ge(a, scalar_like(b, a)); }
+Tensor operator<(const Tensor& a, const Tensor& b) {
+    return lt(a, b);
+}
+Tensor operator<=(const Tensor& a, const Tensor& b) {
+    return le(a, b);
+}
+Tensor operator>(const Tensor& a, const Tensor& b) {
+    return gt(a, b);
+}
+Tensor operator>=(const Tensor& a, const Tensor& b) {
+    return ge(a, b);
+}
+Tensor operator<(const Tensor& a, double b) {
+    return lt(a, scalar_like(b, a));
+}
+Tensor operator<=(const Tensor& a, double b) {
+    return le(a, scalar_like(b, a));
+}
+Tensor operator>(const Tensor& a, double b) {
+    return gt(a, scalar_like(b, a));
+}
+Tensor operator>=(const Tensor& a, double b) {
+    return ge(a, scalar_like(b, a));
+}
 
 }  // namespace descent

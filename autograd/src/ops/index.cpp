@@ -98,17 +98,18 @@ Tensor slice(const Tensor& x, std::int64_t dim_in, std::int64_t start_in, std::i
             }
         }
     });
-    return record(Op::slice, {x}, y, {}, [dim, start, step](const BackwardContext& c, const Tensor& g) {
-        return Grads{detail::slice_backward(g, c.input_shape(0), dim, start, step)};
-    });
+    return record(Op::slice, {x}, y, {},
+                  [dim, start, step](const BackwardContext& c, const Tensor& g) {
+                      return Grads{detail::slice_backward(g, c.input_shape(0), dim, start, step)};
+                  });
 }
 
 Tensor index_select(const Tensor& x, std::int64_t dim_in, const Tensor& index) {
     const std::int64_t dim = wrap_dim(dim_in, x.dim(), "index_select");
     check_index_tensor(index, "index_select");
     if (index.dim() != 1) {
-        throw ShapeError(fmt::format("index_select: the index must be 1-D, got {}",
-                                     shape_str(index.shape())));
+        throw ShapeError(
+            fmt::format("index_select: the index must be 1-D, got {}", shape_str(index.shape())));
     }
     const std::int64_t extent = x.size(dim), n = index.numel();
     const auto* idx = checked_indices(index, extent, dim, x.shape(), "index_select");
@@ -122,13 +123,15 @@ Tensor index_select(const Tensor& x, std::int64_t dim_in, const Tensor& index) {
         T* dst = static_cast<T*>(y.impl()->storage->data);
         for (std::int64_t o = 0; o < b.outer; ++o) {
             for (std::int64_t k = 0; k < n; ++k) {
-                std::copy_n(src + (o * extent + idx[k]) * b.inner, b.inner, dst + (o * n + k) * b.inner);
+                std::copy_n(src + (o * extent + idx[k]) * b.inner, b.inner,
+                            dst + (o * n + k) * b.inner);
             }
         }
     });
-    return record(Op::index_select, {x}, y, {index}, [dim](const BackwardContext& c, const Tensor& g) {
-        return Grads{detail::index_add(g, c.input_shape(0), dim, c.saved(0))};
-    });
+    return record(Op::index_select, {x}, y, {index},
+                  [dim](const BackwardContext& c, const Tensor& g) {
+                      return Grads{detail::index_add(g, c.input_shape(0), dim, c.saved(0))};
+                  });
 }
 
 Tensor gather(const Tensor& x, std::int64_t dim_in, const Tensor& index) {
@@ -190,9 +193,10 @@ Tensor index_add(const Tensor& g, const Shape& shape, std::int64_t dim, const Te
             }
         }
     });
-    return record(Op::index_add, {g}, out, {index}, [dim](const BackwardContext& c, const Tensor& gg) {
-        return Grads{index_select(gg, dim, c.saved(0))};
-    });
+    return record(Op::index_add, {g}, out, {index},
+                  [dim](const BackwardContext& c, const Tensor& gg) {
+                      return Grads{index_select(gg, dim, c.saved(0))};
+                  });
 }
 
 Tensor scatter_add(const Tensor& g, const Shape& shape, std::int64_t dim, const Tensor& index) {
@@ -206,9 +210,10 @@ Tensor scatter_add(const Tensor& g, const Shape& shape, std::int64_t dim, const 
         for_each_gathered(index.shape(), shape, dim, idx,
                           [&](std::int64_t p, std::int64_t offset) { dst[offset] += src[p]; });
     });
-    return record(Op::scatter_add, {g}, out, {index}, [dim](const BackwardContext& c, const Tensor& gg) {
-        return Grads{gather(gg, dim, c.saved(0))};
-    });
+    return record(Op::scatter_add, {g}, out, {index},
+                  [dim](const BackwardContext& c, const Tensor& gg) {
+                      return Grads{gather(gg, dim, c.saved(0))};
+                  });
 }
 
 }  // namespace detail
@@ -224,11 +229,13 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t dim_in) {
         const Tensor& t = tensors[i];
         kernel::check_same_dtype(first, t, "concat");
         bool fits = t.dim() == first.dim();
-        for (std::int64_t d = 0; fits && d < t.dim(); ++d) fits = d == dim || t.size(d) == first.size(d);
+        for (std::int64_t d = 0; fits && d < t.dim(); ++d)
+            fits = d == dim || t.size(d) == first.size(d);
         if (!fits) {
-            throw ShapeError(fmt::format("concat: tensor {} has shape {}, which does not fit {} "
-                                         "along dim {}",
-                                         i, shape_str(t.shape()), shape_str(first.shape()), dim));
+            throw ShapeError(
+                fmt::format("concat: tensor {} has shape {}, which does not fit {} "
+                            "along dim {}",
+                            i, shape_str(t.shape()), shape_str(first.shape()), dim));
         }
         extents.push_back(t.size(dim));
         shape[dim] += t.size(dim);
@@ -246,15 +253,16 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t dim_in) {
             }
         }
     });
-    return record(Op::concat, tensors, y, {}, [dim, extents](const BackwardContext&, const Tensor& g) {
-        Grads grads;
-        std::int64_t offset = 0;
-        for (const auto e : extents) {
-            grads.push_back(slice(g, dim, offset, offset + e));
-            offset += e;
-        }
-        return grads;
-    });
+    return record(Op::concat, tensors, y, {},
+                  [dim, extents](const BackwardContext&, const Tensor& g) {
+                      Grads grads;
+                      std::int64_t offset = 0;
+                      for (const auto e : extents) {
+                          grads.push_back(slice(g, dim, offset, offset + e));
+                          offset += e;
+                      }
+                      return grads;
+                  });
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
@@ -277,9 +285,10 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& size
     std::int64_t total = 0;
     for (const auto s : sizes) total += s;
     if (total != x.size(dim)) {
-        throw ShapeError(fmt::format("split: sizes [{}] do not add up to {}, the extent of dim {} "
-                                     "of {}",
-                                     fmt::join(sizes, ","), x.size(dim), dim, shape_str(x.shape())));
+        throw ShapeError(
+            fmt::format("split: sizes [{}] do not add up to {}, the extent of dim {} "
+                        "of {}",
+                        fmt::join(sizes, ","), x.size(dim), dim, shape_str(x.shape())));
     }
     std::vector<Tensor> pieces;
     std::int64_t offset = 0;

@@ -55,10 +55,13 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
 }
 
 Tensor& Tensor::add_(double value) {
-    return update(*this, "add_", [&](auto& s, auto tag) { s += static_cast<decltype(tag)>(value); });
+    return update(*this, "add_",
+                  [&](auto& s, auto tag) { s += static_cast<decltype(tag)>(value); });
 }
 
-Tensor& Tensor::sub_(const Tensor& other, double alpha) { return add_(other, -alpha); }
+Tensor& Tensor::sub_(const Tensor& other, double alpha) {
+    return add_(other, -alpha);
+}
 
 Tensor& Tensor::mul_(const Tensor& other) {
     const Tensor o = operand(*this, other, "mul_");
@@ -66,7 +69,8 @@ Tensor& Tensor::mul_(const Tensor& other) {
 }
 
 Tensor& Tensor::mul_(double value) {
-    return update(*this, "mul_", [&](auto& s, auto tag) { s *= static_cast<decltype(tag)>(value); });
+    return update(*this, "mul_",
+                  [&](auto& s, auto tag) { s *= static_cast<decltype(tag)>(value); });
 }
 
 Tensor& Tensor::div_(const Tensor& other) {
@@ -75,7 +79,8 @@ Tensor& Tensor::div_(const Tensor& other) {
 }
 
 Tensor& Tensor::div_(double value) {
-    return update(*this, "div_", [&](auto& s, auto tag) { s /= static_cast<decltype(tag)>(value); });
+    return update(*this, "div_",
+                  [&](auto& s, auto tag) { s /= static_cast<decltype(tag)>(value); });
 }
 
 Tensor& Tensor::copy_(const Tensor& source) {
@@ -98,7 +103,9 @@ Tensor& Tensor::fill_(double value) {
     return *this;
 }
 
-Tensor& Tensor::zero_() { return fill_(0.0); }
+Tensor& Tensor::zero_() {
+    return fill_(0.0);
+}
 
 Tensor& Tensor::clamp_(std::optional<double> lo, std::optional<double> hi) {
     return update(*this, "clamp_", [&](auto& s, auto tag) {

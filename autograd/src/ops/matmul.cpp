@@ -32,7 +32,9 @@ void gemm(const T* a, std::int64_t ar, std::int64_t ac, bool ta, const T* b, std
     }
 }
 
-Shape batch_of(const Shape& s) { return Shape(s.begin(), s.end() - 2); }
+Shape batch_of(const Shape& s) {
+    return Shape(s.begin(), s.end() - 2);
+}
 
 Shape with_batch(Shape batch, std::int64_t rows, std::int64_t cols) {
     batch.push_back(rows);
@@ -72,18 +74,20 @@ Tensor matmul_t(const Tensor& a, const Tensor& b, bool ta, bool tb) {
             gemm(pa + i * ar * ac, ar, ac, ta, pb + i * br * bc, br, bc, tb, pc + i * n * m);
         }
     });
-    return record(Op::matmul, {a, b}, c, {a, b}, [ta, tb](const BackwardContext& ctx, const Tensor& g) {
-        const Tensor A = ctx.saved(0), B = ctx.saved(1);
-        Grads grads(2);
-        // C = op(A)·op(B):  ∂op(A) = G·op(B)ᵀ,  ∂op(B) = op(A)ᵀ·G, transposed back where op = ᵀ
-        if (ctx.needs_grad(0)) {
-            grads[0] = ta ? matmul_t(B, g, tb, true) : matmul_t(g, B, false, !tb);
-        }
-        if (ctx.needs_grad(1)) {
-            grads[1] = tb ? matmul_t(g, A, true, ta) : matmul_t(A, g, !ta, false);
-        }
-        return grads;
-    });
+    return record(Op::matmul, {a, b}, c, {a, b},
+                  [ta, tb](const BackwardContext& ctx, const Tensor& g) {
+                      const Tensor A = ctx.saved(0), B = ctx.saved(1);
+                      Grads grads(2);
+                      // C = op(A)·op(B):  ∂op(A) = G·op(B)ᵀ,  ∂op(B) = op(A)ᵀ·G, transposed back
+                      // where op = ᵀ
+                      if (ctx.needs_grad(0)) {
+                          grads[0] = ta ? matmul_t(B, g, tb, true) : matmul_t(g, B, false, !tb);
+                      }
+                      if (ctx.needs_grad(1)) {
+                          grads[1] = tb ? matmul_t(g, A, true, ta) : matmul_t(A, g, !ta, false);
+                      }
+                      return grads;
+                  });
 }
 
 }  // namespace detail

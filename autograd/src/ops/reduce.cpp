@@ -61,9 +61,15 @@ void reduce_one_dim(const T* src, Blocks b, Reduction kind, T* dst) {
         In m(src + o * b.extent * b.inner, b.extent, b.inner);
         Out d(dst + o * b.inner, b.inner);
         switch (kind) {
-            case Reduction::sum: d = m.colwise().sum(); break;
-            case Reduction::max: d = m.colwise().maxCoeff(); break;
-            case Reduction::min: d = m.colwise().minCoeff(); break;
+            case Reduction::sum:
+                d = m.colwise().sum();
+                break;
+            case Reduction::max:
+                d = m.colwise().maxCoeff();
+                break;
+            case Reduction::min:
+                d = m.colwise().minCoeff();
+                break;
         }
     }
 }
@@ -99,8 +105,8 @@ Tensor extreme(const Tensor& x, const Dims& dims_in, bool keepdim, Reduction kin
     Tensor y = alias(reduce_kept(x, dims, kind, name), reduced_shape(x.shape(), dims, keepdim));
     return record(op, {x}, y, {x, y}, [dims, keep](const BackwardContext& c, const Tensor& g) {
         const Tensor xx = c.saved(0);
-        const Tensor hit = kernel::mask_as(eq(xx, expand(reshape(c.saved(1), keep), xx.shape())),
-                                           g.dtype());
+        const Tensor hit =
+            kernel::mask_as(eq(xx, expand(reshape(c.saved(1), keep), xx.shape())), g.dtype());
         const Tensor count = sum(hit, dims, true);
         return Grads{reshape(g, keep) * hit / count};
     });
@@ -146,29 +152,37 @@ Tensor arg_extreme(const Tensor& x, std::int64_t dim_in, bool keepdim, bool larg
 Tensor sum(const Tensor& x, const Dims& dims_in, bool keepdim) {  // ∂/∂x = 1, broadcast back
     const Dims dims = normalize_dims(dims_in, x.dim(), "sum");
     const Shape keep = kept_shape(x.shape(), dims);
-    Tensor y = alias(reduce_kept(x, dims, Reduction::sum, "sum"),
-                     reduced_shape(x.shape(), dims, keepdim));
+    Tensor y =
+        alias(reduce_kept(x, dims, Reduction::sum, "sum"), reduced_shape(x.shape(), dims, keepdim));
     return record(Op::sum, {x}, y, {}, [keep](const BackwardContext& c, const Tensor& g) {
         return Grads{expand(reshape(g, keep), c.input_shape(0))};
     });
 }
 
-Tensor sum(const Tensor& x) { return sum(x, all_dims(x)); }
+Tensor sum(const Tensor& x) {
+    return sum(x, all_dims(x));
+}
 
 Tensor max(const Tensor& x, const Dims& dims, bool keepdim) {
     return extreme(x, dims, keepdim, Reduction::max, Op::amax);
 }
-Tensor max(const Tensor& x) { return max(x, all_dims(x)); }
+Tensor max(const Tensor& x) {
+    return max(x, all_dims(x));
+}
 Tensor min(const Tensor& x, const Dims& dims, bool keepdim) {
     return extreme(x, dims, keepdim, Reduction::min, Op::amin);
 }
-Tensor min(const Tensor& x) { return min(x, all_dims(x)); }
+Tensor min(const Tensor& x) {
+    return min(x, all_dims(x));
+}
 
 Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {  // Σx / n
     const auto n = count_of(x.shape(), normalize_dims(dims, x.dim(), "mean"));
     return sum(x, dims, keepdim) / static_cast<double>(n);
 }
-Tensor mean(const Tensor& x) { return mean(x, all_dims(x)); }
+Tensor mean(const Tensor& x) {
+    return mean(x, all_dims(x));
+}
 
 Tensor var(const Tensor& x, const Dims& dims, bool unbiased, bool keepdim) {
     // Σ(x − x̄)² / (n − 1) unbiased, / n biased
@@ -176,12 +190,16 @@ Tensor var(const Tensor& x, const Dims& dims, bool unbiased, bool keepdim) {
     const Tensor centered = x - mean(x, dims, true);
     return sum(centered * centered, dims, keepdim) / static_cast<double>(n - (unbiased ? 1 : 0));
 }
-Tensor var(const Tensor& x) { return var(x, all_dims(x)); }
+Tensor var(const Tensor& x) {
+    return var(x, all_dims(x));
+}
 
 Tensor std(const Tensor& x, const Dims& dims, bool unbiased, bool keepdim) {
     return sqrt(var(x, dims, unbiased, keepdim));
 }
-Tensor std(const Tensor& x) { return sqrt(var(x)); }
+Tensor std(const Tensor& x) {
+    return sqrt(var(x));
+}
 
 namespace {
 /// x − m with m = max x over dims (kept), a constant: none of the results below depends on it,
@@ -224,18 +242,22 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {  // (x − m) − log Σ
 Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) {
     return arg_extreme(x, dim, keepdim, true, "argmax");
 }
-Tensor argmax(const Tensor& x) { return arg_extreme(reshape(x.detach(), {-1}), 0, false, true, "argmax"); }
+Tensor argmax(const Tensor& x) {
+    return arg_extreme(reshape(x.detach(), {-1}), 0, false, true, "argmax");
+}
 Tensor argmin(const Tensor& x, std::int64_t dim, bool keepdim) {
     return arg_extreme(x, dim, keepdim, false, "argmin");
 }
-Tensor argmin(const Tensor& x) { return arg_extreme(reshape(x.detach(), {-1}), 0, false, false, "argmin"); }
+Tensor argmin(const Tensor& x) {
+    return arg_extreme(reshape(x.detach(), {-1}), 0, false, false, "argmin");
+}
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
     if (x.shape() == shape) return x;
     const Shape& from = x.shape();
     if (shape.size() > from.size()) {
-        throw ShapeError(fmt::format("sum_to: cannot reduce {} to {}", shape_str(from),
-                                     shape_str(shape)));
+        throw ShapeError(
+            fmt::format("sum_to: cannot reduce {} to {}", shape_str(from), shape_str(shape)));
     }
     const std::size_t lead = from.size() - shape.size();
     Dims dims;

@@ -55,7 +55,8 @@ Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
     Shape shape(x.shape().begin(), x.shape().begin() + s);
     shape.push_back(-1);
     shape.insert(shape.end(), x.shape().begin() + e + 1, x.shape().end());
-    if (x.numel() == 0) shape[s] = numel_of(Shape(x.shape().begin() + s, x.shape().begin() + e + 1));
+    if (x.numel() == 0)
+        shape[s] = numel_of(Shape(x.shape().begin() + s, x.shape().begin() + e + 1));
     return reshape(x, shape);
 }
 
@@ -84,11 +85,13 @@ Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
 
 Tensor permute(const Tensor& x, const Dims& order_in) {  // ∂: permute by the inverse order
     Dims order;
-    for (const auto d : order_in) order.push_back(wrap_dim(d, std::max<std::int64_t>(x.dim(), 1), "permute"));
+    for (const auto d : order_in)
+        order.push_back(wrap_dim(d, std::max<std::int64_t>(x.dim(), 1), "permute"));
     Dims sorted = order;
     std::sort(sorted.begin(), sorted.end());
     bool valid = static_cast<std::int64_t>(order.size()) == x.dim();
-    for (std::size_t i = 0; valid && i < sorted.size(); ++i) valid = sorted[i] == static_cast<std::int64_t>(i);
+    for (std::size_t i = 0; valid && i < sorted.size(); ++i)
+        valid = sorted[i] == static_cast<std::int64_t>(i);
     if (!valid) {
         throw ShapeError(fmt::format("permute: [{}] is not an order of the {} dims of {}",
                                      fmt::join(order_in, ","), x.dim(), shape_str(x.shape())));
@@ -105,7 +108,8 @@ Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1) {
     if (x.dim() == 0) return x;
     Dims order(static_cast<std::size_t>(x.dim()));
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::int64_t>(i);
-    std::swap(order[wrap_dim(dim0, x.dim(), "transpose")], order[wrap_dim(dim1, x.dim(), "transpose")]);
+    std::swap(order[wrap_dim(dim0, x.dim(), "transpose")],
+              order[wrap_dim(dim1, x.dim(), "transpose")]);
     return permute(x, order);
 }
 
@@ -122,6 +126,8 @@ Tensor expand(const Tensor& x, const Shape& requested) {  // ∂: sum the gradie
     });
 }
 
-Tensor broadcast_to(const Tensor& x, const Shape& shape) { return expand(x, shape); }
+Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+    return expand(x, shape);
+}
 
 }  // namespace descent

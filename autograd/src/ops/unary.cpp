@@ -69,7 +69,8 @@ Tensor sigmoid(const Tensor& x) {  // y = 1/(1 + e⁻ˣ);  y' = y(1 − y)
 Tensor erf(const Tensor& x) {  // y = erf x;  y' = 2/√π · e^(−x²)
     Tensor y = kernel::dispatch_floating(x.dtype(), "erf", [&](auto tag) {
         using T = decltype(tag);
-        return kernel::map_as<T>(x, [](const auto& a) { return a.unaryExpr([](T v) { return std::erf(v); }); });
+        return kernel::map_as<T>(
+            x, [](const auto& a) { return a.unaryExpr([](T v) { return std::erf(v); }); });
     });
     return record(Op::erf, {x}, y, {x}, [](const BackwardContext& c, const Tensor& g) {
         const Tensor xx = c.saved(0);
@@ -122,7 +123,8 @@ Tensor gelu(const Tensor& x, GeluApproximation approximate) {
             const Tensor pdf = exp(xx * xx * -0.5) * (1.0 / std::sqrt(2.0 * std::numbers::pi));
             return Grads{g * (cdf + xx * pdf)};
         }
-        // u = √(2/π)(x + 0.044715x³), t = tanh u:  y' = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²)
+        // u = √(2/π)(x + 0.044715x³), t = tanh u:  y' = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 +
+        // 3·0.044715x²)
         const Tensor x2 = xx * xx;
         const Tensor t = tanh((xx + x2 * xx * kCubic) * k_sqrt_2_over_pi);
         const Tensor du = (x2 * (3.0 * kCubic) + 1.0) * k_sqrt_2_over_pi;
