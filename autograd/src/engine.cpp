@@ -7,9 +7,7 @@
 
 #include <fmt/format.h>
 
-#include <functional>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "anomaly.hpp"
 #include "descent/grad_mode.hpp"
@@ -22,51 +20,12 @@ namespace {
 
 using NodePtr = std::shared_ptr<Node>;
 
-/// Nodes reachable from the roots, each after every node that sends it a gradient.
-std::vector<NodePtr> topological_order(const std::vector<NodePtr>& roots) {
-    std::unordered_map<Node*, int> pending_parents;
-    std::vector<Node*> stack;
-    std::unordered_set<Node*> seen;
-    for (const auto& r : roots) {
-        if (seen.insert(r.get()).second) stack.push_back(r.get());
-    }
-    while (!stack.empty()) {
-        Node* node = stack.back();
-        stack.pop_back();
-        for (const auto& child : node->next) {
-            if (!child) continue;
-            ++pending_parents[child.get()];
-            if (seen.insert(child.get()).second) stack.push_back(child.get());
-        }
-    }
-    std::vector<NodePtr> order;
-    std::vector<NodePtr> ready;
-    std::unordered_set<Node*> queued;
-    for (const auto& r : roots) {
-        if (pending_parents[r.get()] == 0 && queued.insert(r.get()).second) ready.push_back(r);
-    }
-    while (!ready.empty()) {
-        NodePtr node = std::move(ready.back());
-        ready.pop_back();
-        for (const auto& child : node->next) {
-            if (child && --pending_parents[child.get()] == 0) ready.push_back(child);
-        }
-        order.push_back(std::move(node));
-    }
-    return order;
-}
-
 Tensor run_hooks(const Node& node, Tensor grad) {
     for (const auto& hook : node.pre_hooks) {
         Tensor replaced = hook(grad);
         if (replaced.defined()) grad = std::move(replaced);
     }
     return grad;
-}
-
-void accumulate_into(std::unordered_map<Node*, Tensor>& buffers, Node* node, Tensor grad) {
-    auto [it, inserted] = buffers.try_emplace(node, grad);
-    if (!inserted) it->second = it->second + grad;
 }
 
 /// Takes g as a leaf's new .grad(): reused when nothing else can see its storage.
@@ -90,56 +49,111 @@ void deliver_to_leaf(Node& node, const Tensor& grad, bool create_graph) {
     }
 }
 
-struct Pass {
-    std::vector<NodePtr> roots;
-    std::vector<Tensor> root_grads;
-    std::unordered_set<Node*> captures;  // descent::grad(): gradients to return, not deliver
-    bool retain_graph = false;
-    bool create_graph = false;
-    // descent::grad(): filled with the nodes the pass reaches, then checked before anything runs
-    std::unordered_set<Node*>* reachable_captures = nullptr;
-    std::function<void()> check_captures;
-};
-
-/// Runs the pass; returns the gradient arriving at each capture node.
-std::unordered_map<Node*, Tensor> run(const Pass& pass) {
-    const std::vector<NodePtr> order = topological_order(pass.roots);
-    const bool capturing = !pass.captures.empty();
-    if (pass.reachable_captures) {
-        for (const auto& node : order) pass.reachable_captures->insert(node.get());
-        pass.check_captures();
+/// One reverse pass over the graph reachable from the roots.
+class GraphTask {
+  public:
+    GraphTask(const std::vector<NodePtr>& roots, std::vector<Tensor> root_grads)
+        : roots_(roots), root_grads_(std::move(root_grads)) {
+        order_reachable();
     }
 
-    // When capturing, only nodes with a path to a capture node need to run.
-    std::unordered_set<Node*> needed;
-    if (capturing) {
-        for (auto it = order.rbegin(); it != order.rend(); ++it) {
-            Node* node = it->get();
-            bool need = pass.captures.contains(node);
-            for (const auto& child : node->next)
-                need = need || (child && needed.contains(child.get()));
-            if (need) needed.insert(node);
+    bool reaches(Node* node) const { return slots_.contains(node); }
+
+    /// descent::grad(): the gradient arriving at `node` is kept, not delivered to a leaf, and
+    /// only the nodes with a path to such a node run.
+    void capture(Node* node) {
+        capturing_ = true;
+        if (auto it = slots_.find(node); it != slots_.end()) it->second.capture = true;
+    }
+
+    void execute(bool retain_graph, bool create_graph) {
+        if (capturing_) mark_needed();
+        GradModeGuard mode(create_graph);
+        for (std::size_t i = 0; i < roots_.size(); ++i) add_to(roots_[i].get(), root_grads_[i]);
+        for (const auto& node_ptr : order_) {
+            Node& node = *node_ptr;
+            Slot& slot = slots_[&node];
+            if (!slot.needed || !slot.grad.defined()) continue;
+            Tensor grad = run_hooks(node, std::move(slot.grad));
+            if (slot.capture) slot.grad = grad;
+            if (node.accumulator) {
+                if (!capturing_) deliver_to_leaf(node, grad, create_graph);
+                continue;
+            }
+            propagate(node, grad);
+            if (!retain_graph && !node.saved.empty()) {  // nodes without saved tensors may rerun
+                node.saved.clear();
+                node.released = true;
+            }
         }
     }
 
-    std::unordered_map<Node*, Tensor> buffers;
-    std::unordered_map<Node*, Tensor> captured;
-    GradModeGuard mode(pass.create_graph);
-    for (std::size_t i = 0; i < pass.roots.size(); ++i) {
-        accumulate_into(buffers, pass.roots[i].get(), pass.root_grads[i]);
+    /// The gradient captured at `node` (undefined if none arrived).
+    Tensor captured(Node* node) const {
+        const auto it = slots_.find(node);
+        return it != slots_.end() && it->second.capture ? it->second.grad : Tensor{};
     }
-    for (const auto& node_ptr : order) {
-        Node& node = *node_ptr;
-        if (capturing && !needed.contains(&node)) continue;
-        auto found = buffers.find(&node);
-        if (found == buffers.end()) continue;
-        Tensor grad = run_hooks(node, std::move(found->second));
-        buffers.erase(found);
-        if (pass.captures.contains(&node)) captured[&node] = grad;
-        if (node.accumulator) {
-            if (!capturing) deliver_to_leaf(node, grad, pass.create_graph);
-            continue;
+
+  private:
+    struct Slot {
+        int pending_parents = 0;
+        bool needed = true;
+        bool capture = false;
+        Tensor grad;  // the sum of the gradients arrived so far
+    };
+
+    // Kahn's algorithm: count each node's parents with an explicit stack, then emit a node
+    // once every parent has been emitted.
+    void order_reachable() {
+        std::vector<Node*> stack;
+        for (const auto& r : roots_) {
+            if (slots_.try_emplace(r.get()).second) stack.push_back(r.get());
         }
+        while (!stack.empty()) {
+            Node* node = stack.back();
+            stack.pop_back();
+            for (const auto& child : node->next) {
+                if (!child) continue;
+                auto [it, fresh] = slots_.try_emplace(child.get());
+                ++it->second.pending_parents;
+                if (fresh) stack.push_back(child.get());
+            }
+        }
+        std::vector<NodePtr> ready;
+        for (const auto& r : roots_) {
+            Slot& slot = slots_[r.get()];
+            if (slot.pending_parents == 0) {
+                slot.pending_parents = -1;  // queued once, even if listed twice
+                ready.push_back(r);
+            }
+        }
+        order_.reserve(slots_.size());
+        while (!ready.empty()) {
+            NodePtr node = std::move(ready.back());
+            ready.pop_back();
+            for (const auto& child : node->next) {
+                if (child && --slots_[child.get()].pending_parents == 0) ready.push_back(child);
+            }
+            order_.push_back(std::move(node));
+        }
+    }
+
+    void mark_needed() {
+        for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
+            Slot& slot = slots_[it->get()];
+            slot.needed = slot.capture;
+            for (const auto& child : (*it)->next) {
+                slot.needed = slot.needed || (child && slots_[child.get()].needed);
+            }
+        }
+    }
+
+    void add_to(Node* node, Tensor grad) {
+        Slot& slot = slots_[node];
+        slot.grad = slot.grad.defined() ? slot.grad + grad : std::move(grad);
+    }
+
+    void propagate(Node& node, const Tensor& grad) {
         if (node.released) {
             throw AutogradError(fmt::format(
                 "backward: trying to run backward through {} a second time, but its saved "
@@ -154,21 +168,26 @@ std::unordered_map<Node*, Tensor> run(const Pass& pass) {
         } else {
             grads = node.backward(BackwardContext(node), grad);
         }
-        for (std::size_t i = 0; i < node.next.size(); ++i) {
+        for (std::size_t i = 0; i < node.next.size() && i < grads.size(); ++i) {
             Node* child = node.next[i].get();
-            if (!child || i >= grads.size() || !grads[i].defined()) continue;
-            if (capturing && !needed.contains(child)) continue;
+            if (!child || !grads[i].defined() || !slots_[child].needed) continue;
             Tensor g = std::move(grads[i]);
             if (g.shape() != node.input_shapes[i]) g = sum_to(g, node.input_shapes[i]);
-            accumulate_into(buffers, child, std::move(g));
-        }
-        if (!pass.retain_graph && !node.saved.empty()) {  // nodes without saved tensors may rerun
-            node.saved.clear();
-            node.released = true;
+            add_to(child, std::move(g));
         }
     }
-    return captured;
-}
+
+    std::vector<NodePtr> roots_;
+    std::vector<Tensor> root_grads_;
+    std::unordered_map<Node*, Slot> slots_;
+    std::vector<NodePtr> order_;  // the tape: every node after all the nodes that feed it
+    bool capturing_ = false;
+};
+
+struct Roots {
+    std::vector<NodePtr> nodes;
+    std::vector<Tensor> grads;
+};
 
 Tensor default_root_grad(const Tensor& out, std::string_view op) {
     if (out.numel() != 1) {
@@ -180,13 +199,13 @@ Tensor default_root_grad(const Tensor& out, std::string_view op) {
     return ones_like(out);
 }
 
-Pass make_pass(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
-               std::string_view op) {
+Roots make_roots(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
+                 std::string_view op) {
     if (!grad_outputs.empty() && grad_outputs.size() != outputs.size()) {
         throw AutogradError(fmt::format("{}: {} outputs but {} output gradients", op,
                                         outputs.size(), grad_outputs.size()));
     }
-    Pass pass;
+    Roots roots;
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         const Tensor& out = outputs[i];
         if (!out.defined() || !out.requires_grad()) {
@@ -202,53 +221,42 @@ Pass make_pass(const std::vector<Tensor>& outputs, const std::vector<Tensor>& gr
                             op, i, shape_str(out.shape()), dtype_name(out.dtype()),
                             shape_str(g.shape()), dtype_name(g.dtype())));
         }
-        pass.roots.push_back(gradient_edge(out));
-        pass.root_grads.push_back(std::move(g));
+        roots.nodes.push_back(gradient_edge(out));
+        roots.grads.push_back(std::move(g));
     }
-    return pass;
+    return roots;
 }
 
 }  // namespace
 
 void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
               BackwardOptions options) {
-    Pass pass = make_pass(outputs, grad_outputs, "backward");
-    pass.retain_graph = options.retain_graph || options.create_graph;
-    pass.create_graph = options.create_graph;
-    run(pass);
+    Roots roots = make_roots(outputs, grad_outputs, "backward");
+    GraphTask(roots.nodes, std::move(roots.grads))
+        .execute(options.retain_graph || options.create_graph, options.create_graph);
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs, GradOptions options) {
-    Pass pass = make_pass(outputs, grad_outputs, "grad");
-    pass.retain_graph = options.retain_graph || options.create_graph;
-    pass.create_graph = options.create_graph;
+    Roots roots = make_roots(outputs, grad_outputs, "grad");
+    GraphTask task(roots.nodes, std::move(roots.grads));
     std::vector<Node*> input_nodes;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         if (!inputs[i].defined() || !inputs[i].requires_grad()) {
             throw AutogradError(fmt::format("grad: input {} does not require grad", i));
         }
         input_nodes.push_back(gradient_edge(inputs[i]).get());
-        pass.captures.insert(input_nodes.back());
-    }
-    std::unordered_set<Node*> reachable;
-    pass.reachable_captures = &reachable;
-    pass.check_captures = [&] {
-        for (std::size_t i = 0; i < inputs.size() && !options.allow_unused; ++i) {
-            if (!reachable.contains(input_nodes[i])) {
-                throw AutogradError(fmt::format(
-                    "grad: input {} (shape {}) is not used to compute the outputs; pass "
-                    "allow_unused = true to get an undefined gradient for it",
-                    i, shape_str(inputs[i].shape())));
-            }
+        if (!task.reaches(input_nodes.back()) && !options.allow_unused) {
+            throw AutogradError(
+                fmt::format("grad: input {} (shape {}) is not used to compute the outputs; pass "
+                            "allow_unused = true to get an undefined gradient for it",
+                            i, shape_str(inputs[i].shape())));
         }
-    };
-    auto captured = run(pass);
-    std::vector<Tensor> result;
-    for (std::size_t i = 0; i < inputs.size(); ++i) {
-        auto it = captured.find(input_nodes[i]);
-        result.push_back(it != captured.end() ? it->second : Tensor{});
+        task.capture(input_nodes.back());
     }
+    task.execute(options.retain_graph || options.create_graph, options.create_graph);
+    std::vector<Tensor> result;
+    for (Node* node : input_nodes) result.push_back(task.captured(node));
     return result;
 }
 
