@@ -4,10 +4,11 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS descent_autograd descent_all EXPORT descentTargets
+install(TARGETS descent_autograd descent_optim descent_all EXPORT descentTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY autograd/include/descent DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY autograd/include/descent optim/include/descent
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT descentTargets NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
 
 configure_package_config_file(cmake/descentConfig.cmake.in

@@ -1,0 +1,149 @@
+#pragma once
+// Learning-rate schedules as pure functions of the step count t, composable, and LRScheduler,
+// the one driver that writes them into an optimizer's groups.
+//
+// A Schedule maps (t, base) to the lr, where base is the group's lr when the driver was made.
+// t counts LRScheduler::step() calls: t = 0 at construction (the lr applied then), t = 1 after
+// the first step(), and so on — the same count as torch's last_epoch. Call opt.step() then
+// sched.step() each iteration. Formulas are torch.optim.lr_scheduler's closed forms.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "descent/optim/optimizer.hpp"
+
+namespace descent::optim {
+
+using Schedule = std::function<double(std::int64_t t, double base)>;
+
+/// base.
+Schedule constant();
+/// base·f(t) (torch LambdaLR).
+Schedule lambda(std::function<double(std::int64_t)> factor);
+/// base·γ^⌊t/step_size⌋ (StepLR).
+Schedule step_decay(std::int64_t step_size, double gamma = 0.1);
+/// base·γ^(number of milestones ≤ t) (MultiStepLR).
+Schedule multistep(std::vector<std::int64_t> milestones, double gamma = 0.1);
+/// base·γᵗ (ExponentialLR).
+Schedule exponential(double gamma);
+/// base/√(t + 1): the 1/√(t+1) decay of the lecture (as Adagrad's analysis uses).
+Schedule inverse_sqrt();
+/// base·(1 − min(t, T)/T)^power (PolynomialLR).
+Schedule polynomial(std::int64_t total_iters = 5, double power = 1.0);
+/// η_min + (base − η_min)(1 + cos(πt/T_max))/2 (CosineAnnealingLR).
+Schedule cosine(std::int64_t t_max, double eta_min = 0.0);
+/// SGDR: cosine annealing restarted after T₀, T₀·T_mult, ... steps (CosineAnnealingWarmRestarts).
+Schedule cosine_warm_restarts(std::int64_t t_0, std::int64_t t_mult = 1, double eta_min = 0.0);
+/// base·(start + (end − start)·min(t, T)/T) (LinearLR; a linear warm-up from start < 1).
+Schedule linear(double start_factor = 1.0 / 3, double end_factor = 1.0,
+                std::int64_t total_iters = 5);
+/// base·factor for t < total_iters, then base (ConstantLR; a constant warm-up).
+Schedule constant_factor(double factor = 1.0 / 3, std::int64_t total_iters = 5);
+
+/// Runs schedules one after another: schedules[i] from milestones[i−1] on, counting its own
+/// steps from 0 there (SequentialLR).
+Schedule sequential(std::vector<Schedule> schedules, std::vector<std::int64_t> milestones);
+/// A linear warm-up from start_factor·lr over `steps`, then `after` counted from 0.
+Schedule warmup(Schedule after, std::int64_t steps, double start_factor = 0.1);
+/// A constant warm-up at factor·lr for `steps`, then `after` counted from 0.
+Schedule constant_warmup(Schedule after, std::int64_t steps, double factor = 0.1);
+/// outer applied to what inner gives (ChainedScheduler for multiplicative schedules).
+Schedule chain(Schedule inner, Schedule outer);
+
+enum class CyclicMode { triangular, triangular2, exp_range };
+struct CyclicOptions {
+    double base_lr = 1e-3;
+    double max_lr = 1e-2;
+    std::int64_t step_size_up = 2000;
+    std::optional<std::int64_t> step_size_down{};  ///< defaults to step_size_up
+    CyclicMode mode = CyclicMode::triangular;
+    double gamma = 1.0;  ///< exp_range's decay per step
+    double base_momentum = 0.8;
+    double max_momentum = 0.9;
+};
+/// Cyclical learning rate (Smith 2017; CyclicLR): between base_lr and max_lr, ignoring the
+/// group's own lr. cyclic_momentum is its inverse cycle for momentum (or Adam's β₁).
+Schedule cyclic(CyclicOptions options);
+Schedule cyclic_momentum(CyclicOptions options);
+
+enum class Anneal { cos, linear };
+struct OneCycleOptions {
+    double max_lr = 0.1;
+    std::int64_t total_steps = 1000;
+    double pct_start = 0.3;
+    Anneal anneal = Anneal::cos;
+    double div_factor = 25.0;
+    double final_div_factor = 1e4;
+    bool three_phase = false;
+    double base_momentum = 0.85;
+    double max_momentum = 0.95;
+};
+/// One-cycle policy (Smith & Topin 2018; OneCycleLR): up from max_lr/div_factor to max_lr, then
+/// down to max_lr/(div_factor·final_div_factor); one_cycle_momentum moves the other way.
+Schedule one_cycle(OneCycleOptions options);
+Schedule one_cycle_momentum(OneCycleOptions options);
+
+/// Applies schedules to an optimizer's groups: at construction (t = 0) and at every step().
+class LRScheduler {
+  public:
+    LRScheduler(Optimizer& optimizer, Schedule lr, std::optional<Schedule> momentum = {});
+    /// One schedule per group.
+    LRScheduler(Optimizer& optimizer, std::vector<Schedule> lr,
+                std::vector<Schedule> momentum = {});
+
+    void step();
+    std::int64_t last_step() const { return t_; }
+    std::vector<double> last_lr() const;
+
+    StateDict state_dict() const;
+    void load_state_dict(const StateDict& state);
+
+  private:
+    void apply();
+
+    Optimizer& optimizer_;
+    std::vector<Schedule> lr_;
+    std::vector<Schedule> momentum_;
+    std::vector<double> base_lr_;
+    std::vector<double> base_momentum_;
+    std::int64_t t_ = 0;
+};
+
+enum class PlateauMode { min, max };
+enum class ThresholdMode { rel, abs };
+struct PlateauOptions {
+    PlateauMode mode = PlateauMode::min;
+    double factor = 0.1;
+    std::int64_t patience = 10;
+    double threshold = 1e-4;
+    ThresholdMode threshold_mode = ThresholdMode::rel;
+    std::int64_t cooldown = 0;
+    double min_lr = 0.0;
+    double eps = 1e-8;  ///< changes smaller than this are not made
+};
+
+/// Multiplies every group's lr by `factor` once the metric has not improved for `patience`
+/// steps (ReduceLROnPlateau), then waits `cooldown` steps before counting again.
+class ReduceLROnPlateau {
+  public:
+    ReduceLROnPlateau(Optimizer& optimizer, PlateauOptions options = {});
+    void step(double metric);
+    std::vector<double> last_lr() const;
+
+    StateDict state_dict() const;
+    void load_state_dict(const StateDict& state);
+
+  private:
+    bool better(double metric) const;
+
+    Optimizer& optimizer_;
+    PlateauOptions options_;
+    double best_;
+    std::int64_t bad_steps_ = 0;
+    std::int64_t cooldown_left_ = 0;
+    std::int64_t steps_ = 0;
+};
+
+}  // namespace descent::optim

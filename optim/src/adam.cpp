@@ -1,0 +1,92 @@
+#include "descent/optim/adam.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "descent/optim/adamw.hpp"
+#include "update.hpp"
+
+namespace descent::optim {
+namespace {
+Hyperparameters hyper(std::string_view name, double lr, std::array<double, 2> betas, double eps,
+                      double weight_decay, bool amsgrad) {
+    if (lr < 0 || eps < 0 || weight_decay < 0 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 ||
+        betas[1] >= 1) {
+        throw Error(
+            fmt::format("{}: invalid options lr {}, betas ({}, {}), eps {}, "
+                        "weight_decay {}",
+                        name, lr, betas[0], betas[1], eps, weight_decay));
+    }
+    return {{"lr", lr},
+            {"beta1", betas[0]},
+            {"beta2", betas[1]},
+            {"eps", eps},
+            {"weight_decay", weight_decay},
+            {"amsgrad", amsgrad ? 1.0 : 0.0}};
+}
+
+AdamOptions as_adam(const AdamWOptions& o) {
+    return {.lr = o.lr,
+            .betas = o.betas,
+            .eps = o.eps,
+            .weight_decay = o.weight_decay,
+            .amsgrad = o.amsgrad};
+}
+}  // namespace
+
+Adam::Adam(std::vector<Tensor> params, AdamOptions options)
+    : Adam("Adam", std::move(params), options, false) {}
+
+Adam::Adam(std::string name, std::vector<Tensor> params, AdamOptions options, bool decoupled)
+    : Optimizer(std::move(name)), decoupled_(decoupled) {
+    add_param_group(std::move(params), options);
+}
+
+void Adam::add_param_group(std::vector<Tensor> params, AdamOptions o) {
+    add_group(std::move(params), hyper(name(), o.lr, o.betas, o.eps, o.weight_decay, o.amsgrad));
+}
+
+void Adam::step() {
+    for_each_param([&](const ParamGroup& group, ParamState& state, Tensor& p) {
+        const double lr = group.lr(), wd = group.get("weight_decay"), eps = group.get("eps");
+        const double beta1 = group.get("beta1"), beta2 = group.get("beta2");
+        const bool amsgrad = group.get("amsgrad") != 0.0;
+        const auto t = static_cast<double>(++state.step);
+        const double step_size = lr / (1 - std::pow(beta1, t));
+        const double bias2_sqrt = std::sqrt(1 - std::pow(beta2, t));
+        Tensor& m_buf = detail::buffer(state, "exp_avg", p);
+        Tensor& v_buf = detail::buffer(state, "exp_avg_sq", p);
+        Tensor* vmax_buf = amsgrad ? &detail::buffer(state, "max_exp_avg_sq", p) : nullptr;
+        detail::with_dtype(p, name(), [&](auto tag) {
+            using T = decltype(tag);
+            T* w = p.mutable_data<T>();
+            const T* g = p.grad().data<T>();
+            T* m = m_buf.mutable_data<T>();
+            T* v = v_buf.mutable_data<T>();
+            T* vmax = vmax_buf ? vmax_buf->mutable_data<T>() : nullptr;
+            const std::int64_t n = p.numel();
+            if (decoupled_) detail::decay_weights(w, n, lr, wd);
+            const T l2 = decoupled_ ? T(0) : T(wd);
+            const T b1 = T(beta1), b2 = T(beta2), c1 = T(1 - beta1), c2 = T(1 - beta2);
+            for (std::int64_t i = 0; i < n; ++i) {
+                const T d = g[i] + l2 * w[i];
+                m[i] = b1 * m[i] + c1 * d;
+                v[i] = b2 * v[i] + c2 * d * d;
+                T second = v[i];
+                if (vmax) second = vmax[i] = std::max(vmax[i], v[i]);
+                w[i] -= T(step_size) * m[i] / (std::sqrt(second) / T(bias2_sqrt) + T(eps));
+            }
+        });
+    });
+}
+
+AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
+    : Adam("AdamW", std::move(params), as_adam(options), true) {}
+
+void AdamW::add_param_group(std::vector<Tensor> params, AdamWOptions options) {
+    Adam::add_param_group(std::move(params), as_adam(options));
+}
+
+}  // namespace descent::optim

@@ -1,0 +1,61 @@
+#include "descent/optim/nadam.hpp"
+
+#include <cmath>
+
+#include "update.hpp"
+
+namespace descent::optim {
+
+NAdam::NAdam(std::vector<Tensor> params, NAdamOptions options) : Optimizer("NAdam") {
+    add_param_group(std::move(params), options);
+}
+
+void NAdam::add_param_group(std::vector<Tensor> params, NAdamOptions o) {
+    if (o.lr < 0 || o.eps < 0 || o.weight_decay < 0 || o.momentum_decay < 0 || o.betas[0] < 0 ||
+        o.betas[0] >= 1 || o.betas[1] < 0 || o.betas[1] >= 1) {
+        throw Error(
+            "NAdam: invalid options (lr, eps, weight_decay, momentum_decay ≥ 0; "
+            "betas in [0, 1))");
+    }
+    add_group(std::move(params), {{"lr", o.lr},
+                                  {"beta1", o.betas[0]},
+                                  {"beta2", o.betas[1]},
+                                  {"eps", o.eps},
+                                  {"weight_decay", o.weight_decay},
+                                  {"momentum_decay", o.momentum_decay}});
+}
+
+void NAdam::step() {
+    for_each_param([&](const ParamGroup& group, ParamState& state, Tensor& p) {
+        const double lr = group.lr(), wd = group.get("weight_decay"), eps = group.get("eps");
+        const double beta1 = group.get("beta1"), beta2 = group.get("beta2");
+        const double psi = group.get("momentum_decay");
+        const auto t = static_cast<double>(++state.step);
+        const double mu = beta1 * (1 - 0.5 * std::pow(0.96, t * psi));
+        const double mu_next = beta1 * (1 - 0.5 * std::pow(0.96, (t + 1) * psi));
+        auto [it, fresh] = state.scalars.try_emplace("mu_product", 1.0);
+        const double product = it->second *= mu;
+        const double grad_step = lr * (1 - mu) / (1 - product);
+        const double momentum_step = lr * mu_next / (1 - product * mu_next);
+        const double bias2_sqrt = std::sqrt(1 - std::pow(beta2, t));
+        Tensor& m_buf = detail::buffer(state, "exp_avg", p);
+        Tensor& v_buf = detail::buffer(state, "exp_avg_sq", p);
+        detail::with_dtype(p, name(), [&](auto tag) {
+            using T = decltype(tag);
+            T* w = p.mutable_data<T>();
+            const T* g = p.grad().data<T>();
+            T* m = m_buf.mutable_data<T>();
+            T* v = v_buf.mutable_data<T>();
+            for (std::int64_t i = 0; i < p.numel(); ++i) {
+                const T d = g[i] + T(wd) * w[i];
+                m[i] = T(beta1) * m[i] + T(1 - beta1) * d;
+                v[i] = T(beta2) * v[i] + T(1 - beta2) * d * d;
+                const T r = std::sqrt(v[i]) / T(bias2_sqrt) + T(eps);
+                w[i] -= T(grad_step) * d / r;
+                w[i] -= T(momentum_step) * m[i] / r;
+            }
+        });
+    });
+}
+
+}  // namespace descent::optim

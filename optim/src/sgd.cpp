@@ -1,0 +1,69 @@
+#include "descent/optim/sgd.hpp"
+
+#include <fmt/format.h>
+
+#include "descent/optim/sgdw.hpp"
+#include "update.hpp"
+
+namespace descent::optim {
+namespace {
+Hyperparameters hyper(const SGDOptions& o) {
+    if (o.lr < 0 || o.momentum < 0 || o.weight_decay < 0) {
+        throw Error(fmt::format("SGD: lr {}, momentum {} and weight_decay {} must be ≥ 0", o.lr,
+                                o.momentum, o.weight_decay));
+    }
+    if (o.nesterov && (o.momentum <= 0 || o.dampening != 0)) {
+        throw Error("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
+    }
+    return {{"lr", o.lr},
+            {"momentum", o.momentum},
+            {"dampening", o.dampening},
+            {"weight_decay", o.weight_decay},
+            {"nesterov", o.nesterov ? 1.0 : 0.0}};
+}
+}  // namespace
+
+SGD::SGD(std::vector<Tensor> params, SGDOptions options)
+    : SGD("SGD", std::move(params), options, false) {}
+
+SGD::SGD(std::string name, std::vector<Tensor> params, SGDOptions options, bool decoupled)
+    : Optimizer(std::move(name)), decoupled_(decoupled) {
+    add_param_group(std::move(params), options);
+}
+
+void SGD::add_param_group(std::vector<Tensor> params, SGDOptions options) {
+    add_group(std::move(params), hyper(options));
+}
+
+void SGD::step() {
+    for_each_param([&](const ParamGroup& group, ParamState& state, Tensor& p) {
+        const double lr = group.lr(), wd = group.get("weight_decay");
+        const double mu = group.get("momentum"), tau = group.get("dampening");
+        const bool nesterov = group.get("nesterov") != 0.0;
+        const bool first = !state.buffers.contains("momentum_buffer");
+        Tensor* b = mu != 0.0 ? &detail::buffer(state, "momentum_buffer", p) : nullptr;
+        detail::with_dtype(p, name(), [&](auto tag) {
+            using T = decltype(tag);
+            T* w = p.mutable_data<T>();
+            const T* g = p.grad().data<T>();
+            const std::int64_t n = p.numel();
+            T* buf = b ? b->mutable_data<T>() : nullptr;
+            const T l2 = decoupled_ ? T(0) : T(wd);
+            if (decoupled_) detail::decay_weights(w, n, lr, wd);
+            for (std::int64_t i = 0; i < n; ++i) {
+                T d = g[i] + l2 * w[i];  // d = g + wd·θ (L2, coupled)
+                if (buf) {
+                    buf[i] = first ? d : T(mu) * buf[i] + T(1 - tau) * d;  // b = μb + (1−τ)d
+                    d = nesterov ? d + T(mu) * buf[i] : buf[i];
+                }
+                w[i] -= T(lr) * d;  // θ ← θ − lr·d
+            }
+        });
+        ++state.step;
+    });
+}
+
+SGDW::SGDW(std::vector<Tensor> params, SGDOptions options)
+    : SGD("SGDW", std::move(params), options, true) {}
+
+}  // namespace descent::optim
