@@ -14,8 +14,8 @@ namespace {
 
 void set_flops(benchmark::State& state) {
     const auto n = static_cast<double>(state.range(0));
-    state.counters["GFLOP/s"] = benchmark::Counter(
-        2.0 * n * n * n * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(2.0 * n * n * n * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 template <class T>

@@ -15,7 +15,7 @@
 namespace descent_bench {
 
 class EigenMlp {
-public:
+  public:
     using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     using RowVector = Eigen::Matrix<float, 1, Eigen::Dynamic>;
 
@@ -71,7 +71,7 @@ public:
     const Matrix& weight_grad(int l) const { return weight_grad_[l]; }
     const RowVector& bias_grad(int l) const { return bias_grad_[l]; }
 
-private:
+  private:
     Eigen::Index batch_;
     std::vector<std::int64_t> labels_;
     Matrix x_;

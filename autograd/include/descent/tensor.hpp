@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "descent/dtype.hpp"
@@ -25,6 +26,8 @@ struct Node;
 class Tensor;
 
 using Dims = std::vector<std::int64_t>;
+/// Tensors with names, in order: state dicts, named parameters, checkpoint contents.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 /// A gradient hook: receives the gradient, returns a replacement or an undefined Tensor to keep it.
 using GradHook = std::function<Tensor(const Tensor&)>;
 

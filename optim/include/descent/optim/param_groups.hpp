@@ -10,8 +10,6 @@
 
 namespace descent::optim {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
-
 struct DecaySplitOptions {
     /// A parameter whose name contains one of these goes to no_decay.
     std::vector<std::string> no_decay_names{"bias", "norm"};
