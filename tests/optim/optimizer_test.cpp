@@ -180,7 +180,7 @@ TEST_CASE("gradient noise follows σ²ₜ = η/(1+t)^γ and is seeded", "[optim]
 }
 
 TEST_CASE("split_for_weight_decay puts biases and norms in no_decay", "[optim]") {
-    const opt::NamedTensors named = {{"0.weight", dc::ones({3, 2})},
+    const dc::NamedTensors named = {{"0.weight", dc::ones({3, 2})},
                                      {"0.bias", dc::ones({3})},
                                      {"norm.weight", dc::ones({3})},
                                      {"head.weight", dc::ones({2, 3})}};
