@@ -306,10 +306,13 @@ void ReduceLROnPlateau::step(double metric) {
         bad_steps_ = 0;
     }
     if (bad_steps_ > options_.patience) {
-        for (auto& group : optimizer_.param_groups()) {
-            const double old_lr = group.lr();
-            const double new_lr = std::max(old_lr * options_.factor, options_.min_lr);
-            if (old_lr - new_lr > options_.eps) group.set("lr", new_lr);
+        auto& groups = optimizer_.param_groups();
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            const double floor =
+                options_.min_lrs.empty() ? options_.min_lr : options_.min_lrs.at(g);
+            const double old_lr = groups[g].lr();
+            const double new_lr = std::max(old_lr * options_.factor, floor);
+            if (old_lr - new_lr > options_.eps) groups[g].set("lr", new_lr);
         }
         cooldown_left_ = options_.cooldown;
         bad_steps_ = 0;

@@ -181,9 +181,9 @@ TEST_CASE("gradient noise follows σ²ₜ = η/(1+t)^γ and is seeded", "[optim]
 
 TEST_CASE("split_for_weight_decay puts biases and norms in no_decay", "[optim]") {
     const dc::NamedTensors named = {{"0.weight", dc::ones({3, 2})},
-                                     {"0.bias", dc::ones({3})},
-                                     {"norm.weight", dc::ones({3})},
-                                     {"head.weight", dc::ones({2, 3})}};
+                                    {"0.bias", dc::ones({3})},
+                                    {"norm.weight", dc::ones({3})},
+                                    {"head.weight", dc::ones({2, 3})}};
     const auto split = opt::split_for_weight_decay(named);
     CHECK(split.decay.size() == 2);
     CHECK(split.no_decay.size() == 2);

@@ -121,7 +121,8 @@ struct PlateauOptions {
     ThresholdMode threshold_mode = ThresholdMode::rel;
     std::int64_t cooldown = 0;
     double min_lr = 0.0;
-    double eps = 1e-8;  ///< changes smaller than this are not made
+    std::vector<double> min_lrs{};  ///< one per group; replaces min_lr when given
+    double eps = 1e-8;              ///< changes smaller than this are not made
 };
 
 /// Multiplies every group's lr by `factor` once the metric has not improved for `patience`
