@@ -46,11 +46,11 @@ void AdaBound::step() {
         Tensor* vmax_buf = amsbound ? &detail::buffer(state, "max_exp_avg_sq", p) : nullptr;
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
-            T* w = p.mutable_data<T>();
-            const T* g = p.grad().data<T>();
-            T* m = m_buf.mutable_data<T>();
-            T* v = v_buf.mutable_data<T>();
-            T* vmax = vmax_buf ? vmax_buf->mutable_data<T>() : nullptr;
+            T* __restrict w = p.mutable_data<T>();
+            const T* __restrict g = p.grad().data<T>();
+            T* __restrict m = m_buf.mutable_data<T>();
+            T* __restrict v = v_buf.mutable_data<T>();
+            T* __restrict vmax = vmax_buf ? vmax_buf->mutable_data<T>() : nullptr;
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];
                 m[i] = T(beta1) * m[i] + T(1 - beta1) * d;

@@ -32,9 +32,9 @@ void Adagrad::step() {
         Tensor& sum_buf = detail::buffer(state, "sum", p, group.get("initial_accumulator_value"));
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
-            T* w = p.mutable_data<T>();
-            const T* g = p.grad().data<T>();
-            T* s = sum_buf.mutable_data<T>();
+            T* __restrict w = p.mutable_data<T>();
+            const T* __restrict g = p.grad().data<T>();
+            T* __restrict s = sum_buf.mutable_data<T>();
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];
                 s[i] += d * d;

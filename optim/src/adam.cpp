@@ -61,23 +61,26 @@ void Adam::step() {
         Tensor* vmax_buf = amsgrad ? &detail::buffer(state, "max_exp_avg_sq", p) : nullptr;
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
-            T* w = p.mutable_data<T>();
-            const T* g = p.grad().data<T>();
-            T* m = m_buf.mutable_data<T>();
-            T* v = v_buf.mutable_data<T>();
-            T* vmax = vmax_buf ? vmax_buf->mutable_data<T>() : nullptr;
+            T* __restrict w = p.mutable_data<T>();
+            const T* __restrict g = p.grad().data<T>();
+            T* __restrict m = m_buf.mutable_data<T>();
+            T* __restrict v = v_buf.mutable_data<T>();
+            T* __restrict vmax = vmax_buf ? vmax_buf->mutable_data<T>() : nullptr;
             const std::int64_t n = p.numel();
-            if (decoupled_) detail::decay_weights(w, n, lr, wd);
-            const T l2 = decoupled_ ? T(0) : T(wd);
+            const auto decay = detail::weight_decay(lr, wd, decoupled_);
+            const T l2 = T(decay.l2), keep = T(decay.keep);
             const T b1 = T(beta1), b2 = T(beta2), c1 = T(1 - beta1), c2 = T(1 - beta2);
-            for (std::int64_t i = 0; i < n; ++i) {
-                const T d = g[i] + l2 * w[i];
-                m[i] = b1 * m[i] + c1 * d;
-                v[i] = b2 * v[i] + c2 * d * d;
-                T second = v[i];
-                if (vmax) second = vmax[i] = std::max(vmax[i], v[i]);
-                w[i] -= T(step_size) * m[i] / (std::sqrt(second) / T(bias2_sqrt) + T(eps));
-            }
+            const T rate = T(step_size), bias2 = T(bias2_sqrt), e = T(eps);
+            detail::with_flag(amsgrad, [&](auto keep_max) {
+                for (std::int64_t i = 0; i < n; ++i) {
+                    const T d = g[i] + l2 * w[i];
+                    m[i] = b1 * m[i] + c1 * d;
+                    v[i] = b2 * v[i] + c2 * d * d;
+                    T second = v[i];
+                    if constexpr (keep_max) second = vmax[i] = std::max(vmax[i], v[i]);
+                    w[i] = keep * w[i] - rate * m[i] / (std::sqrt(second) / bias2 + e);
+                }
+            });
         });
     });
 }

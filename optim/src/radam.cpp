@@ -38,10 +38,10 @@ void RAdam::step() {
         Tensor& v_buf = detail::buffer(state, "exp_avg_sq", p);
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
-            T* w = p.mutable_data<T>();
-            const T* g = p.grad().data<T>();
-            T* m = m_buf.mutable_data<T>();
-            T* v = v_buf.mutable_data<T>();
+            T* __restrict w = p.mutable_data<T>();
+            const T* __restrict g = p.grad().data<T>();
+            T* __restrict m = m_buf.mutable_data<T>();
+            T* __restrict v = v_buf.mutable_data<T>();
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];
                 m[i] = T(beta1) * m[i] + T(1 - beta1) * d;

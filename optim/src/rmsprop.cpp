@@ -33,11 +33,11 @@ void RMSprop::step() {
         Tensor* b_buf = mu > 0 ? &detail::buffer(state, "momentum_buffer", p) : nullptr;
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
-            T* w = p.mutable_data<T>();
-            const T* g = p.grad().data<T>();
-            T* a = a_buf.mutable_data<T>();
-            T* c = c_buf ? c_buf->mutable_data<T>() : nullptr;
-            T* b = b_buf ? b_buf->mutable_data<T>() : nullptr;
+            T* __restrict w = p.mutable_data<T>();
+            const T* __restrict g = p.grad().data<T>();
+            T* __restrict a = a_buf.mutable_data<T>();
+            T* __restrict c = c_buf ? c_buf->mutable_data<T>() : nullptr;
+            T* __restrict b = b_buf ? b_buf->mutable_data<T>() : nullptr;
             const T keep = T(alpha), take = T(1 - alpha);
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];

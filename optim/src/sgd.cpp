@@ -44,20 +44,34 @@ void SGD::step() {
         Tensor* b = mu != 0.0 ? &detail::buffer(state, "momentum_buffer", p) : nullptr;
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
-            T* w = p.mutable_data<T>();
-            const T* g = p.grad().data<T>();
+            T* __restrict w = p.mutable_data<T>();
+            const T* __restrict g = p.grad().data<T>();
             const std::int64_t n = p.numel();
-            T* buf = b ? b->mutable_data<T>() : nullptr;
-            const T l2 = decoupled_ ? T(0) : T(wd);
-            if (decoupled_) detail::decay_weights(w, n, lr, wd);
-            for (std::int64_t i = 0; i < n; ++i) {
-                T d = g[i] + l2 * w[i];  // d = g + wd·θ (L2, coupled)
-                if (buf) {
-                    buf[i] = first ? d : T(mu) * buf[i] + T(1 - tau) * d;  // b = μb + (1−τ)d
-                    d = nesterov ? d + T(mu) * buf[i] : buf[i];
-                }
-                w[i] -= T(lr) * d;  // θ ← θ − lr·d
+            T* __restrict buf = b ? b->mutable_data<T>() : nullptr;
+            const auto decay = detail::weight_decay(lr, wd, decoupled_);
+            const T l2 = T(decay.l2), keep = T(decay.keep);
+            const T rate = T(lr), mom = T(mu), take = T(1 - tau);
+            if (!buf) {
+                for (std::int64_t i = 0; i < n; ++i) w[i] = keep * w[i] - rate * (g[i] + l2 * w[i]);
+                return;
             }
+            detail::with_flag(first, [&](auto is_first) {
+                detail::with_flag(nesterov, [&](auto is_nesterov) {
+                    for (std::int64_t i = 0; i < n; ++i) {
+                        const T d = g[i] + l2 * w[i];  // d = g + wd·θ (L2, coupled)
+                        if constexpr (is_first) {
+                            buf[i] = d;  // b = d on the first step
+                        } else {
+                            buf[i] = mom * buf[i] + take * d;  // b = μb + (1 − τ)d
+                        }
+                        if constexpr (is_nesterov) {
+                            w[i] = keep * w[i] - rate * (d + mom * buf[i]);  // θ ← θ − lr·(d + μb)
+                        } else {
+                            w[i] = keep * w[i] - rate * buf[i];  // θ ← θ − lr·b
+                        }
+                    }
+                });
+            });
         });
         ++state.step;
     });

@@ -46,10 +46,10 @@ void SWATS::adam_step() {
         Tensor& v_buf = detail::buffer(state, "exp_avg_sq", p);
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
-            T* w = p.mutable_data<T>();
-            const T* g = p.grad().data<T>();
-            T* m = m_buf.mutable_data<T>();
-            T* v = v_buf.mutable_data<T>();
+            T* __restrict w = p.mutable_data<T>();
+            const T* __restrict g = p.grad().data<T>();
+            T* __restrict m = m_buf.mutable_data<T>();
+            T* __restrict v = v_buf.mutable_data<T>();
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];
                 m[i] = T(beta1) * m[i] + T(1 - beta1) * d;
@@ -79,9 +79,9 @@ void SWATS::sgd_step() {
         Tensor& b_buf = detail::buffer(state, "momentum_buffer", p);
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
-            T* w = p.mutable_data<T>();
-            const T* g = p.grad().data<T>();
-            T* b = b_buf.mutable_data<T>();
+            T* __restrict w = p.mutable_data<T>();
+            const T* __restrict g = p.grad().data<T>();
+            T* __restrict b = b_buf.mutable_data<T>();
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];
                 b[i] = T(beta1) * b[i] + d;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
 #include "descent/error.hpp"
 #include "descent/optim/optimizer.hpp"
@@ -37,12 +38,23 @@ void with_dtype(const Tensor& p, std::string_view op, F&& f) {
     }
 }
 
-/// θ ← θ·(1 − lr·wd): decoupled weight decay (Loshchilov & Hutter), applied before the step
-/// on the plain gradient. L2 regularisation instead adds wd·θ to the gradient (coupled).
-template <class T>
-void decay_weights(T* w, std::int64_t n, double lr, double weight_decay) {
-    const T keep = static_cast<T>(1.0 - lr * weight_decay);
-    for (std::int64_t i = 0; i < n; ++i) w[i] *= keep;
+/// f(std::true_type{}) or f(std::false_type{}): a runtime flag made a compile-time one, so an
+/// update loop written with `if constexpr` has no branch inside and vectorizes.
+template <class F>
+decltype(auto) with_flag(bool flag, F&& f) {
+    return flag ? f(std::true_type{}) : f(std::false_type{});
+}
+
+/// Weight decay in its two forms. L2 regularisation (coupled) adds wd·θ to the gradient:
+/// d = g + l2·θ. Decoupled decay (Loshchilov & Hutter; SGDW, AdamW) shrinks the weights
+/// directly, θ ← θ·(1 − lr·wd), before the step on the plain gradient: θ ← keep·θ − step.
+struct WeightDecay {
+    double l2;
+    double keep;
+};
+
+inline WeightDecay weight_decay(double lr, double wd, bool decoupled) {
+    return decoupled ? WeightDecay{0.0, 1.0 - lr * wd} : WeightDecay{wd, 1.0};
 }
 
 }  // namespace descent::optim::detail

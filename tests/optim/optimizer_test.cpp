@@ -80,7 +80,8 @@ TEST_CASE("AdamW is Adam plus decoupled decay", "[optim]") {
         adamw.step();
         adam.step();
     }
-    CHECK(a.to_vector() == b.to_vector());
+    // the fused update may contract keep·θ − step into one FMA: equal to within rounding
+    for (std::int64_t i = 0; i < 2; ++i) CHECK(a.at({i}) == Approx(b.at({i})).epsilon(1e-15));
 }
 
 TEST_CASE("parameters without gradients are skipped and zero_grad drops gradients", "[optim]") {
