@@ -4,10 +4,10 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS descent_autograd descent_optim descent_all EXPORT descentTargets
+install(TARGETS descent_autograd descent_nn descent_optim descent_all EXPORT descentTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY autograd/include/descent optim/include/descent
+install(DIRECTORY autograd/include/descent nn/include/descent optim/include/descent
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT descentTargets NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
 

@@ -36,6 +36,12 @@ class AutogradError : public Error {
     using Error::Error;
 };
 
+/// A malformed or unreadable file (checkpoints): names the file and what is wrong with it.
+class FormatError : public Error {
+public:
+    using Error::Error;
+};
+
 /// A NaN or Inf produced while anomaly mode is on.
 class AnomalyError : public Error {
   public:

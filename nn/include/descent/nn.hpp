@@ -1,0 +1,10 @@
+#pragma once
+// Umbrella header of descent's nn library: modules, layers, losses, initialisers, checkpoints.
+
+#include "descent/nn/checkpoint.hpp"
+#include "descent/nn/functional.hpp"
+#include "descent/nn/init.hpp"
+#include "descent/nn/layers.hpp"
+#include "descent/nn/loss.hpp"
+#include "descent/nn/module.hpp"
+#include "descent/nn/sequential.hpp"

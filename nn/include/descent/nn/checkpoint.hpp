@@ -1,0 +1,36 @@
+#pragma once
+// Checkpoint files in the safetensors format (8-byte little-endian header length, a JSON
+// header naming each tensor's dtype, shape and byte range, then the raw little-endian data),
+// readable by the Python safetensors / PyTorch ecosystem. Dtypes F32, F64 and I64.
+// Writing goes to a temporary file in the same directory, flushed and renamed into place, so a
+// crash never leaves a half-written checkpoint under the real name. Reading validates the whole
+// header before allocating anything it announces: a malformed or hostile file is a FormatError.
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "descent/tensor.hpp"
+
+namespace descent::nn {
+
+using Metadata = std::map<std::string, std::string>;
+
+struct Checkpoint {
+    NamedTensors tensors;  ///< in the order of their data in the file
+    Metadata metadata;     ///< the header's optional "__metadata__" (string → string)
+};
+
+/// The bytes of a safetensors file holding `tensors` (names must be unique).
+std::string to_safetensors(const NamedTensors& tensors, const Metadata& metadata = {});
+/// Parses safetensors bytes; `source` names them in error messages.
+Checkpoint from_safetensors(std::string_view bytes, std::string_view source = "<memory>");
+
+void save(const NamedTensors& tensors, const std::filesystem::path& path,
+          const Metadata& metadata = {});
+Checkpoint load_checkpoint(const std::filesystem::path& path);
+/// The tensors of a checkpoint file.
+NamedTensors load(const std::filesystem::path& path);
+
+}  // namespace descent::nn

@@ -1,0 +1,121 @@
+#pragma once
+// The standard layers as modules: Linear, activations, Identity, Flatten, Dropout,
+// BatchNorm1d, LayerNorm, Embedding. Each forward is the nn::functional function of the same
+// name; parameters are created with torch's default initialisation from the global generator.
+
+#include <cstdint>
+
+#include "descent/nn/functional.hpp"
+#include "descent/nn/module.hpp"
+
+namespace descent::nn {
+
+/// y = x·Wᵀ + b with W [out, in] ~ U(±1/√in) (Kaiming-uniform, a = √5) and b ~ U(±1/√in).
+class Linear : public Module {
+  public:
+    Linear(std::int64_t in_features, std::int64_t out_features, bool bias = true);
+    Tensor forward(const Tensor& x) override;
+    Tensor& weight() { return *weight_; }
+    /// Undefined for Linear(in, out, false).
+    Tensor bias() const { return bias_ ? *bias_ : Tensor{}; }
+
+  private:
+    Tensor* weight_;
+    Tensor* bias_ = nullptr;
+};
+
+/// An activation (or any tensor function without parameters) as a module.
+class Lambda : public Module {
+  public:
+    explicit Lambda(std::function<Tensor(const Tensor&)> f) : f_(std::move(f)) {}
+    Tensor forward(const Tensor& x) override { return f_(x); }
+
+  private:
+    std::function<Tensor(const Tensor&)> f_;
+};
+
+struct ReLU : Lambda {
+    ReLU() : Lambda([](const Tensor& x) { return relu(x); }) {}
+};
+struct LeakyReLU : Lambda {
+    explicit LeakyReLU(double negative_slope = 0.01)
+        : Lambda([negative_slope](const Tensor& x) { return leaky_relu(x, negative_slope); }) {}
+};
+struct Tanh : Lambda {
+    Tanh() : Lambda([](const Tensor& x) { return tanh(x); }) {}
+};
+struct Sigmoid : Lambda {
+    Sigmoid() : Lambda([](const Tensor& x) { return sigmoid(x); }) {}
+};
+struct GELU : Lambda {
+    explicit GELU(GeluApproximation approximate = GeluApproximation::none)
+        : Lambda([approximate](const Tensor& x) { return gelu(x, approximate); }) {}
+};
+struct Softplus : Lambda {
+    explicit Softplus(double beta = 1.0, double threshold = 20.0)
+        : Lambda([beta, threshold](const Tensor& x) { return softplus(x, beta, threshold); }) {}
+};
+struct Identity : Lambda {
+    Identity() : Lambda([](const Tensor& x) { return x; }) {}
+};
+struct Flatten : Lambda {
+    explicit Flatten(std::int64_t start_dim = 1, std::int64_t end_dim = -1)
+        : Lambda([=](const Tensor& x) { return flatten(x, start_dim, end_dim); }) {}
+};
+
+/// Inverted dropout in training mode, the identity in eval mode.
+class Dropout : public Module {
+  public:
+    explicit Dropout(double p = 0.5);
+    Tensor forward(const Tensor& x) override { return functional::dropout(x, p_, is_training()); }
+
+  private:
+    double p_;
+};
+
+/// Batch normalisation over (N, C) or (N, C, L): batch statistics in training (and running
+/// estimates updated with momentum, unbiased variance, num_batches_tracked counted), running
+/// statistics in eval. A training batch with one value per channel is an error.
+class BatchNorm1d : public Module {
+  public:
+    explicit BatchNorm1d(std::int64_t num_features, double eps = 1e-5, double momentum = 0.1,
+                         bool affine = true, bool track_running_stats = true);
+    Tensor forward(const Tensor& x) override;
+
+  private:
+    double eps_, momentum_;
+    Tensor* weight_ = nullptr;
+    Tensor* bias_ = nullptr;
+    Tensor* running_mean_ = nullptr;
+    Tensor* running_var_ = nullptr;
+    Tensor* num_batches_tracked_ = nullptr;
+};
+
+/// Layer normalisation over the trailing dims normalized_shape (weight 1, bias 0 initially).
+class LayerNorm : public Module {
+  public:
+    explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true);
+    Tensor forward(const Tensor& x) override;
+
+  private:
+    Shape shape_;
+    double eps_;
+    Tensor* weight_ = nullptr;
+    Tensor* bias_ = nullptr;
+};
+
+/// A lookup table of num_embeddings rows of size embedding_dim (N(0, 1) initially); the
+/// gradient scatters into the rows used.
+class Embedding : public Module {
+  public:
+    Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim);
+    Tensor forward(const Tensor& indices) override {
+        return functional::embedding(indices, *weight_);
+    }
+    Tensor& weight() { return *weight_; }
+
+  private:
+    Tensor* weight_;
+};
+
+}  // namespace descent::nn

@@ -1,0 +1,100 @@
+#pragma once
+// Module: the base of every layer and model. It holds named parameters, buffers (running
+// statistics) and child modules; gives them back recursively with dotted names
+// ("0.weight", "encoder.norm.bias"); switches train/eval mode (separate from grad mode); and
+// saves or restores them as a state dict.
+//
+// Modules are values: keep them on the stack, in containers, or inside other modules. A copy
+// shares its parameters, buffers and children with the original (as a Tensor copy shares its
+// storage); parameters live in stable slots, so references from register_parameter stay valid.
+//
+// A custom module in a few lines:
+//   struct Net : descent::nn::Module {
+//       descent::nn::Linear& fc1 = register_module("fc1", descent::nn::Linear(4, 8));
+//       descent::nn::Linear& fc2 = register_module("fc2", descent::nn::Linear(8, 3));
+//       descent::Tensor forward(const descent::Tensor& x) override {
+//           return fc2(descent::relu(fc1(x)));
+//       }
+//   };
+
+#include <concepts>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "descent/tensor.hpp"
+
+namespace descent::nn {
+
+class Module {
+  public:
+    Module() = default;
+    virtual ~Module() = default;
+    Module(const Module&) = default;
+    Module& operator=(const Module&) = default;
+    Module(Module&&) = default;
+    Module& operator=(Module&&) = default;
+
+    virtual Tensor forward(const Tensor& input) = 0;
+    Tensor operator()(const Tensor& input) { return forward(input); }
+
+    /// Every parameter of this module and its children, depth first in registration order.
+    std::vector<Tensor> parameters() const;
+    NamedTensors named_parameters() const;
+    std::vector<Tensor> buffers() const;
+    NamedTensors named_buffers() const;
+    std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const {
+        return children_;
+    }
+    std::vector<std::shared_ptr<Module>> children() const;
+
+    /// Training mode (dropout active, batch statistics) or evaluation mode, recursively.
+    Module& train(bool on = true);
+    Module& eval() { return train(false); }
+    bool is_training() const { return training_; }
+
+    /// Drops every parameter's gradient.
+    void zero_grad();
+    /// Converts floating parameters and buffers to dtype (integer buffers stay as they are).
+    Module& to(Dtype dtype);
+    /// Freezes (false) or unfreezes every parameter, e.g. for fine-tuning.
+    Module& requires_grad_(bool requires_grad);
+
+    /// Parameters and buffers by dotted name, each module's own before its children's.
+    NamedTensors state_dict() const;
+    /// Copies values in. strict: every key must match both ways. Missing and unexpected keys,
+    /// and shape or dtype mismatches (always), are listed together in one Error.
+    void load_state_dict(const NamedTensors& state, bool strict = true);
+
+  protected:
+    /// Registers a parameter (made a leaf requiring grad); the reference stays valid.
+    Tensor& register_parameter(std::string name, Tensor value, bool requires_grad = true);
+    /// Registers a buffer: state that is saved but not trained (running statistics).
+    Tensor& register_buffer(std::string name, Tensor value);
+    /// Registers a child module and returns a reference to it (valid while any copy lives).
+    template <class M>
+    requires std::derived_from<std::decay_t<M>, Module> std::decay_t<M>
+    &register_module(std::string name, M&& module) {
+        auto child = std::make_shared<std::decay_t<M>>(std::forward<M>(module));
+        auto& ref = *child;
+        add_child(std::move(name), std::move(child));
+        return ref;
+    }
+    void add_child(std::string name, std::shared_ptr<Module> child);
+
+  private:
+    struct Slot {
+        std::string name;
+        std::shared_ptr<Tensor> tensor;
+    };
+    void check_new_name(const std::string& name) const;
+    void collect(const std::string& prefix, NamedTensors& out, bool params, bool buffers) const;
+
+    std::vector<Slot> params_;
+    std::vector<Slot> buffers_;
+    std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+    bool training_ = true;
+};
+
+}  // namespace descent::nn

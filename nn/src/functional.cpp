@@ -1,0 +1,104 @@
+#include "descent/nn/functional.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include "descent/grad_mode.hpp"
+#include "descent/random.hpp"
+
+namespace descent::nn::functional {
+
+Tensor dropout(const Tensor& x, double p, bool training) {
+    if (p < 0 || p > 1) throw Error(fmt::format("dropout: p must be in [0, 1], got {}", p));
+    if (!training || p == 0.0) return x;
+    if (p == 1.0) return x * zeros_like(x);
+    // keep with probability 1 − p, scaled by 1/(1 − p) so the expectation is unchanged
+    const Tensor mask =
+        (rand(x.shape(), {.dtype = x.dtype()}) >= p).to(x.dtype()) * (1.0 / (1.0 - p));
+    return x * mask;
+}
+
+Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps) {
+    if (x.dim() != 2 && x.dim() != 3) {
+        throw ShapeError(fmt::format("batch_norm: expected (N, C) or (N, C, L) input, got {}",
+                                     shape_str(x.shape())));
+    }
+    const std::int64_t channels = x.size(1);
+    const std::array<const Tensor*, 4> per_channel_inputs{&running_mean, &running_var, &weight,
+                                                          &bias};
+    for (const Tensor* t : per_channel_inputs) {
+        if (t->defined() && t->shape() != Shape{channels}) {
+            throw ShapeError(fmt::format("batch_norm: per-channel tensor {} does not fit input {}",
+                                         shape_str(t->shape()), shape_str(x.shape())));
+        }
+    }
+    const Dims dims = x.dim() == 2 ? Dims{0} : Dims{0, 2};
+    const Shape per_channel = x.dim() == 2 ? Shape{1, channels} : Shape{1, channels, 1};
+    Tensor mean, var;
+    if (training) {
+        const std::int64_t n = x.numel() / channels;
+        if (n <= 1) {
+            throw ShapeError(
+                fmt::format("batch_norm: training needs more than one value per "
+                            "channel, got input {}",
+                            shape_str(x.shape())));
+        }
+        mean = x.mean(dims, true);
+        var = x.var(dims, false, true);
+        if (running_mean.defined()) {
+            const NoGradGuard no_grad;
+            const double unbias = static_cast<double>(n) / static_cast<double>(n - 1);
+            running_mean.mul_(1 - momentum).add_(mean.detach().reshape({channels}), momentum);
+            running_var.mul_(1 - momentum)
+                .add_(var.detach().reshape({channels}), momentum * unbias);
+        }
+    } else {
+        if (!running_mean.defined()) {
+            throw Error("batch_norm: evaluation without running statistics");
+        }
+        mean = running_mean.reshape(per_channel);
+        var = running_var.reshape(per_channel);
+    }
+    Tensor y = (x - mean) / sqrt(var + eps);  // x̂ = (x − μ)/√(σ² + ε)
+    if (weight.defined()) y = y * weight.reshape(per_channel);
+    if (bias.defined()) y = y + bias.reshape(per_channel);
+    return y;
+}
+
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,
+                  const Tensor& bias, double eps) {
+    const auto k = static_cast<std::int64_t>(normalized_shape.size());
+    const bool fits =
+        k <= x.dim() && Shape(x.shape().end() - k, x.shape().end()) == normalized_shape;
+    if (!fits) {
+        throw ShapeError(fmt::format("layer_norm: normalized_shape {} does not end input {}",
+                                     shape_str(normalized_shape), shape_str(x.shape())));
+    }
+    for (const Tensor* t : std::array<const Tensor*, 2>{&weight, &bias}) {
+        if (t->defined() && t->shape() != normalized_shape) {
+            throw ShapeError(fmt::format("layer_norm: affine tensor {} is not normalized_shape {}",
+                                         shape_str(t->shape()), shape_str(normalized_shape)));
+        }
+    }
+    Dims dims;
+    for (std::int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
+    const Tensor mean = x.mean(dims, true);
+    Tensor y = (x - mean) / sqrt(x.var(dims, false, true) + eps);
+    if (weight.defined()) y = y * weight;
+    if (bias.defined()) y = y + bias;
+    return y;
+}
+
+Tensor embedding(const Tensor& indices, const Tensor& weight) {
+    if (weight.dim() != 2) {
+        throw ShapeError(
+            fmt::format("embedding: weight must be [num, dim], got {}", shape_str(weight.shape())));
+    }
+    Shape shape = indices.shape();
+    shape.push_back(weight.size(1));
+    return index_select(weight, 0, indices.reshape({-1})).reshape(shape);
+}
+
+}  // namespace descent::nn::functional

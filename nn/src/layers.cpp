@@ -1,0 +1,81 @@
+#include "descent/nn/layers.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "descent/grad_mode.hpp"
+#include "descent/nn/init.hpp"
+
+namespace descent::nn {
+
+Linear::Linear(std::int64_t in_features, std::int64_t out_features, bool bias) {
+    if (in_features <= 0 || out_features <= 0) {
+        throw ShapeError(fmt::format("Linear: features must be positive, got {} → {}", in_features,
+                                     out_features));
+    }
+    weight_ = &register_parameter("weight", zeros({out_features, in_features}));
+    init::kaiming_uniform_(*weight_, std::sqrt(5.0));
+    if (bias) {
+        const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
+        bias_ = &register_parameter("bias", zeros({out_features}));
+        init::uniform_(*bias_, -bound, bound);
+    }
+}
+
+Tensor Linear::forward(const Tensor& x) {
+    return linear(x, *weight_, bias());
+}
+
+Dropout::Dropout(double p) : p_(p) {
+    if (p < 0 || p > 1) throw Error(fmt::format("Dropout: p must be in [0, 1], got {}", p));
+}
+
+BatchNorm1d::BatchNorm1d(std::int64_t num_features, double eps, double momentum, bool affine,
+                         bool track_running_stats)
+    : eps_(eps), momentum_(momentum) {
+    if (affine) {
+        weight_ = &register_parameter("weight", ones({num_features}));
+        bias_ = &register_parameter("bias", zeros({num_features}));
+    }
+    if (track_running_stats) {
+        running_mean_ = &register_buffer("running_mean", zeros({num_features}));
+        running_var_ = &register_buffer("running_var", ones({num_features}));
+        num_batches_tracked_ =
+            &register_buffer("num_batches_tracked", zeros({}, {.dtype = Dtype::int64}));
+    }
+}
+
+Tensor BatchNorm1d::forward(const Tensor& x) {
+    // without running statistics, eval mode normalises by the batch too (as torch)
+    const bool use_batch = is_training() || !running_mean_;
+    const Tensor rm = running_mean_ ? *running_mean_ : Tensor{};
+    const Tensor rv = running_var_ ? *running_var_ : Tensor{};
+    Tensor y = functional::batch_norm(x, rm, rv, weight_ ? *weight_ : Tensor{},
+                                      bias_ ? *bias_ : Tensor{}, use_batch, momentum_, eps_);
+    if (is_training() && num_batches_tracked_) {
+        const NoGradGuard no_grad;
+        num_batches_tracked_->copy_(num_batches_tracked_->to(Dtype::float64) + 1.0);
+    }
+    return y;
+}
+
+LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine)
+    : shape_(std::move(normalized_shape)), eps_(eps) {
+    if (elementwise_affine) {
+        weight_ = &register_parameter("weight", ones(shape_));
+        bias_ = &register_parameter("bias", zeros(shape_));
+    }
+}
+
+Tensor LayerNorm::forward(const Tensor& x) {
+    return functional::layer_norm(x, shape_, weight_ ? *weight_ : Tensor{},
+                                  bias_ ? *bias_ : Tensor{}, eps_);
+}
+
+Embedding::Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim) {
+    weight_ = &register_parameter("weight", zeros({num_embeddings, embedding_dim}));
+    init::normal_(*weight_);
+}
+
+}  // namespace descent::nn

@@ -1,0 +1,174 @@
+#include "descent/nn/module.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "descent/grad_mode.hpp"
+
+namespace descent::nn {
+
+void Module::check_new_name(const std::string& name) const {
+    if (name.empty() || name.find('.') != std::string::npos) {
+        throw Error(fmt::format("register: invalid name '{}' (empty or containing '.')", name));
+    }
+    auto taken = [&](const auto& list) {
+        for (const auto& entry : list) {
+            if constexpr (requires { entry.name; }) {
+                if (entry.name == name) return true;
+            } else {
+                if (entry.first == name) return true;
+            }
+        }
+        return false;
+    };
+    if (taken(params_) || taken(buffers_) || taken(children_)) {
+        throw Error(fmt::format("register: the name '{}' is already taken in this module", name));
+    }
+}
+
+Tensor& Module::register_parameter(std::string name, Tensor value, bool requires_grad) {
+    check_new_name(name);
+    if (!value.defined() || !is_floating(value.dtype())) {
+        throw DtypeError(
+            fmt::format("register_parameter: '{}' must be a float32/float64 tensor", name));
+    }
+    Tensor leaf = value.detach();
+    leaf.requires_grad_(requires_grad);
+    params_.push_back({std::move(name), std::make_shared<Tensor>(std::move(leaf))});
+    return *params_.back().tensor;
+}
+
+Tensor& Module::register_buffer(std::string name, Tensor value) {
+    check_new_name(name);
+    buffers_.push_back({std::move(name), std::make_shared<Tensor>(value.detach())});
+    return *buffers_.back().tensor;
+}
+
+void Module::add_child(std::string name, std::shared_ptr<Module> child) {
+    check_new_name(name);
+    child->train(training_);
+    children_.emplace_back(std::move(name), std::move(child));
+}
+
+void Module::collect(const std::string& prefix, NamedTensors& out, bool params,
+                     bool buffers) const {
+    // Recursion depth is the nesting depth of the model, not its size.
+    if (params) {
+        for (const auto& s : params_) out.emplace_back(prefix + s.name, *s.tensor);
+    }
+    if (buffers) {
+        for (const auto& s : buffers_) out.emplace_back(prefix + s.name, *s.tensor);
+    }
+    for (const auto& [name, child] : children_) {
+        child->collect(prefix + name + ".", out, params, buffers);
+    }
+}
+
+NamedTensors Module::named_parameters() const {
+    NamedTensors out;
+    collect("", out, true, false);
+    return out;
+}
+
+NamedTensors Module::named_buffers() const {
+    NamedTensors out;
+    collect("", out, false, true);
+    return out;
+}
+
+NamedTensors Module::state_dict() const {
+    NamedTensors out;
+    collect("", out, true, true);
+    return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+    std::vector<Tensor> out;
+    for (auto& [name, t] : named_parameters()) out.push_back(t);
+    return out;
+}
+
+std::vector<Tensor> Module::buffers() const {
+    std::vector<Tensor> out;
+    for (auto& [name, t] : named_buffers()) out.push_back(t);
+    return out;
+}
+
+std::vector<std::shared_ptr<Module>> Module::children() const {
+    std::vector<std::shared_ptr<Module>> out;
+    for (const auto& [name, child] : children_) out.push_back(child);
+    return out;
+}
+
+Module& Module::train(bool on) {
+    training_ = on;
+    for (auto& [name, child] : children_) child->train(on);
+    return *this;
+}
+
+void Module::zero_grad() {
+    for (auto& p : parameters()) p.set_grad({});
+}
+
+Module& Module::to(Dtype dtype) {
+    for (auto& s : params_) {
+        const bool trainable = s.tensor->requires_grad();
+        *s.tensor = s.tensor->detach().to(dtype).detach();
+        s.tensor->requires_grad_(trainable);
+    }
+    for (auto& s : buffers_) {
+        if (is_floating(s.tensor->dtype())) *s.tensor = s.tensor->to(dtype).detach();
+    }
+    for (auto& [name, child] : children_) child->to(dtype);
+    return *this;
+}
+
+Module& Module::requires_grad_(bool requires_grad) {
+    for (auto& s : params_) s.tensor->requires_grad_(requires_grad);
+    for (auto& [name, child] : children_) child->requires_grad_(requires_grad);
+    return *this;
+}
+
+void Module::load_state_dict(const NamedTensors& state, bool strict) {
+    std::map<std::string, Tensor> given;
+    for (const auto& [name, t] : state) given[name] = t;
+    const NamedTensors mine = state_dict();
+    std::vector<std::string> missing, mismatched, unexpected;
+    std::set<std::string> known;
+    for (const auto& [name, t] : mine) {
+        known.insert(name);
+        const auto it = given.find(name);
+        if (it == given.end()) {
+            missing.push_back(name);
+        } else if (it->second.shape() != t.shape() || it->second.dtype() != t.dtype()) {
+            mismatched.push_back(fmt::format(
+                "{}: checkpoint {} {} vs model {} {}", name, dtype_name(it->second.dtype()),
+                shape_str(it->second.shape()), dtype_name(t.dtype()), shape_str(t.shape())));
+        }
+    }
+    for (const auto& [name, t] : given) {
+        if (!known.contains(name)) unexpected.push_back(name);
+    }
+    std::vector<std::string> problems;
+    if (strict && !missing.empty()) {
+        problems.push_back(fmt::format("missing keys [{}]", fmt::join(missing, ", ")));
+    }
+    if (strict && !unexpected.empty()) {
+        problems.push_back(fmt::format("unexpected keys [{}]", fmt::join(unexpected, ", ")));
+    }
+    if (!mismatched.empty()) {
+        problems.push_back(fmt::format("mismatched [{}]", fmt::join(mismatched, "; ")));
+    }
+    if (!problems.empty()) {
+        throw Error(fmt::format("load_state_dict: {}", fmt::join(problems, "; ")));
+    }
+    const NoGradGuard no_grad;
+    for (auto& [name, t] : mine) {
+        const auto it = given.find(name);
+        if (it != given.end()) Tensor(t).copy_(it->second);
+    }
+}
+
+}  // namespace descent::nn
