@@ -1,12 +1,28 @@
-// Builds against the installed package and checks one gradient.
-#include <fmt/format.h>
+// Builds against the installed package (all three libraries) and checks one training step.
 #include <descent/autograd.hpp>
+#include <descent/nn.hpp>
+#include <descent/optim.hpp>
+#include <fmt/format.h>
 
 int main() {
     namespace dc = descent;
     dc::Tensor x = dc::tensor({1.0, 2.0}, {2}, {.requires_grad = true});
     (x * x).sum().backward();
-    const bool ok = x.grad().to_vector() == std::vector<double>{2.0, 4.0};
-    fmt::print("consumer: d(x·x)/dx = {} ({})\n", x.grad(), ok ? "ok" : "WRONG");
+    const bool grad_ok = x.grad().to_vector() == std::vector<double>{2.0, 4.0};
+
+    dc::manual_seed(0);
+    dc::nn::Sequential model{dc::nn::Linear(2, 4), dc::nn::ReLU(), dc::nn::Linear(4, 1)};
+    dc::optim::SGD sgd(model.parameters(), {.lr = 0.1});
+    const dc::Tensor input = dc::ones({3, 2}), target = dc::zeros({3, 1});
+    const double before = dc::nn::mse_loss(model(input), target).item();
+    for (int i = 0; i < 20; ++i) {
+        sgd.zero_grad();
+        dc::nn::mse_loss(model(input), target).backward();
+        sgd.step();
+    }
+    const double after = dc::nn::mse_loss(model(input), target).item();
+    const bool ok = grad_ok && after < before;
+    fmt::print("consumer: d(x·x)/dx = {}; loss {:.4f} -> {:.4f} ({})\n", x.grad(), before, after,
+               ok ? "ok" : "WRONG");
     return ok ? 0 : 1;
 }
