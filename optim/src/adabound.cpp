@@ -1,5 +1,7 @@
 #include "descent/optim/adabound.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -7,27 +9,20 @@
 
 namespace descent::optim {
 
-AdaBound::AdaBound(std::vector<Tensor> params, AdaBoundOptions options) : Optimizer("AdaBound") {
-    add_param_group(std::move(params), options);
-}
+AdaBound::AdaBound(std::vector<Tensor> params, AdaBoundOptions options)
+    : TypedOptimizer("AdaBound", std::move(params), options) {}
 
-void AdaBound::add_param_group(std::vector<Tensor> params, AdaBoundOptions o) {
-    if (o.lr <= 0 || o.final_lr < 0 || o.gamma < 0 || o.gamma >= 1 || o.eps < 0 ||
-        o.weight_decay < 0 || o.betas[0] < 0 || o.betas[0] >= 1 || o.betas[1] < 0 ||
-        o.betas[1] >= 1) {
-        throw Error(
-            "AdaBound: invalid options (lr > 0; final_lr, eps, weight_decay ≥ 0; gamma "
-            "and betas in [0, 1))");
-    }
-    add_group(std::move(params), {{"lr", o.lr},
-                                  {"base_lr", o.lr},
-                                  {"beta1", o.betas[0]},
-                                  {"beta2", o.betas[1]},
-                                  {"final_lr", o.final_lr},
-                                  {"gamma", o.gamma},
-                                  {"eps", o.eps},
-                                  {"weight_decay", o.weight_decay},
-                                  {"amsbound", o.amsbound ? 1.0 : 0.0}});
+Hyperparameters hyperparameters(const AdaBoundOptions& o) {
+    if (!(o.lr > 0)) throw Error(fmt::format("AdaBound: lr must be > 0, got {}", o.lr));
+    return {{"lr", o.lr},
+            {"base_lr", o.lr},
+            {"beta1", o.betas[0]},
+            {"beta2", o.betas[1]},
+            {"final_lr", o.final_lr},
+            {"gamma", o.gamma},
+            {"eps", o.eps},
+            {"weight_decay", o.weight_decay},
+            {"amsbound", o.amsbound ? 1.0 : 0.0}};
 }
 
 void AdaBound::step() {
@@ -46,6 +41,7 @@ void AdaBound::step() {
         Tensor* vmax_buf = amsbound ? &detail::buffer(state, "max_exp_avg_sq", p) : nullptr;
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
+            const detail::Moments<T> moments(beta1, beta2);
             T* __restrict w = p.mutable_data<T>();
             const T* __restrict g = p.grad().data<T>();
             T* __restrict m = m_buf.mutable_data<T>();
@@ -53,8 +49,7 @@ void AdaBound::step() {
             T* __restrict vmax = vmax_buf ? vmax_buf->mutable_data<T>() : nullptr;
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];
-                m[i] = T(beta1) * m[i] + T(1 - beta1) * d;
-                v[i] = T(beta2) * v[i] + T(1 - beta2) * d * d;
+                moments.update(m[i], v[i], d);
                 T second = v[i];
                 if (vmax) second = vmax[i] = std::max(vmax[i], v[i]);
                 const T rate =

@@ -6,22 +6,15 @@
 
 namespace descent::optim {
 
-Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions options) : Optimizer("Adagrad") {
-    add_param_group(std::move(params), options);
-}
+Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions options)
+    : TypedOptimizer("Adagrad", std::move(params), options) {}
 
-void Adagrad::add_param_group(std::vector<Tensor> params, AdagradOptions o) {
-    if (o.lr < 0 || o.lr_decay < 0 || o.weight_decay < 0 || o.initial_accumulator_value < 0 ||
-        o.eps < 0) {
-        throw Error(
-            "Adagrad: lr, lr_decay, weight_decay, initial_accumulator_value and eps must "
-            "be ≥ 0");
-    }
-    add_group(std::move(params), {{"lr", o.lr},
-                                  {"lr_decay", o.lr_decay},
-                                  {"weight_decay", o.weight_decay},
-                                  {"initial_accumulator_value", o.initial_accumulator_value},
-                                  {"eps", o.eps}});
+Hyperparameters hyperparameters(const AdagradOptions& o) {
+    return {{"lr", o.lr},
+            {"lr_decay", o.lr_decay},
+            {"weight_decay", o.weight_decay},
+            {"initial_accumulator_value", o.initial_accumulator_value},
+            {"eps", o.eps}};
 }
 
 void Adagrad::step() {

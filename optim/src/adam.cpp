@@ -10,23 +10,6 @@
 
 namespace descent::optim {
 namespace {
-Hyperparameters hyper(std::string_view name, double lr, std::array<double, 2> betas, double eps,
-                      double weight_decay, bool amsgrad) {
-    if (lr < 0 || eps < 0 || weight_decay < 0 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 ||
-        betas[1] >= 1) {
-        throw Error(
-            fmt::format("{}: invalid options lr {}, betas ({}, {}), eps {}, "
-                        "weight_decay {}",
-                        name, lr, betas[0], betas[1], eps, weight_decay));
-    }
-    return {{"lr", lr},
-            {"beta1", betas[0]},
-            {"beta2", betas[1]},
-            {"eps", eps},
-            {"weight_decay", weight_decay},
-            {"amsgrad", amsgrad ? 1.0 : 0.0}};
-}
-
 AdamOptions as_adam(const AdamWOptions& o) {
     return {.lr = o.lr,
             .betas = o.betas,
@@ -36,17 +19,20 @@ AdamOptions as_adam(const AdamWOptions& o) {
 }
 }  // namespace
 
+Hyperparameters hyperparameters(const AdamOptions& o) {
+    return {{"lr", o.lr},
+            {"beta1", o.betas[0]},
+            {"beta2", o.betas[1]},
+            {"eps", o.eps},
+            {"weight_decay", o.weight_decay},
+            {"amsgrad", o.amsgrad ? 1.0 : 0.0}};
+}
+
 Adam::Adam(std::vector<Tensor> params, AdamOptions options)
     : Adam("Adam", std::move(params), options, false) {}
 
 Adam::Adam(std::string name, std::vector<Tensor> params, AdamOptions options, bool decoupled)
-    : Optimizer(std::move(name)), decoupled_(decoupled) {
-    add_param_group(std::move(params), options);
-}
-
-void Adam::add_param_group(std::vector<Tensor> params, AdamOptions o) {
-    add_group(std::move(params), hyper(name(), o.lr, o.betas, o.eps, o.weight_decay, o.amsgrad));
-}
+    : TypedOptimizer(std::move(name), std::move(params), options), decoupled_(decoupled) {}
 
 void Adam::step() {
     for_each_param([&](const ParamGroup& group, ParamState& state, Tensor& p) {
@@ -69,13 +55,12 @@ void Adam::step() {
             const std::int64_t n = p.numel();
             const auto decay = detail::weight_decay(lr, wd, decoupled_);
             const T l2 = T(decay.l2), keep = T(decay.keep);
-            const T b1 = T(beta1), b2 = T(beta2), c1 = T(1 - beta1), c2 = T(1 - beta2);
+            const detail::Moments<T> moments(beta1, beta2);
             const T rate = T(step_size), bias2 = T(bias2_sqrt), e = T(eps);
             detail::with_flag(amsgrad, [&](auto keep_max) {
                 for (std::int64_t i = 0; i < n; ++i) {
                     const T d = g[i] + l2 * w[i];
-                    m[i] = b1 * m[i] + c1 * d;
-                    v[i] = b2 * v[i] + c2 * d * d;
+                    moments.update(m[i], v[i], d);
                     T second = v[i];
                     if constexpr (keep_max) second = vmax[i] = std::max(vmax[i], v[i]);
                     w[i] = keep * w[i] - rate * m[i] / (std::sqrt(second) / bias2 + e);

@@ -6,23 +6,16 @@
 
 namespace descent::optim {
 
-NAdam::NAdam(std::vector<Tensor> params, NAdamOptions options) : Optimizer("NAdam") {
-    add_param_group(std::move(params), options);
-}
+NAdam::NAdam(std::vector<Tensor> params, NAdamOptions options)
+    : TypedOptimizer("NAdam", std::move(params), options) {}
 
-void NAdam::add_param_group(std::vector<Tensor> params, NAdamOptions o) {
-    if (o.lr < 0 || o.eps < 0 || o.weight_decay < 0 || o.momentum_decay < 0 || o.betas[0] < 0 ||
-        o.betas[0] >= 1 || o.betas[1] < 0 || o.betas[1] >= 1) {
-        throw Error(
-            "NAdam: invalid options (lr, eps, weight_decay, momentum_decay ≥ 0; "
-            "betas in [0, 1))");
-    }
-    add_group(std::move(params), {{"lr", o.lr},
-                                  {"beta1", o.betas[0]},
-                                  {"beta2", o.betas[1]},
-                                  {"eps", o.eps},
-                                  {"weight_decay", o.weight_decay},
-                                  {"momentum_decay", o.momentum_decay}});
+Hyperparameters hyperparameters(const NAdamOptions& o) {
+    return {{"lr", o.lr},
+            {"beta1", o.betas[0]},
+            {"beta2", o.betas[1]},
+            {"eps", o.eps},
+            {"weight_decay", o.weight_decay},
+            {"momentum_decay", o.momentum_decay}};
 }
 
 void NAdam::step() {
@@ -42,14 +35,14 @@ void NAdam::step() {
         Tensor& v_buf = detail::buffer(state, "exp_avg_sq", p);
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
+            const detail::Moments<T> moments(beta1, beta2);
             T* __restrict w = p.mutable_data<T>();
             const T* __restrict g = p.grad().data<T>();
             T* __restrict m = m_buf.mutable_data<T>();
             T* __restrict v = v_buf.mutable_data<T>();
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];
-                m[i] = T(beta1) * m[i] + T(1 - beta1) * d;
-                v[i] = T(beta2) * v[i] + T(1 - beta2) * d * d;
+                moments.update(m[i], v[i], d);
                 const T r = std::sqrt(v[i]) / T(bias2_sqrt) + T(eps);
                 w[i] -= T(grad_step) * d / r;
                 w[i] -= T(momentum_step) * m[i] / r;

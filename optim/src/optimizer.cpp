@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <map>
 #include <set>
 
 #include "descent/ops.hpp"
@@ -25,6 +27,28 @@ std::string group_key(std::size_t g, std::string_view what) {
 
 std::string state_key(std::size_t g, std::size_t i, std::string_view what) {
     return fmt::format("state.{}.{}.{}", g, i, what);
+}
+
+/// The range a hyperparameter of this name must lie in, whichever algorithm has it.
+struct Range {
+    double low, high;  // low ≤ value < high
+};
+const std::map<std::string_view, Range>& ranges() {
+    static const std::map<std::string_view, Range> table = {
+        {"lr", {0, INFINITY}},
+        {"eps", {0, INFINITY}},
+        {"weight_decay", {0, INFINITY}},
+        {"momentum", {0, INFINITY}},
+        {"beta1", {0, 1}},
+        {"beta2", {0, 1}},
+        {"alpha", {0, INFINITY}},
+        {"lr_decay", {0, INFINITY}},
+        {"momentum_decay", {0, INFINITY}},
+        {"initial_accumulator_value", {0, INFINITY}},
+        {"final_lr", {0, INFINITY}},
+        {"gamma", {0, 1}},
+        {"eps_switch", {0, INFINITY}}};
+    return table;
 }
 }  // namespace
 
@@ -66,6 +90,14 @@ void Optimizer::add_group(std::vector<Tensor> params, Hyperparameters options) {
         if (!seen.insert(p.impl().get()).second) {
             throw Error(fmt::format("{}: parameter {} (shape {}) is already in a group", name_, i,
                                     shape_str(p.shape())));
+        }
+    }
+    for (const auto& [key, value] : options) {
+        const auto range = ranges().find(key);
+        if (range != ranges().end() &&
+            !(value >= range->second.low && value < range->second.high)) {
+            throw Error(fmt::format("{}: {} must be in [{}, {}), got {}", name_, key,
+                                    range->second.low, range->second.high, value));
         }
     }
     state_.emplace_back(params.size());

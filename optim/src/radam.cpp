@@ -6,20 +6,15 @@
 
 namespace descent::optim {
 
-RAdam::RAdam(std::vector<Tensor> params, RAdamOptions options) : Optimizer("RAdam") {
-    add_param_group(std::move(params), options);
-}
+RAdam::RAdam(std::vector<Tensor> params, RAdamOptions options)
+    : TypedOptimizer("RAdam", std::move(params), options) {}
 
-void RAdam::add_param_group(std::vector<Tensor> params, RAdamOptions o) {
-    if (o.lr < 0 || o.eps < 0 || o.weight_decay < 0 || o.betas[0] < 0 || o.betas[0] >= 1 ||
-        o.betas[1] < 0 || o.betas[1] >= 1) {
-        throw Error("RAdam: invalid options (lr, eps, weight_decay ≥ 0; betas in [0, 1))");
-    }
-    add_group(std::move(params), {{"lr", o.lr},
-                                  {"beta1", o.betas[0]},
-                                  {"beta2", o.betas[1]},
-                                  {"eps", o.eps},
-                                  {"weight_decay", o.weight_decay}});
+Hyperparameters hyperparameters(const RAdamOptions& o) {
+    return {{"lr", o.lr},
+            {"beta1", o.betas[0]},
+            {"beta2", o.betas[1]},
+            {"eps", o.eps},
+            {"weight_decay", o.weight_decay}};
 }
 
 void RAdam::step() {
@@ -38,14 +33,14 @@ void RAdam::step() {
         Tensor& v_buf = detail::buffer(state, "exp_avg_sq", p);
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
+            const detail::Moments<T> moments(beta1, beta2);
             T* __restrict w = p.mutable_data<T>();
             const T* __restrict g = p.grad().data<T>();
             T* __restrict m = m_buf.mutable_data<T>();
             T* __restrict v = v_buf.mutable_data<T>();
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];
-                m[i] = T(beta1) * m[i] + T(1 - beta1) * d;
-                v[i] = T(beta2) * v[i] + T(1 - beta2) * d * d;
+                moments.update(m[i], v[i], d);
                 const T m_hat = m[i] / T(bias1);
                 if (rectify) {
                     const T adaptive = T(std::sqrt(bias2)) / (std::sqrt(v[i]) + T(eps));

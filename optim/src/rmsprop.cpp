@@ -6,20 +6,16 @@
 
 namespace descent::optim {
 
-RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions options) : Optimizer("RMSprop") {
-    add_param_group(std::move(params), options);
-}
+RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions options)
+    : TypedOptimizer("RMSprop", std::move(params), options) {}
 
-void RMSprop::add_param_group(std::vector<Tensor> params, RMSpropOptions o) {
-    if (o.lr < 0 || o.alpha < 0 || o.eps < 0 || o.weight_decay < 0 || o.momentum < 0) {
-        throw Error("RMSprop: lr, alpha, eps, weight_decay and momentum must be ≥ 0");
-    }
-    add_group(std::move(params), {{"lr", o.lr},
-                                  {"alpha", o.alpha},
-                                  {"eps", o.eps},
-                                  {"weight_decay", o.weight_decay},
-                                  {"momentum", o.momentum},
-                                  {"centered", o.centered ? 1.0 : 0.0}});
+Hyperparameters hyperparameters(const RMSpropOptions& o) {
+    return {{"lr", o.lr},
+            {"alpha", o.alpha},
+            {"eps", o.eps},
+            {"weight_decay", o.weight_decay},
+            {"momentum", o.momentum},
+            {"centered", o.centered ? 1.0 : 0.0}};
 }
 
 void RMSprop::step() {

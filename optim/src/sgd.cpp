@@ -6,12 +6,7 @@
 #include "update.hpp"
 
 namespace descent::optim {
-namespace {
-Hyperparameters hyper(const SGDOptions& o) {
-    if (o.lr < 0 || o.momentum < 0 || o.weight_decay < 0) {
-        throw Error(fmt::format("SGD: lr {}, momentum {} and weight_decay {} must be ≥ 0", o.lr,
-                                o.momentum, o.weight_decay));
-    }
+Hyperparameters hyperparameters(const SGDOptions& o) {
     if (o.nesterov && (o.momentum <= 0 || o.dampening != 0)) {
         throw Error("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
     }
@@ -21,19 +16,12 @@ Hyperparameters hyper(const SGDOptions& o) {
             {"weight_decay", o.weight_decay},
             {"nesterov", o.nesterov ? 1.0 : 0.0}};
 }
-}  // namespace
 
 SGD::SGD(std::vector<Tensor> params, SGDOptions options)
     : SGD("SGD", std::move(params), options, false) {}
 
 SGD::SGD(std::string name, std::vector<Tensor> params, SGDOptions options, bool decoupled)
-    : Optimizer(std::move(name)), decoupled_(decoupled) {
-    add_param_group(std::move(params), options);
-}
-
-void SGD::add_param_group(std::vector<Tensor> params, SGDOptions options) {
-    add_group(std::move(params), hyper(options));
-}
+    : TypedOptimizer(std::move(name), std::move(params), options), decoupled_(decoupled) {}
 
 void SGD::step() {
     for_each_param([&](const ParamGroup& group, ParamState& state, Tensor& p) {

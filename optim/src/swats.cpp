@@ -6,23 +6,16 @@
 
 namespace descent::optim {
 
-SWATS::SWATS(std::vector<Tensor> params, SWATSOptions options) : Optimizer("SWATS") {
-    add_param_group(std::move(params), options);
-}
+SWATS::SWATS(std::vector<Tensor> params, SWATSOptions options)
+    : TypedOptimizer("SWATS", std::move(params), options) {}
 
-void SWATS::add_param_group(std::vector<Tensor> params, SWATSOptions o) {
-    if (o.lr < 0 || o.eps < 0 || o.weight_decay < 0 || o.eps_switch < 0 || o.betas[0] < 0 ||
-        o.betas[0] >= 1 || o.betas[1] < 0 || o.betas[1] >= 1) {
-        throw Error(
-            "SWATS: invalid options (lr, eps, weight_decay, eps_switch ≥ 0; betas in "
-            "[0, 1))");
-    }
-    add_group(std::move(params), {{"lr", o.lr},
-                                  {"beta1", o.betas[0]},
-                                  {"beta2", o.betas[1]},
-                                  {"eps", o.eps},
-                                  {"weight_decay", o.weight_decay},
-                                  {"eps_switch", o.eps_switch}});
+Hyperparameters hyperparameters(const SWATSOptions& o) {
+    return {{"lr", o.lr},
+            {"beta1", o.betas[0]},
+            {"beta2", o.betas[1]},
+            {"eps", o.eps},
+            {"weight_decay", o.weight_decay},
+            {"eps_switch", o.eps_switch}};
 }
 
 void SWATS::step() {
@@ -46,14 +39,14 @@ void SWATS::adam_step() {
         Tensor& v_buf = detail::buffer(state, "exp_avg_sq", p);
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
+            const detail::Moments<T> moments(beta1, beta2);
             T* __restrict w = p.mutable_data<T>();
             const T* __restrict g = p.grad().data<T>();
             T* __restrict m = m_buf.mutable_data<T>();
             T* __restrict v = v_buf.mutable_data<T>();
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];
-                m[i] = T(beta1) * m[i] + T(1 - beta1) * d;
-                v[i] = T(beta2) * v[i] + T(1 - beta2) * d * d;
+                moments.update(m[i], v[i], d);
                 const T step = T(scale) * m[i] / (std::sqrt(v[i]) + T(eps));
                 w[i] += step;
                 pp += static_cast<double>(step) * static_cast<double>(step);

@@ -45,6 +45,20 @@ decltype(auto) with_flag(bool flag, F&& f) {
     return flag ? f(std::true_type{}) : f(std::false_type{});
 }
 
+/// Adam's two moving averages of the gradient d — momentum's first moment and RMSProp's
+/// second: m = β₁m + (1 − β₁)d,  v = β₂v + (1 − β₂)d². Adam, NAdam, RAdam, AdaBound and SWATS
+/// all start from them.
+template <class T>
+struct Moments {
+    Moments(double beta1, double beta2)
+        : b1(T(beta1)), c1(T(1 - beta1)), b2(T(beta2)), c2(T(1 - beta2)) {}
+    void update(T& m, T& v, T d) const {
+        m = b1 * m + c1 * d;
+        v = b2 * v + c2 * d * d;
+    }
+    T b1, c1, b2, c2;
+};
+
 /// Weight decay in its two forms. L2 regularisation (coupled) adds wd·θ to the gradient:
 /// d = g + l2·θ. Decoupled decay (Loshchilov & Hutter; SGDW, AdamW) shrinks the weights
 /// directly, θ ← θ·(1 − lr·wd), before the step on the plain gradient: θ ← keep·θ − step.

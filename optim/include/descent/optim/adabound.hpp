@@ -24,10 +24,12 @@ struct AdaBoundOptions {
     bool amsbound = false;
 };
 
-class AdaBound : public Optimizer {
+/// The options under torch's names (checked).
+Hyperparameters hyperparameters(const AdaBoundOptions& options);
+
+class AdaBound : public TypedOptimizer<AdaBoundOptions> {
   public:
     explicit AdaBound(std::vector<Tensor> params, AdaBoundOptions options = {});
-    void add_param_group(std::vector<Tensor> params, AdaBoundOptions options);
     void step() override;
 };
 

@@ -17,10 +17,12 @@ struct AdagradOptions {
     double eps = 1e-10;
 };
 
-class Adagrad : public Optimizer {
+/// The options under torch's names (checked).
+Hyperparameters hyperparameters(const AdagradOptions& options);
+
+class Adagrad : public TypedOptimizer<AdagradOptions> {
   public:
     explicit Adagrad(std::vector<Tensor> params, AdagradOptions options = {});
-    void add_param_group(std::vector<Tensor> params, AdagradOptions options);
     void step() override;
 };
 

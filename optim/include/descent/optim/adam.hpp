@@ -21,10 +21,12 @@ struct AdamOptions {
     bool amsgrad = false;
 };
 
-class Adam : public Optimizer {
+/// The options under torch's names (checked).
+Hyperparameters hyperparameters(const AdamOptions& options);
+
+class Adam : public TypedOptimizer<AdamOptions> {
   public:
     explicit Adam(std::vector<Tensor> params, AdamOptions options = {});
-    void add_param_group(std::vector<Tensor> params, AdamOptions options);
     void step() override;
 
   protected:

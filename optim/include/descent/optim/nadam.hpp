@@ -20,10 +20,12 @@ struct NAdamOptions {
     double momentum_decay = 4e-3;  ///< ψ
 };
 
-class NAdam : public Optimizer {
+/// The options under torch's names (checked).
+Hyperparameters hyperparameters(const NAdamOptions& options);
+
+class NAdam : public TypedOptimizer<NAdamOptions> {
   public:
     explicit NAdam(std::vector<Tensor> params, NAdamOptions options = {});
-    void add_param_group(std::vector<Tensor> params, NAdamOptions options);
     void step() override;
 };
 

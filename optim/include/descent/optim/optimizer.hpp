@@ -65,7 +65,8 @@ class Optimizer {
   protected:
     explicit Optimizer(std::string name) : name_(std::move(name)) {}
 
-    /// Appends a group (checked: floating leaves, each parameter in one group only).
+    /// Appends a group (checked: floating leaves, each parameter in one group only, and every
+    /// hyperparameter in the range its name requires, e.g. lr ≥ 0, beta1 in [0, 1)).
     void add_group(std::vector<Tensor> params, Hyperparameters options);
 
     /// Calls f(group, state, param) for every parameter that has a gradient, grad mode off.
@@ -91,6 +92,24 @@ class Optimizer {
     std::string name_;
     std::vector<ParamGroup> groups_;
     std::vector<std::vector<ParamState>> state_;  // parallel to groups_
+};
+
+/// An optimizer whose groups are described by the options struct O of its algorithm. Each
+/// algorithm defines `Hyperparameters hyperparameters(const O&)`: the struct under torch's names.
+template <class O>
+class TypedOptimizer : public Optimizer {
+  public:
+    using Options = O;
+    /// A new group with its own options (fields left out take their defaults, as in O).
+    void add_param_group(std::vector<Tensor> params, O options) {
+        add_group(std::move(params), hyperparameters(options));
+    }
+
+  protected:
+    TypedOptimizer(std::string name, std::vector<Tensor> params, O options)
+        : Optimizer(std::move(name)) {
+        add_param_group(std::move(params), options);
+    }
 };
 
 }  // namespace descent::optim

@@ -20,10 +20,12 @@ struct RAdamOptions {
     double weight_decay = 0.0;
 };
 
-class RAdam : public Optimizer {
+/// The options under torch's names (checked).
+Hyperparameters hyperparameters(const RAdamOptions& options);
+
+class RAdam : public TypedOptimizer<RAdamOptions> {
   public:
     explicit RAdam(std::vector<Tensor> params, RAdamOptions options = {});
-    void add_param_group(std::vector<Tensor> params, RAdamOptions options);
     void step() override;
 };
 

@@ -18,10 +18,12 @@ struct RMSpropOptions {
     bool centered = false;
 };
 
-class RMSprop : public Optimizer {
+/// The options under torch's names (checked).
+Hyperparameters hyperparameters(const RMSpropOptions& options);
+
+class RMSprop : public TypedOptimizer<RMSpropOptions> {
   public:
     explicit RMSprop(std::vector<Tensor> params, RMSpropOptions options = {});
-    void add_param_group(std::vector<Tensor> params, RMSpropOptions options);
     void step() override;
 };
 

@@ -20,10 +20,12 @@ struct SGDOptions {
     bool nesterov = false;
 };
 
-class SGD : public Optimizer {
+/// The options under torch's names (checked: Nesterov needs momentum and no dampening).
+Hyperparameters hyperparameters(const SGDOptions& options);
+
+class SGD : public TypedOptimizer<SGDOptions> {
   public:
     explicit SGD(std::vector<Tensor> params, SGDOptions options = {});
-    void add_param_group(std::vector<Tensor> params, SGDOptions options);
     void step() override;
 
   protected:

@@ -26,10 +26,12 @@ struct SWATSOptions {
     double eps_switch = 1e-9;
 };
 
-class SWATS : public Optimizer {
+/// The options under torch's names (checked).
+Hyperparameters hyperparameters(const SWATSOptions& options);
+
+class SWATS : public TypedOptimizer<SWATSOptions> {
   public:
     explicit SWATS(std::vector<Tensor> params, SWATSOptions options = {});
-    void add_param_group(std::vector<Tensor> params, SWATSOptions options);
     void step() override;
 
     bool switched() const { return switch_step_ > 0; }
