@@ -70,6 +70,48 @@ void check_gather_shapes(const Tensor& x, std::int64_t dim, const Tensor& index,
                                      shape_str(index.shape()), shape_str(x.shape()), dim));
     }
 }
+/// y[.., k, ..] = x[.., row(k), ..] along dim for k < count: rows copied as contiguous blocks.
+template <class Row>
+Tensor gather_rows(const Tensor& x, std::int64_t dim, std::int64_t count, Row row) {
+    Shape shape = x.shape();
+    shape[dim] = count;
+    Tensor y = empty(shape, x.dtype());
+    const Blocks b = kernel::blocks_around(x.shape(), dim);
+    kernel::dispatch_any(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        const T* src = static_cast<const T*>(x.raw_data());
+        T* dst = static_cast<T*>(y.impl()->storage->data);
+        for (std::int64_t o = 0; o < b.outer; ++o) {
+            for (std::int64_t k = 0; k < count; ++k) {
+                std::copy_n(src + (o * b.extent + row(k)) * b.inner, b.inner,
+                            dst + (o * count + k) * b.inner);
+            }
+        }
+    });
+    return y;
+}
+
+/// The adjoint of gather_rows: zeros of `shape` with g's rows added at row(k) along dim.
+template <class Row>
+Tensor scatter_rows(const Tensor& g, const Shape& shape, std::int64_t dim, Row row,
+                    std::string_view op) {
+    Tensor out = zeros(shape, {.dtype = g.dtype()});
+    const Blocks b = kernel::blocks_around(shape, dim);
+    const std::int64_t count = g.size(dim);
+    kernel::dispatch_floating(g.dtype(), op, [&](auto tag) {
+        using T = decltype(tag);
+        const T* src = static_cast<const T*>(g.raw_data());
+        T* dst = static_cast<T*>(out.impl()->storage->data);
+        for (std::int64_t o = 0; o < b.outer; ++o) {
+            for (std::int64_t k = 0; k < count; ++k) {
+                T* to = dst + (o * b.extent + row(k)) * b.inner;
+                const T* from = src + (o * count + k) * b.inner;
+                for (std::int64_t i = 0; i < b.inner; ++i) to[i] += from[i];
+            }
+        }
+    });
+    return out;
+}
 }  // namespace
 
 Tensor slice(const Tensor& x, std::int64_t dim_in, std::int64_t start_in, std::int64_t end_in,
@@ -83,21 +125,7 @@ Tensor slice(const Tensor& x, std::int64_t dim_in, std::int64_t start_in, std::i
                                      start_in, end_in, step, dim, extent, shape_str(x.shape())));
     }
     const std::int64_t count = (end - start + step - 1) / step;
-    Shape shape = x.shape();
-    shape[dim] = count;
-    Tensor y = empty(shape, x.dtype());
-    const Blocks b = kernel::blocks_around(x.shape(), dim);
-    kernel::dispatch_any(x.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        const T* src = static_cast<const T*>(x.raw_data());
-        T* dst = static_cast<T*>(y.impl()->storage->data);
-        for (std::int64_t o = 0; o < b.outer; ++o) {
-            for (std::int64_t k = 0; k < count; ++k) {
-                std::copy_n(src + (o * extent + start + k * step) * b.inner, b.inner,
-                            dst + (o * count + k) * b.inner);
-            }
-        }
-    });
+    Tensor y = gather_rows(x, dim, count, [=](std::int64_t k) { return start + k * step; });
     return record(Op::slice, {x}, y, {},
                   [dim, start, step](const BackwardContext& c, const Tensor& g) {
                       return Grads{detail::slice_backward(g, c.input_shape(0), dim, start, step)};
@@ -113,21 +141,7 @@ Tensor index_select(const Tensor& x, std::int64_t dim_in, const Tensor& index) {
     }
     const std::int64_t extent = x.size(dim), n = index.numel();
     const auto* idx = checked_indices(index, extent, dim, x.shape(), "index_select");
-    Shape shape = x.shape();
-    shape[dim] = n;
-    Tensor y = empty(shape, x.dtype());
-    const Blocks b = kernel::blocks_around(x.shape(), dim);
-    kernel::dispatch_any(x.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        const T* src = static_cast<const T*>(x.raw_data());
-        T* dst = static_cast<T*>(y.impl()->storage->data);
-        for (std::int64_t o = 0; o < b.outer; ++o) {
-            for (std::int64_t k = 0; k < n; ++k) {
-                std::copy_n(src + (o * extent + idx[k]) * b.inner, b.inner,
-                            dst + (o * n + k) * b.inner);
-            }
-        }
-    });
+    Tensor y = gather_rows(x, dim, n, [idx](std::int64_t k) { return idx[k]; });
     return record(Op::index_select, {x}, y, {index},
                   [dim](const BackwardContext& c, const Tensor& g) {
                       return Grads{detail::index_add(g, c.input_shape(0), dim, c.saved(0))};
@@ -155,20 +169,9 @@ namespace detail {
 
 Tensor slice_backward(const Tensor& g, const Shape& shape, std::int64_t dim, std::int64_t start,
                       std::int64_t step) {
-    Tensor out = zeros(shape, {.dtype = g.dtype()});
-    const Blocks b = kernel::blocks_around(shape, dim);
+    Tensor out = scatter_rows(
+        g, shape, dim, [=](std::int64_t k) { return start + k * step; }, "slice_backward");
     const std::int64_t count = g.size(dim);
-    kernel::dispatch_floating(g.dtype(), "slice_backward", [&](auto tag) {
-        using T = decltype(tag);
-        const T* src = static_cast<const T*>(g.raw_data());
-        T* dst = static_cast<T*>(out.impl()->storage->data);
-        for (std::int64_t o = 0; o < b.outer; ++o) {
-            for (std::int64_t k = 0; k < count; ++k) {
-                std::copy_n(src + (o * count + k) * b.inner, b.inner,
-                            dst + (o * b.extent + start + k * step) * b.inner);
-            }
-        }
-    });
     const std::int64_t end = count == 0 ? start : start + (count - 1) * step + 1;
     return record(Op::slice_backward, {g}, out, {},
                   [dim, start, end, step](const BackwardContext&, const Tensor& gg) {
@@ -177,22 +180,9 @@ Tensor slice_backward(const Tensor& g, const Shape& shape, std::int64_t dim, std
 }
 
 Tensor index_add(const Tensor& g, const Shape& shape, std::int64_t dim, const Tensor& index) {
-    Tensor out = zeros(shape, {.dtype = g.dtype()});
-    const Blocks b = kernel::blocks_around(shape, dim);
-    const std::int64_t n = index.numel();
-    const auto* idx = checked_indices(index, b.extent, dim, shape, "index_add");
-    kernel::dispatch_floating(g.dtype(), "index_add", [&](auto tag) {
-        using T = decltype(tag);
-        const T* src = static_cast<const T*>(g.raw_data());
-        T* dst = static_cast<T*>(out.impl()->storage->data);
-        for (std::int64_t o = 0; o < b.outer; ++o) {
-            for (std::int64_t k = 0; k < n; ++k) {
-                T* row = dst + (o * b.extent + idx[k]) * b.inner;
-                const T* from = src + (o * n + k) * b.inner;
-                for (std::int64_t i = 0; i < b.inner; ++i) row[i] += from[i];
-            }
-        }
-    });
+    const auto* idx = checked_indices(index, shape[dim], dim, shape, "index_add");
+    Tensor out = scatter_rows(
+        g, shape, dim, [idx](std::int64_t k) { return idx[k]; }, "index_add");
     return record(Op::index_add, {g}, out, {index},
                   [dim](const BackwardContext& c, const Tensor& gg) {
                       return Grads{index_select(gg, dim, c.saved(0))};
