@@ -190,10 +190,11 @@ std::vector<OpInfo> build_table() {
                  {"min only", unary([](auto& v) { return clamp(v, -0.5, std::nullopt); }), {x}},
                  {"max only", unary([](auto& v) { return clamp(v, std::nullopt, 0.5); }), {x}}};
          }});
-    for (const auto& [name, f] :
-         std::vector<std::pair<std::string, Tensor (*)(const Tensor&, const Tensor&)>>{
-             {"maximum", &maximum}, {"minimum", &minimum}}) {
-        t.push_back({name, [f] {
+    using Binary = Tensor (*)(const Tensor&, const Tensor&);
+    for (const auto& entry : std::vector<std::pair<std::string, Binary>>{{"maximum", &maximum},
+                                                                         {"minimum", &minimum}}) {
+        const Binary f = entry.second;
+        t.push_back({entry.first, [f] {
                          Make m(31);
                          Tensor a = m.distinct({3, 4});
                          Tensor b = (a.detach() + 0.05).requires_grad_();  // never tied with a
