@@ -1,8 +1,8 @@
 // Builds against the installed package (all three libraries) and checks one training step.
+#include <fmt/format.h>
 #include <descent/autograd.hpp>
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
-#include <fmt/format.h>
 
 int main() {
     namespace dc = descent;

@@ -38,7 +38,7 @@ class AutogradError : public Error {
 
 /// A malformed or unreadable file (checkpoints): names the file and what is wrong with it.
 class FormatError : public Error {
-public:
+  public:
     using Error::Error;
 };
 
