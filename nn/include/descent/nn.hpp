@@ -1,7 +1,9 @@
 #pragma once
-// Umbrella header of descent's nn library: modules, layers, losses, initialisers, checkpoints.
+// Umbrella header of descent's nn library: modules, layers, losses, initialisers,
+// checkpoints, data helpers.
 
 #include "descent/nn/checkpoint.hpp"
+#include "descent/nn/data.hpp"
 #include "descent/nn/functional.hpp"
 #include "descent/nn/init.hpp"
 #include "descent/nn/layers.hpp"

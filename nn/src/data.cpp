@@ -1,0 +1,116 @@
+#include "descent/nn/data.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "descent/grad_mode.hpp"
+#include "descent/ops.hpp"
+
+namespace descent::nn {
+
+DataLoader::DataLoader(Tensor features, Tensor targets, DataLoaderOptions options)
+    : features_(std::move(features)), targets_(std::move(targets)), options_(options) {
+    if (features_.dim() < 1 || targets_.dim() < 1 || features_.size(0) != targets_.size(0)) {
+        throw ShapeError(
+            fmt::format("DataLoader: features {} and targets {} need the same "
+                        "number of rows",
+                        shape_str(features_.shape()), shape_str(targets_.shape())));
+    }
+    if (options_.batch_size < 1) {
+        throw Error(fmt::format("DataLoader: batch_size must be ≥ 1, got {}", options_.batch_size));
+    }
+    if (options_.seed) generator_.emplace(*options_.seed);
+    order_ = arange(0, static_cast<double>(rows()), 1.0, {.dtype = Dtype::int64});
+}
+
+std::int64_t DataLoader::batches() const {
+    const std::int64_t full = rows() / options_.batch_size;
+    return options_.drop_last || rows() % options_.batch_size == 0 ? full : full + 1;
+}
+
+DataLoader::Iterator DataLoader::begin() {
+    if (options_.shuffle) {
+        // Fisher–Yates with the loader's own generator, or the global one
+        Generator& gen = generator_ ? *generator_ : global_generator();
+        std::vector<std::int64_t> order(static_cast<std::size_t>(rows()));
+        std::iota(order.begin(), order.end(), 0);
+        for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.below(i)]);
+        order_ = int_tensor(order, {rows()});
+    }
+    return Iterator(this, 0);
+}
+
+DataLoader::Iterator::Iterator(DataLoader* loader, std::int64_t batch)
+    : loader_(loader), batch_(batch) {
+    load();
+}
+
+DataLoader::Iterator& DataLoader::Iterator::operator++() {
+    ++batch_;
+    load();
+    return *this;
+}
+
+void DataLoader::Iterator::load() {
+    if (batch_ >= loader_->batches()) return;
+    const std::int64_t begin = batch_ * loader_->options_.batch_size;
+    const std::int64_t end = std::min(begin + loader_->options_.batch_size, loader_->rows());
+    const NoGradGuard no_grad;
+    const Tensor rows = loader_->order_.slice(0, begin, end);
+    current_ = {loader_->features_.index_select(0, rows), loader_->targets_.index_select(0, rows)};
+}
+
+Standardizer& Standardizer::fit(const Tensor& x) {
+    if (x.dim() != 2 || x.size(0) < 1) {
+        throw ShapeError(fmt::format("Standardizer.fit: expected [N, F] with N ≥ 1, got {}",
+                                     shape_str(x.shape())));
+    }
+    const NoGradGuard no_grad;
+    mean_ = x.mean({0});
+    const Tensor sd = sqrt(x.var({0}, false));
+    std_ = where(sd > 0.0, sd, ones_like(sd));  // constant features: scale 1
+    return *this;
+}
+
+Tensor Standardizer::transform(const Tensor& x) const {
+    if (!mean_.defined()) throw Error("Standardizer.transform: call fit first");
+    if (x.dim() != 2 || x.size(1) != mean_.size(0)) {
+        throw ShapeError(fmt::format("Standardizer.transform: fitted on {} features, got {}",
+                                     mean_.size(0), shape_str(x.shape())));
+    }
+    return (x - mean_) / std_;
+}
+
+Tensor curriculum_order(const Tensor& difficulty) {
+    if (difficulty.dim() != 1) {
+        throw ShapeError(fmt::format("curriculum_order: difficulty must be 1-D, got {}",
+                                     shape_str(difficulty.shape())));
+    }
+    const std::vector<double> d = difficulty.to_vector();
+    std::vector<std::int64_t> order(d.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return d[a] < d[b]; });
+    return int_tensor(order, {static_cast<std::int64_t>(order.size())});
+}
+
+Tensor curriculum_subset(const Tensor& order, std::int64_t epoch, std::int64_t ramp_epochs,
+                         double start_fraction) {
+    if (ramp_epochs < 1 || start_fraction <= 0 || start_fraction > 1) {
+        throw Error(
+            fmt::format("curriculum_subset: need ramp_epochs ≥ 1 and start_fraction in "
+                        "(0, 1], got {} and {}",
+                        ramp_epochs, start_fraction));
+    }
+    const double progress =
+        std::min(1.0, static_cast<double>(epoch) / static_cast<double>(ramp_epochs));
+    const double fraction = start_fraction + (1 - start_fraction) * progress;
+    const auto n = order.numel();
+    const auto take = std::clamp<std::int64_t>(
+        static_cast<std::int64_t>(std::ceil(fraction * static_cast<double>(n))), 1, n);
+    return order.slice(0, 0, take);
+}
+
+}  // namespace descent::nn
