@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The README's main-job command: set up, build and run the flagship example.
+# The README's main-job command: set up, build and run the flagship training example
+# (an MLP on the bundled UCI digits). Extra arguments go to the program (--epochs, --seed, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup-debian.sh
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DDESCENT_BUILD_TESTS=OFF
-cmake --build build/release -j"$(nproc)" --target line_fit
-build/release/examples/line_fit "$@"
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release
+cmake --build build/release -j"$(nproc)" --target train_digits
+build/release/examples/train_digits --curve build/digits_loss.csv \
+    --checkpoint build/digits_mlp.safetensors "$@"
