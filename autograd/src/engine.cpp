@@ -237,8 +237,13 @@ void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& gra
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs, GradOptions options) {
-    Roots roots = make_roots(outputs, grad_outputs, "grad");
+                         GradOptions options) {
+    return grad(outputs, inputs, GradOutputs{}, options);
+}
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const GradOutputs& grad_outputs, GradOptions options) {
+    Roots roots = make_roots(outputs, grad_outputs.tensors, "grad");
     GraphTask task(roots.nodes, std::move(roots.grads));
     std::vector<Node*> input_nodes;
     for (std::size_t i = 0; i < inputs.size(); ++i) {

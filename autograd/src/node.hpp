@@ -36,7 +36,6 @@ struct Node : std::enable_shared_from_this<Node> {
     Node& operator=(const Node&) = delete;
 
     std::string_view name() const;
-    bool is_accumulator() const { return !leaf.expired() || accumulator; }
 
     Op op = Op::add;
     bool accumulator = false;                 // delivers gradients into a leaf's .grad()

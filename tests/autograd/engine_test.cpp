@@ -109,6 +109,14 @@ TEST_CASE("create_graph gives Hessian-vector products", "[engine]") {
     CHECK(hv[0].to_vector() == std::vector<double>{6.0, -24.0, 9.0});
 }
 
+TEST_CASE("grad takes options without output gradients", "[engine]") {
+    dc::Tensor x = leaf({2.0});
+    const dc::Tensor f = x * x * x;
+    const auto g = dc::grad({f}, {x}, {.create_graph = true});  // 3x², recorded
+    CHECK(g[0].item() == 12.0);
+    CHECK(dc::grad({g[0]}, {x})[0].item() == 12.0);  // 6x
+}
+
 TEST_CASE("Hessian of a quadratic form through matmul", "[engine]") {
     // f(x) = ½ xᵀAx with symmetric A → H = A
     const dc::Tensor a = dc::tensor({2.0, 1.0, 1.0, 3.0}, {2, 2}, {.dtype = dc::float64});

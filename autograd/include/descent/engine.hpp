@@ -4,6 +4,7 @@
 // gives gradients of gradients (Hessian-vector products).
 
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 #include "descent/tensor.hpp"
@@ -16,9 +17,22 @@ struct GradOptions {
     bool allow_unused = false;  ///< an input the outputs do not depend on gets an undefined grad
 };
 
-/// d(Σ grad_outputs·outputs)/d(inputs). An empty grad_outputs means ones for 0-d outputs.
+/// The output gradients given to grad(): a braced list {g1, g2} or a vector. Empty: ones for
+/// one-element outputs. (A class of its own so that grad(y, x, {.create_graph = true}) is not
+/// ambiguous.)
+struct GradOutputs {
+    GradOutputs() = default;
+    GradOutputs(std::initializer_list<Tensor> list) : tensors(list) {}
+    GradOutputs(std::vector<Tensor> list) : tensors(std::move(list)) {}
+    std::vector<Tensor> tensors;
+};
+
+/// d(Σ grad_outputs·outputs)/d(inputs), without touching .grad().
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs = {}, GradOptions options = {});
+                         const GradOutputs& grad_outputs = {}, GradOptions options = {});
+/// The same with ones as output gradients: grad({loss}, {x}, {.create_graph = true}).
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         GradOptions options);
 
 /// Accumulates d(Σ grad_outputs·outputs) into the .grad() of every leaf reached.
 void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs = {},

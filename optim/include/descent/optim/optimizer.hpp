@@ -81,10 +81,9 @@ class Optimizer {
         }
     }
 
-    ParamState& state_of(std::size_t group, std::size_t index) { return state_[group][index]; }
     const std::string& name() const { return name_; }
 
-    /// Optimizer-wide state beyond the groups (SWATS's phase, Lookahead's slow weights, ...).
+    /// Optimizer-wide state beyond the groups (SWATS's phase and its SGD learning rate).
     virtual void save_extra(StateDict& /*out*/) const {}
     virtual void load_extra(const StateDict& /*in*/) {}
 
