@@ -2,9 +2,6 @@
 
 #include <cmath>
 
-#include "descent/grad_mode.hpp"
-#include "descent/ops.hpp"
-
 namespace descent::optim {
 
 GradientNoise::GradientNoise(GradientNoiseOptions options)
@@ -16,18 +13,14 @@ double GradientNoise::sigma(std::int64_t t) const {
 
 void GradientNoise::add_to(const std::vector<Tensor>& params) {
     const double s = sigma(t_++);
-    const NoGradGuard no_grad;
     for (const auto& p : params) {
         Tensor g = p.grad();
         if (!g.defined()) continue;
-        Tensor noise = zeros_like(g);
         if (g.dtype() == Dtype::float64) {
-            for (auto& v : noise.mutable_map<double>()) v = s * generator_.normal();
+            for (auto& v : g.mutable_map<double>()) v += s * generator_.normal();
         } else {
-            for (auto& v : noise.mutable_map<float>())
-                v = static_cast<float>(s * generator_.normal());
+            for (auto& v : g.mutable_map<float>()) v += static_cast<float>(s * generator_.normal());
         }
-        g.add_(noise);
     }
 }
 

@@ -150,6 +150,8 @@ TEST_CASE("clip_grad_norm scales to the norm and reports it", "[optim][clip]") {
     CHECK(opt::clip_grad_norm({a, b}, 10.0, 1.0) == 7.0);
     set_grad(a, {NAN});
     CHECK(std::isnan(opt::clip_grad_norm({a, b}, 1.0)));
+    CHECK(std::isnan(opt::clip_grad_norm({a, b}, 1.0, opt::inf_norm)));
+    CHECK(std::isnan(opt::clip_grad_norm({b, a}, 1.0, opt::inf_norm)));
     CHECK_THROWS_AS(opt::clip_grad_norm({a, b}, 1.0, 2.0, true), dc::Error);
 }
 
