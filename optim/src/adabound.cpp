@@ -36,25 +36,21 @@ void AdaBound::step() {
         const double final_lr = group.get("final_lr") * lr / group.get("base_lr");
         const double lower = final_lr * (1 - 1 / (gamma * t + 1));
         const double upper = final_lr * (1 + 1 / (gamma * t));
-        Tensor& m_buf = detail::buffer(state, "exp_avg", p);
-        Tensor& v_buf = detail::buffer(state, "exp_avg_sq", p);
         Tensor* vmax_buf = amsbound ? &detail::buffer(state, "max_exp_avg_sq", p) : nullptr;
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
-            const detail::Moments<T> moments(beta1, beta2);
+            const detail::Moments<T> moments(state, p, beta1, beta2);
             T* __restrict w = p.mutable_data<T>();
             const T* __restrict g = p.grad().data<T>();
-            T* __restrict m = m_buf.mutable_data<T>();
-            T* __restrict v = v_buf.mutable_data<T>();
             T* __restrict vmax = vmax_buf ? vmax_buf->mutable_data<T>() : nullptr;
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];
-                moments.update(m[i], v[i], d);
-                T second = v[i];
-                if (vmax) second = vmax[i] = std::max(vmax[i], v[i]);
+                moments.update(i, d);
+                T second = moments.v[i];
+                if (vmax) second = vmax[i] = std::max(vmax[i], moments.v[i]);
                 const T rate =
                     std::clamp(T(step_size) / (std::sqrt(second) + T(eps)), T(lower), T(upper));
-                w[i] -= rate * m[i];
+                w[i] -= rate * moments.m[i];
             }
         });
     });

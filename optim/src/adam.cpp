@@ -42,28 +42,24 @@ void Adam::step() {
         const auto t = static_cast<double>(++state.step);
         const double step_size = lr / (1 - std::pow(beta1, t));
         const double bias2_sqrt = std::sqrt(1 - std::pow(beta2, t));
-        Tensor& m_buf = detail::buffer(state, "exp_avg", p);
-        Tensor& v_buf = detail::buffer(state, "exp_avg_sq", p);
         Tensor* vmax_buf = amsgrad ? &detail::buffer(state, "max_exp_avg_sq", p) : nullptr;
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
             T* __restrict w = p.mutable_data<T>();
             const T* __restrict g = p.grad().data<T>();
-            T* __restrict m = m_buf.mutable_data<T>();
-            T* __restrict v = v_buf.mutable_data<T>();
             T* __restrict vmax = vmax_buf ? vmax_buf->mutable_data<T>() : nullptr;
             const std::int64_t n = p.numel();
             const auto decay = detail::weight_decay(lr, wd, decoupled_);
             const T l2 = T(decay.l2), keep = T(decay.keep);
-            const detail::Moments<T> moments(beta1, beta2);
+            const detail::Moments<T> moments(state, p, beta1, beta2);
             const T rate = T(step_size), bias2 = T(bias2_sqrt), e = T(eps);
             detail::with_flag(amsgrad, [&](auto keep_max) {
                 for (std::int64_t i = 0; i < n; ++i) {
                     const T d = g[i] + l2 * w[i];
-                    moments.update(m[i], v[i], d);
-                    T second = v[i];
-                    if constexpr (keep_max) second = vmax[i] = std::max(vmax[i], v[i]);
-                    w[i] = keep * w[i] - rate * m[i] / (std::sqrt(second) / bias2 + e);
+                    moments.update(i, d);
+                    T second = moments.v[i];
+                    if constexpr (keep_max) second = vmax[i] = std::max(vmax[i], moments.v[i]);
+                    w[i] = keep * w[i] - rate * moments.m[i] / (std::sqrt(second) / bias2 + e);
                 }
             });
         });

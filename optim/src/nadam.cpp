@@ -31,21 +31,17 @@ void NAdam::step() {
         const double grad_step = lr * (1 - mu) / (1 - product);
         const double momentum_step = lr * mu_next / (1 - product * mu_next);
         const double bias2_sqrt = std::sqrt(1 - std::pow(beta2, t));
-        Tensor& m_buf = detail::buffer(state, "exp_avg", p);
-        Tensor& v_buf = detail::buffer(state, "exp_avg_sq", p);
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
-            const detail::Moments<T> moments(beta1, beta2);
+            const detail::Moments<T> moments(state, p, beta1, beta2);
             T* __restrict w = p.mutable_data<T>();
             const T* __restrict g = p.grad().data<T>();
-            T* __restrict m = m_buf.mutable_data<T>();
-            T* __restrict v = v_buf.mutable_data<T>();
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];
-                moments.update(m[i], v[i], d);
-                const T r = std::sqrt(v[i]) / T(bias2_sqrt) + T(eps);
+                moments.update(i, d);
+                const T r = std::sqrt(moments.v[i]) / T(bias2_sqrt) + T(eps);
                 w[i] -= T(grad_step) * d / r;
-                w[i] -= T(momentum_step) * m[i] / r;
+                w[i] -= T(momentum_step) * moments.m[i] / r;
             }
         });
     });

@@ -29,21 +29,17 @@ void RAdam::step() {
         const double rect = rectify ? std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf /
                                                 ((rho_inf - 4) * (rho_inf - 2) * rho_t))
                                     : 0.0;
-        Tensor& m_buf = detail::buffer(state, "exp_avg", p);
-        Tensor& v_buf = detail::buffer(state, "exp_avg_sq", p);
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
-            const detail::Moments<T> moments(beta1, beta2);
+            const detail::Moments<T> moments(state, p, beta1, beta2);
             T* __restrict w = p.mutable_data<T>();
             const T* __restrict g = p.grad().data<T>();
-            T* __restrict m = m_buf.mutable_data<T>();
-            T* __restrict v = v_buf.mutable_data<T>();
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];
-                moments.update(m[i], v[i], d);
-                const T m_hat = m[i] / T(bias1);
+                moments.update(i, d);
+                const T m_hat = moments.m[i] / T(bias1);
                 if (rectify) {
-                    const T adaptive = T(std::sqrt(bias2)) / (std::sqrt(v[i]) + T(eps));
+                    const T adaptive = T(std::sqrt(bias2)) / (std::sqrt(moments.v[i]) + T(eps));
                     w[i] -= m_hat * T(lr) * adaptive * T(rect);
                 } else {
                     w[i] -= m_hat * T(lr);

@@ -35,19 +35,15 @@ void SWATS::adam_step() {
         const double beta1 = group.get("beta1"), beta2 = group.get("beta2");
         const double scale = -lr * std::sqrt(1 - std::pow(beta2, k)) / (1 - std::pow(beta1, k));
         ++state.step;
-        Tensor& m_buf = detail::buffer(state, "exp_avg", p);
-        Tensor& v_buf = detail::buffer(state, "exp_avg_sq", p);
         detail::with_dtype(p, name(), [&](auto tag) {
             using T = decltype(tag);
-            const detail::Moments<T> moments(beta1, beta2);
+            const detail::Moments<T> moments(state, p, beta1, beta2);
             T* __restrict w = p.mutable_data<T>();
             const T* __restrict g = p.grad().data<T>();
-            T* __restrict m = m_buf.mutable_data<T>();
-            T* __restrict v = v_buf.mutable_data<T>();
             for (std::int64_t i = 0; i < p.numel(); ++i) {
                 const T d = g[i] + T(wd) * w[i];
-                moments.update(m[i], v[i], d);
-                const T step = T(scale) * m[i] / (std::sqrt(v[i]) + T(eps));
+                moments.update(i, d);
+                const T step = T(scale) * moments.m[i] / (std::sqrt(moments.v[i]) + T(eps));
                 w[i] += step;
                 pp += static_cast<double>(step) * static_cast<double>(step);
                 pd += static_cast<double>(step) * static_cast<double>(d);

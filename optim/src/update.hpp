@@ -46,16 +46,23 @@ decltype(auto) with_flag(bool flag, F&& f) {
 }
 
 /// Adam's two moving averages of the gradient d — momentum's first moment and RMSProp's
-/// second: m = β₁m + (1 − β₁)d,  v = β₂v + (1 − β₂)d². Adam, NAdam, RAdam, AdaBound and SWATS
-/// all start from them.
+/// second: m = β₁m + (1 − β₁)d,  v = β₂v + (1 − β₂)d², kept in the parameter's "exp_avg" and
+/// "exp_avg_sq" buffers. Adam, NAdam, RAdam, AdaBound and SWATS all start from them.
 template <class T>
 struct Moments {
-    Moments(double beta1, double beta2)
-        : b1(T(beta1)), c1(T(1 - beta1)), b2(T(beta2)), c2(T(1 - beta2)) {}
-    void update(T& m, T& v, T d) const {
-        m = b1 * m + c1 * d;
-        v = b2 * v + c2 * d * d;
+    Moments(ParamState& state, const Tensor& p, double beta1, double beta2)
+        : m(buffer(state, "exp_avg", p).template mutable_data<T>()),
+          v(buffer(state, "exp_avg_sq", p).template mutable_data<T>()),
+          b1(T(beta1)),
+          c1(T(1 - beta1)),
+          b2(T(beta2)),
+          c2(T(1 - beta2)) {}
+    void update(std::int64_t i, T d) const {
+        m[i] = b1 * m[i] + c1 * d;
+        v[i] = b2 * v[i] + c2 * d * d;
     }
+    T* __restrict m;
+    T* __restrict v;
     T b1, c1, b2, c2;
 };
 
