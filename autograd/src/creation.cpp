@@ -1,26 +1,44 @@
-// Tensors from values and the usual constant fillers.
+// Tensors from values and the usual constant fillers. Every shape is checked (negative and
+// overflowing extents, sizes beyond memory) under the name of the function the user called.
 
 #include <fmt/format.h>
 
 #include <cmath>
 
+#include "descent/check.hpp"
 #include "descent/ops.hpp"
 #include "kernels.hpp"
 
 namespace descent {
 namespace {
-Tensor filled(const Shape& shape, double value, TensorOptions options) {
-    for (const auto e : shape) {
-        if (e < 0)
-            throw ShapeError(fmt::format("full: negative extent in shape {}", shape_str(shape)));
-    }
-    Tensor t = empty(shape, options.dtype);
+Tensor filled(const Shape& shape, double value, TensorOptions options, std::string_view op) {
+    Tensor t = empty(shape, options.dtype, op);
     kernel::dispatch_any(options.dtype, [&](auto tag) {
         using T = decltype(tag);
-        kernel::out<T>(t).setConstant(static_cast<T>(value));
+        kernel::out<T>(t).setConstant(kernel::from_double<T>(value, op));
     });
     if (options.requires_grad) t.requires_grad_();
     return t;
+}
+
+/// A 1-D tensor of n elements, element i = value(i) converted to the dtype.
+template <class Value>
+Tensor generated(std::int64_t n, TensorOptions options, std::string_view op, Value value) {
+    Tensor t = empty({n}, options.dtype, op);
+    kernel::dispatch_any(options.dtype, [&](auto tag) {
+        using T = decltype(tag);
+        auto out = kernel::out<T>(t);
+        for (std::int64_t i = 0; i < n; ++i) out[i] = kernel::from_double<T>(value(i), op);
+    });
+    if (options.requires_grad) t.requires_grad_();
+    return t;
+}
+
+void check_fills(const Shape& shape, std::size_t values, std::string_view op) {
+    if (checked_numel(shape, op) != static_cast<std::int64_t>(values)) {
+        throw ShapeError(
+            fmt::format("{}: {} values do not fill shape {}", op, values, shape_str(shape)));
+    }
 }
 }  // namespace
 
@@ -29,54 +47,50 @@ Tensor tensor(const std::vector<double>& values) {
 }
 
 Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
-    if (numel_of(shape) != static_cast<std::int64_t>(values.size())) {
-        throw ShapeError(
-            fmt::format("tensor: {} values do not fill shape {}", values.size(), shape_str(shape)));
-    }
-    Tensor t = empty(shape, options.dtype);
+    check_fills(shape, values.size(), "tensor");
+    Tensor t = empty(shape, options.dtype, "tensor");
     kernel::dispatch_any(options.dtype, [&](auto tag) {
         using T = decltype(tag);
-        kernel::out<T>(t) =
-            Eigen::Map<const Eigen::ArrayXd>(values.data(), t.numel()).template cast<T>();
+        auto out = kernel::out<T>(t);
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            out[static_cast<Eigen::Index>(i)] = kernel::from_double<T>(values[i], "tensor");
+        }
     });
     if (options.requires_grad) t.requires_grad_();
     return t;
 }
 
 Tensor int_tensor(const std::vector<std::int64_t>& values, const Shape& shape) {
-    if (numel_of(shape) != static_cast<std::int64_t>(values.size())) {
-        throw ShapeError(fmt::format("int_tensor: {} values do not fill shape {}", values.size(),
-                                     shape_str(shape)));
-    }
-    Tensor t = empty(shape, Dtype::int64);
+    check_fills(shape, values.size(), "int_tensor");
+    Tensor t = empty(shape, Dtype::int64, "int_tensor");
     std::copy(values.begin(), values.end(), static_cast<std::int64_t*>(t.impl()->storage->data));
     return t;
 }
 
 Tensor scalar_tensor(double value, TensorOptions options) {
-    return filled({}, value, options);
+    return filled({}, value, options, "scalar_tensor");
 }
 Tensor zeros(const Shape& shape, TensorOptions options) {
-    return filled(shape, 0.0, options);
+    return filled(shape, 0.0, options, "zeros");
 }
 Tensor ones(const Shape& shape, TensorOptions options) {
-    return filled(shape, 1.0, options);
+    return filled(shape, 1.0, options, "ones");
 }
 Tensor full(const Shape& shape, double value, TensorOptions options) {
-    return filled(shape, value, options);
+    return filled(shape, value, options, "full");
 }
 Tensor zeros_like(const Tensor& like) {
-    return zeros(like.shape(), {.dtype = like.dtype()});
+    return filled(like.shape(), 0.0, {.dtype = like.dtype()}, "zeros_like");
 }
 Tensor ones_like(const Tensor& like) {
-    return ones(like.shape(), {.dtype = like.dtype()});
+    return filled(like.shape(), 1.0, {.dtype = like.dtype()}, "ones_like");
 }
 Tensor full_like(const Tensor& like, double value) {
-    return full(like.shape(), value, {.dtype = like.dtype()});
+    return filled(like.shape(), value, {.dtype = like.dtype()}, "full_like");
 }
 
 Tensor eye(std::int64_t n, TensorOptions options) {
-    Tensor t = zeros({n, n}, {.dtype = options.dtype});
+    Tensor t = filled({n, n}, 0.0, {.dtype = options.dtype}, "eye");
     kernel::dispatch_any(options.dtype, [&](auto tag) {
         using T = decltype(tag);
         T* p = static_cast<T*>(t.impl()->storage->data);
@@ -87,26 +101,26 @@ Tensor eye(std::int64_t n, TensorOptions options) {
 }
 
 Tensor arange(double start, double end, double step, TensorOptions options) {
-    if (step == 0.0 || (end - start) / step < 0.0) {
+    // ⌈(end − start)/step⌉ elements; the bounds and the step must be finite
+    const double count = std::ceil((end - start) / step);
+    if (!std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step) || step == 0.0 ||
+        !(count >= 0.0)) {
         throw ShapeError(
             fmt::format("arange: no range from {} to {} in steps of {}", start, end, step));
     }
-    const auto n = static_cast<std::int64_t>(std::ceil((end - start) / step));
-    std::vector<double> values(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < n; ++i) values[i] = start + static_cast<double>(i) * step;
-    return tensor(values, {n}, options);
+    const std::int64_t n = checked_int64(count, "arange", "the element count");
+    return generated(n, options, "arange",
+                     [&](std::int64_t i) { return start + static_cast<double>(i) * step; });
 }
 
 Tensor linspace(double start, double end, std::int64_t steps, TensorOptions options) {
     if (steps < 0) throw ShapeError(fmt::format("linspace: negative number of steps {}", steps));
-    std::vector<double> values(static_cast<std::size_t>(steps));
     const double delta = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
     // the upper half counts back from end, so both ends are exact (as torch.linspace)
-    for (std::int64_t i = 0; i < steps; ++i) {
-        values[i] = i < steps / 2 ? start + delta * static_cast<double>(i)
-                                  : end - delta * static_cast<double>(steps - 1 - i);
-    }
-    return tensor(values, {steps}, options);
+    return generated(steps, options, "linspace", [&](std::int64_t i) {
+        return i < steps / 2 ? start + delta * static_cast<double>(i)
+                             : end - delta * static_cast<double>(steps - 1 - i);
+    });
 }
 
 }  // namespace descent

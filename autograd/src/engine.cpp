@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <mutex>
 #include <unordered_map>
 
 #include "anomaly.hpp"
@@ -20,32 +22,53 @@ namespace {
 
 using NodePtr = std::shared_ptr<Node>;
 
+/// The gradient after node's hooks. A hook may replace it, but only by a tensor of the same
+/// shape and dtype (as torch: "hook has changed the size of value"), or the mismatch would
+/// reach .grad() or an optimizer.
 Tensor run_hooks(const Node& node, Tensor grad) {
     for (const auto& hook : node.pre_hooks) {
         Tensor replaced = hook(grad);
-        if (replaced.defined()) grad = std::move(replaced);
+        if (!replaced.defined()) continue;
+        if (replaced.shape() != grad.shape() || replaced.dtype() != grad.dtype()) {
+            throw AutogradError(fmt::format(
+                "backward: a hook on the gradient of {} returned {} {} for a gradient of {} {}; "
+                "a hook must keep the gradient's shape and dtype",
+                node.accumulator ? "a leaf" : std::string(node.name()) + "'s output",
+                dtype_name(replaced.dtype()), shape_str(replaced.shape()), dtype_name(grad.dtype()),
+                shape_str(grad.shape())));
+        }
+        grad = std::move(replaced);
     }
     return grad;
 }
 
-/// Takes g as a leaf's new .grad(): reused when nothing else can see its storage.
-Tensor own(const Tensor& g) {
-    if (g.impl().use_count() == 1 && g.impl()->storage.use_count() == 1) return g.detach();
-    NoGradGuard no_grad;
-    return g.clone();
+/// True when nothing but this handle can see t's values (no other handle, no alias).
+bool unshared(const Tensor& t) {
+    return t.impl().use_count() == 1 && t.impl()->storage.use_count() == 1;
 }
 
+/// Accumulates grad into the leaf's .grad(). The slot never shares storage with another leaf's
+/// gradient or with a tensor the caller holds: a first gradient is taken over only when nothing
+/// else can see it (else copied), and sums are written in place only into a gradient nobody
+/// else holds. With create_graph the results stay on the tape (a recorded clone or sum). Leaves
+/// shared between threads are safe: each accumulation holds a lock chosen by the leaf.
 void deliver_to_leaf(Node& node, const Tensor& grad, bool create_graph) {
     auto leaf = node.leaf.lock();
     if (!leaf) return;
+    static std::array<std::mutex, 64> locks;
+    const std::lock_guard lock(locks[std::hash<const void*>{}(leaf.get()) % locks.size()]);
     Tensor& slot = leaf->grad;
+    if (create_graph) {
+        slot = slot.defined() ? slot + grad : grad.clone();
+        return;
+    }
+    const NoGradGuard no_grad;
     if (!slot.defined()) {
-        slot = create_graph ? grad : own(grad);
-    } else if (create_graph) {
-        slot = slot + grad;
-    } else {
-        NoGradGuard no_grad;
+        slot = unshared(grad) ? grad.detach() : grad.clone();
+    } else if (unshared(slot)) {
         slot.add_(grad);
+    } else {
+        slot = slot + grad;
     }
 }
 
@@ -260,8 +283,19 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
         task.capture(input_nodes.back());
     }
     task.execute(options.retain_graph || options.create_graph, options.create_graph);
+    // One gradient may reach several inputs (as through a + b): each result gets its own copy.
+    const GradModeGuard mode(options.create_graph);
     std::vector<Tensor> result;
-    for (Node* node : input_nodes) result.push_back(task.captured(node));
+    for (Node* node : input_nodes) {
+        Tensor g = task.captured(node);
+        for (const auto& earlier : result) {
+            if (g.defined() && earlier.defined() && g.impl()->storage == earlier.impl()->storage) {
+                g = g.clone();
+                break;
+            }
+        }
+        result.push_back(std::move(g));
+    }
     return result;
 }
 

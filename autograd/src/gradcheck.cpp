@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "descent/check.hpp"
 #include "descent/engine.hpp"
 #include "descent/ops.hpp"
 #include "descent/random.hpp"
@@ -67,6 +68,19 @@ std::vector<Tensor> vjp(const Tensor& out, const Tensor& v, const std::vector<Te
     return gs;
 }
 
+/// Output o of f(xs), which must give as many outputs every time.
+std::vector<double> output_values(const GradcheckFn& f, const std::vector<Tensor>& xs,
+                                  std::size_t o) {
+    const std::vector<Tensor> outs = f(xs);
+    if (o >= outs.size() || !outs[o].defined()) {
+        throw Error(
+            fmt::format("gradcheck: output {} is missing when the function runs again "
+                        "(it gave {} outputs)",
+                        o, outs.size()));
+    }
+    return outs[o].to_vector();
+}
+
 /// Numeric Jacobian column block: d out[o] / d x[i][k] for every k, by central differences.
 std::vector<std::vector<double>> numeric_columns(const GradcheckFn& f,
                                                  const std::vector<Tensor>& inputs, std::size_t i,
@@ -77,9 +91,9 @@ std::vector<std::vector<double>> numeric_columns(const GradcheckFn& f,
     for (std::int64_t k = 0; k < xs[i].numel(); ++k) {
         const double original = x[k];
         x[k] = original + eps;
-        const std::vector<double> plus = f(xs).at(o).to_vector();
+        const std::vector<double> plus = output_values(f, xs, o);
         x[k] = original - eps;
-        const std::vector<double> minus = f(xs).at(o).to_vector();
+        const std::vector<double> minus = output_values(f, xs, o);
         x[k] = original;
         std::vector<double> column(plus.size());
         for (std::size_t j = 0; j < plus.size(); ++j) column[j] = (plus[j] - minus[j]) / (2 * eps);
@@ -100,8 +114,16 @@ std::string first_mismatch(const std::vector<Tensor>& a, const std::vector<Tenso
     return {};
 }
 
+void check_options(const GradcheckFn& f, const GradcheckOptions& opt, std::string_view op) {
+    if (!f) throw Error(fmt::format("{}: the function is empty", op));
+    check_option(opt.eps, above(0), op, "eps");
+    check_option(opt.atol, at_least(0), op, "atol");
+    check_option(opt.rtol, at_least(0), op, "rtol");
+}
+
 GradcheckReport check(const GradcheckFn& f, const std::vector<Tensor>& inputs, GradcheckOptions opt,
                       std::string_view op) {
+    check_options(f, opt, op);
     const auto which = checked_inputs(inputs, op);
     const std::vector<Tensor> outputs = float_outputs(f(inputs), op);
     for (std::size_t o = 0; o < outputs.size(); ++o) {
@@ -149,6 +171,7 @@ GradcheckReport check(const GradcheckFn& f, const std::vector<Tensor>& inputs, G
 }
 
 GradcheckFn as_multi(const GradcheckScalarFn& f) {
+    if (!f) return {};
     return [f](const std::vector<Tensor>& in) { return std::vector<Tensor>{f(in)}; };
 }
 }  // namespace
@@ -160,6 +183,7 @@ GradcheckReport check_gradients(const GradcheckFn& f, const std::vector<Tensor>&
 
 GradcheckReport check_second_gradients(const GradcheckFn& f, const std::vector<Tensor>& inputs,
                                        GradcheckOptions options) {
+    check_options(f, options, "gradgradcheck");
     const auto which = checked_inputs(inputs, "gradgradcheck");
     // Fixed random output gradients v, from a private generator (the global stream is untouched).
     Generator gen(0x5EED);

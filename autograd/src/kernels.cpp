@@ -61,7 +61,13 @@ Tensor copy_with_strides(const Tensor& x, const Shape& shape,
 
 }  // namespace
 
+void check_defined(const Tensor& t, std::string_view op) {
+    if (!t.defined()) throw Error(fmt::format("{}: an input tensor is undefined", op));
+}
+
 void check_same_dtype(const Tensor& a, const Tensor& b, std::string_view op) {
+    check_defined(a, op);
+    check_defined(b, op);
     if (a.dtype() != b.dtype()) {
         throw DtypeError(fmt::format(
             "{}: operands have different dtypes, {} {} and {} {}; convert one with .to()", op,

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 
+#include "descent/check.hpp"
 #include "descent/error.hpp"
 #include "descent/tensor.hpp"
 #include "tensor_impl.hpp"
@@ -43,6 +45,19 @@ decltype(auto) dispatch_any(Dtype dtype, F&& f) {
     throw DtypeError("unknown dtype");
 }
 
+/// A double option or value as the element type T: int64 refuses NaN, ±inf and values out of
+/// range (an Error naming op), bool is v ≠ 0, floats round.
+template <class T>
+T from_double(double v, std::string_view op) {
+    if constexpr (std::is_same_v<T, std::int64_t>) {
+        return checked_int64(v, op, "the value");
+    } else if constexpr (std::is_same_v<T, bool>) {
+        return v != 0.0;
+    } else {
+        return static_cast<T>(v);
+    }
+}
+
 template <class T>
 ConstArrayMap<T> in(const Tensor& t) {
     return ConstArrayMap<T>(static_cast<const T*>(t.impl()->storage->data), t.numel());
@@ -53,9 +68,13 @@ ArrayMap<T> out(Tensor& t) {
     return ArrayMap<T>(static_cast<T*>(t.impl()->storage->data), t.numel());
 }
 
+/// Throws an Error naming op if t is undefined.
+void check_defined(const Tensor& t, std::string_view op);
+
 /// y = f(x) elementwise on a floating tensor; f maps an Eigen array expression.
 template <class F>
 Tensor map_floating(const Tensor& x, std::string_view op, F&& f) {
+    check_defined(x, op);
     Tensor y = empty(x.shape(), x.dtype());
     dispatch_floating(x.dtype(), op, [&](auto tag) {
         using T = decltype(tag);
@@ -72,7 +91,30 @@ Tensor map_as(const Tensor& x, F&& f) {
     return y;
 }
 
-/// Throws a DtypeError naming op unless a and b share a dtype.
+/// max(a, b) elementwise, NaN where either is NaN (torch.maximum); b an array or a scalar.
+template <class A, class B>
+auto nan_max(const A& a, const B& b) {
+    using T = typename A::Scalar;
+    using Max = Eigen::internal::scalar_max_op<T, T, Eigen::PropagateNaN>;
+    if constexpr (std::is_arithmetic_v<B>) {
+        return a.binaryExpr(A::PlainObject::Constant(a.size(), T(b)), Max());
+    } else {
+        return a.binaryExpr(b, Max());
+    }
+}
+/// min(a, b) elementwise, NaN where either is NaN (torch.minimum).
+template <class A, class B>
+auto nan_min(const A& a, const B& b) {
+    using T = typename A::Scalar;
+    using Min = Eigen::internal::scalar_min_op<T, T, Eigen::PropagateNaN>;
+    if constexpr (std::is_arithmetic_v<B>) {
+        return a.binaryExpr(A::PlainObject::Constant(a.size(), T(b)), Min());
+    } else {
+        return a.binaryExpr(b, Min());
+    }
+}
+
+/// Throws a DtypeError naming op unless a and b (both defined) share a dtype.
 void check_same_dtype(const Tensor& a, const Tensor& b, std::string_view op);
 
 /// x materialised at `shape` (NumPy broadcasting); x itself when it already has that shape.

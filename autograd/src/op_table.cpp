@@ -130,6 +130,7 @@ std::vector<OpInfo> build_table() {
     t.push_back(elementwise("neg", [](auto& x) { return -x; }));
     t.push_back(elementwise("add_scalar", [](auto& x) { return x + 1.5; }));
     t.push_back(elementwise("mul_scalar", [](auto& x) { return x * -2.5; }));
+    t.push_back(elementwise("div_scalar", [](auto& x) { return x / -1.5; }));
     t.push_back(elementwise(
         "rdiv_scalar", [](auto& x) { return 3.0 / x; }, &Make::nonzero));
     // --- elementwise functions

@@ -18,16 +18,18 @@ constexpr std::int64_t kEdgeItems = 3;
 struct Printer {
     const Tensor& t;
     std::vector<double> values;
+    std::vector<std::int64_t> integers;  // int64 tensors print exactly, not through double
     bool elide;
     bool scientific = false;
     std::size_t width = 1;
 
-    std::string element(double v) const {
+    std::string element(std::int64_t i) const {
+        const double v = values[i];
         switch (t.dtype()) {
             case Dtype::boolean:
                 return v != 0.0 ? "True" : "False";
             case Dtype::int64:
-                return fmt::format("{}", static_cast<std::int64_t>(v));
+                return fmt::format("{}", integers[i]);
             default:
                 return scientific ? fmt::format("{:.4e}", v) : fmt::format("{:.4f}", v);
         }
@@ -40,7 +42,7 @@ struct Printer {
     void write(std::string& out, std::size_t dim, std::int64_t offset, std::size_t indent) const {
         const Shape& shape = t.shape();
         if (dim == shape.size()) {
-            const std::string s = element(values[offset]);
+            const std::string s = element(offset);
             out += std::string(width - std::min(width, s.size()), ' ') + s;
             return;
         }
@@ -74,7 +76,8 @@ struct Printer {
 
 std::string to_string(const Tensor& t) {
     if (!t.defined()) return "tensor(undefined)";
-    Printer p{t, t.to_vector(), t.numel() > kElideAbove};
+    Printer p{t, t.to_vector(), {}, t.numel() > kElideAbove};
+    if (t.dtype() == Dtype::int64) p.integers = t.to_int_vector();
     if (is_floating(t.dtype())) {
         double largest = 0.0, smallest = INFINITY;
         for (const double v : p.values) {
@@ -85,7 +88,7 @@ std::string to_string(const Tensor& t) {
         p.scientific =
             largest >= 1e8 || (largest > 0.0 && (smallest < 1e-4 || largest / smallest >= 1e6));
     }
-    for (const double v : p.values) p.width = std::max(p.width, p.element(v).size());
+    for (std::int64_t i = 0; i < t.numel(); ++i) p.width = std::max(p.width, p.element(i).size());
     std::string text = "tensor(";
     if (t.numel() == 0 && t.dim() > 0) {
         text += "[]";

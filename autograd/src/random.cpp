@@ -27,7 +27,7 @@ std::uint64_t rotl(std::uint64_t x, int k) {
 
 template <class Draw>
 Tensor random_tensor(const Shape& shape, TensorOptions options, std::string_view op, Draw draw) {
-    Tensor t = empty(shape, options.dtype);
+    Tensor t = empty(shape, options.dtype, op);
     kernel::dispatch_floating(options.dtype, op, [&](auto tag) {
         using T = decltype(tag);
         auto values = kernel::out<T>(t);
@@ -78,6 +78,7 @@ double Generator::normal() {
 }
 
 std::uint64_t Generator::below(std::uint64_t bound) {
+    if (bound == 0) throw Error("Generator::below: the bound must be positive, got 0");
     // Lemire: the high word of x·bound is uniform in [0, bound) once the biased low words
     // (those below 2⁶⁴ mod bound) are rejected.
     const std::uint64_t threshold = (0 - bound) % bound;
@@ -90,7 +91,7 @@ std::uint64_t Generator::below(std::uint64_t bound) {
 }
 
 Generator& global_generator() {
-    static Generator generator(0);
+    thread_local Generator generator(0);
     return generator;
 }
 
@@ -108,23 +109,26 @@ Tensor randn(const Shape& shape, TensorOptions options) {
 
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape) {
     if (high <= low) throw ShapeError(fmt::format("randint: empty range [{}, {})", low, high));
-    Tensor t = empty(shape, Dtype::int64);
+    Tensor t = empty(shape, Dtype::int64, "randint");
     auto* p = static_cast<std::int64_t*>(t.impl()->storage->data);
-    const auto span = static_cast<std::uint64_t>(high - low);
+    // high − low in unsigned arithmetic: up to 2⁶⁴ − 1, which int64 cannot hold
+    const std::uint64_t span = static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low);
     for (std::int64_t i = 0; i < t.numel(); ++i) {
-        p[i] = low + static_cast<std::int64_t>(global_generator().below(span));
+        p[i] = static_cast<std::int64_t>(static_cast<std::uint64_t>(low) +
+                                         global_generator().below(span));
     }
     return t;
 }
 
 Tensor randperm(std::int64_t n) {
-    std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+    Tensor t = empty({n}, Dtype::int64, "randperm");
+    auto* order = static_cast<std::int64_t*>(t.impl()->storage->data);
     for (std::int64_t i = 0; i < n; ++i) order[i] = i;
     for (std::int64_t i = n - 1; i > 0; --i) {  // Fisher–Yates
         const auto j = static_cast<std::int64_t>(global_generator().below(i + 1));
         std::swap(order[i], order[j]);
     }
-    return int_tensor(order, {n});
+    return t;
 }
 
 }  // namespace descent

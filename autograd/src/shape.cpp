@@ -8,10 +8,25 @@
 
 namespace descent {
 
+std::int64_t checked_numel(const Shape& shape, std::string_view op) {
+    std::int64_t numel = 1, span = 1;  // span: the product of the non-zero extents
+    for (const auto extent : shape) {
+        if (extent < 0) {
+            throw ShapeError(
+                fmt::format("{}: negative extent {} in shape {}", op, extent, shape_str(shape)));
+        }
+        if (extent != 0 && __builtin_mul_overflow(span, extent, &span)) {
+            throw ShapeError(
+                fmt::format("{}: shape {} is too large: its extents multiply past 2^63 - 1", op,
+                            shape_str(shape)));
+        }
+        numel *= extent;  // numel ≤ span: no overflow
+    }
+    return numel;
+}
+
 std::int64_t numel_of(const Shape& shape) {
-    std::int64_t n = 1;
-    for (const auto extent : shape) n *= extent;
-    return n;
+    return checked_numel(shape, "numel");
 }
 
 std::string shape_str(const Shape& shape) {
@@ -39,6 +54,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, std::string_view op) {
         }
         out[i] = ea == 1 ? eb : ea;
     }
+    checked_numel(out, op);
     return out;
 }
 

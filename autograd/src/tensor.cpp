@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "descent/engine.hpp"
@@ -20,12 +21,27 @@ TensorImpl& checked(const std::shared_ptr<TensorImpl>& impl) {
     return *impl;
 }
 
+/// x with its elements converted to To. Floats become int64 only where they fit (NaN, ±inf
+/// and values beyond ±2⁶³ are an Error naming op and the element).
 template <class To>
-Tensor convert(const Tensor& x, Dtype dtype) {
-    Tensor y = empty(x.shape(), dtype);
+Tensor convert(const Tensor& x, Dtype dtype, std::string_view op) {
+    Tensor y = empty(x.shape(), dtype, op);
     kernel::dispatch_any(x.dtype(), [&](auto tag) {
         using From = decltype(tag);
-        kernel::out<To>(y) = kernel::in<From>(x).template cast<To>();
+        if constexpr (std::is_same_v<To, std::int64_t> && std::is_floating_point_v<From>) {
+            const From* src = static_cast<const From*>(x.raw_data());
+            auto* dst = static_cast<std::int64_t*>(y.impl()->storage->data);
+            for (std::int64_t i = 0; i < x.numel(); ++i) {
+                if (!(src[i] >= From(-0x1p63) && src[i] < From(0x1p63))) {
+                    throw Error(
+                        fmt::format("{}: element {} of {} {} is {}, which int64 cannot hold", op, i,
+                                    dtype_name(x.dtype()), shape_str(x.shape()), src[i]));
+                }
+                dst[i] = static_cast<std::int64_t>(src[i]);
+            }
+        } else {
+            kernel::out<To>(y) = kernel::in<From>(x).template cast<To>();
+        }
     });
     return y;
 }
@@ -80,6 +96,12 @@ double Tensor::item() const {
     return to_vector()[0];
 }
 
+std::int64_t Tensor::integral_item() const {
+    const double v = item();
+    if (dtype() == Dtype::int64) return *static_cast<const std::int64_t*>(raw_data());
+    return checked_int64(v, "item", "the value");
+}
+
 double Tensor::at(std::initializer_list<std::int64_t> index) const {
     if (static_cast<std::int64_t>(index.size()) != dim()) {
         throw IndexError(fmt::format("at: {} indices for a tensor of shape {}", index.size(),
@@ -102,13 +124,13 @@ double Tensor::at(std::initializer_list<std::int64_t> index) const {
 }
 
 std::vector<double> Tensor::to_vector() const {
-    const Tensor d = convert<double>(*this, Dtype::float64);
+    const Tensor d = convert<double>(*this, Dtype::float64, "to_vector");
     const double* p = static_cast<const double*>(d.raw_data());
     return std::vector<double>(p, p + numel());
 }
 
 std::vector<std::int64_t> Tensor::to_int_vector() const {
-    const Tensor d = convert<std::int64_t>(*this, Dtype::int64);
+    const Tensor d = convert<std::int64_t>(*this, Dtype::int64, "to_int_vector");
     const auto* p = static_cast<const std::int64_t*>(d.raw_data());
     return std::vector<std::int64_t>(p, p + numel());
 }
@@ -117,7 +139,7 @@ Tensor Tensor::to(Dtype target) const {  // float ↔ float is differentiable: �
     if (target == dtype()) return *this;
     Tensor y = kernel::dispatch_any(target, [&](auto tag) {
         using To = decltype(tag);
-        return convert<To>(*this, target);
+        return convert<To>(*this, target, "to");
     });
     if (!is_floating(target) || !is_floating(dtype())) return y;
     return record(Op::to_dtype, {*this}, y, {}, [](const BackwardContext& c, const Tensor& g) {
@@ -136,6 +158,34 @@ Tensor Tensor::clone() const {  // ∂: identity
 
 Tensor Tensor::detach() const {
     return alias(*this, shape());
+}
+
+void Tensor::set_data(const Tensor& data) {
+    auto& impl = checked(impl_);
+    const auto& source = checked(data.impl());
+    if (impl.grad_fn) {
+        throw AutogradError(
+            fmt::format("set_data: only a leaf can take new data; this {} tensor "
+                        "was computed by {}",
+                        shape_str(impl.shape), impl.grad_fn->name()));
+    }
+    if (source.shape != impl.shape) {
+        throw ShapeError(fmt::format("set_data: new data of shape {} for a tensor of shape {}",
+                                     shape_str(source.shape), shape_str(impl.shape)));
+    }
+    if (impl.requires_grad && !is_floating(source.dtype)) {
+        throw DtypeError(fmt::format("set_data: a tensor that requires grad cannot hold {} data",
+                                     dtype_name(source.dtype)));
+    }
+    // past every version the old storage had, so saved copies of it are seen as modified
+    source.storage->version = std::max(source.storage->version, impl.storage->version) + 1;
+    impl.storage = source.storage;
+    if (impl.dtype == source.dtype) return;
+    impl.dtype = source.dtype;
+    if (impl.grad.defined()) {
+        const NoGradGuard no_grad;
+        impl.grad = impl.grad.to(source.dtype);
+    }
 }
 
 bool Tensor::requires_grad() const {
@@ -157,6 +207,9 @@ Tensor& Tensor::requires_grad_(bool enabled) {
                         shape_str(impl.shape), impl.grad_fn->name()));
     }
     impl.requires_grad = enabled;
+    // The leaf's accumulator is made now, while one thread sets the model up, so that threads
+    // recording ops on a shared leaf later only read it.
+    if (enabled) gradient_edge(*this);
     return *this;
 }
 
@@ -186,6 +239,7 @@ void Tensor::backward(const Tensor& gradient, BackwardOptions options) const {
 }
 
 void Tensor::register_hook(GradHook hook) const {
+    if (!hook) throw AutogradError("register_hook: the hook is empty");
     if (!requires_grad()) {
         throw AutogradError(fmt::format("register_hook: tensor of shape {} does not require grad",
                                         shape_str(shape())));

@@ -1,6 +1,10 @@
 #include "tensor_impl.hpp"
 
+#include <fmt/format.h>
+#include <sys/sysinfo.h>
+
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -57,6 +61,17 @@ class BlockCache {
     std::size_t cached_bytes_ = 0;
 };
 
+/// RAM plus swap: no tensor can be larger (and asking the allocator for more can abort a
+/// sanitized build instead of failing).
+std::uint64_t memory_bytes() {
+    static const std::uint64_t bytes = [] {
+        struct sysinfo info {};
+        if (::sysinfo(&info) != 0) return std::numeric_limits<std::uint64_t>::max();
+        return (static_cast<std::uint64_t>(info.totalram) + info.totalswap) * info.mem_unit;
+    }();
+    return bytes;
+}
+
 // Never destroyed: storages held by static tensors may be freed after main returns.
 BlockCache& block_cache() {
     static auto* cache = new BlockCache;
@@ -83,10 +98,22 @@ TensorImpl::~TensorImpl() {
     live_tensors.fetch_sub(1, std::memory_order_relaxed);
 }
 
-Tensor empty(const Shape& shape, Dtype dtype) {
-    const auto n = static_cast<std::size_t>(numel_of(shape));
-    return Tensor(std::make_shared<TensorImpl>(std::make_shared<Storage>(n * dtype_size(dtype)),
-                                               shape, dtype));
+Tensor empty(const Shape& shape, Dtype dtype, std::string_view op) {
+    const auto n = static_cast<std::uint64_t>(checked_numel(shape, op));
+    std::uint64_t bytes = 0;
+    if (__builtin_mul_overflow(n, dtype_size(dtype), &bytes) || bytes > memory_bytes()) {
+        throw ShapeError(fmt::format(
+            "{}: shape {} of {} ({} elements of {} bytes) is larger than the {} bytes of memory "
+            "(RAM and swap) of this machine",
+            op, shape_str(shape), dtype_name(dtype), n, dtype_size(dtype), memory_bytes()));
+    }
+    try {
+        return Tensor(std::make_shared<TensorImpl>(
+            std::make_shared<Storage>(static_cast<std::size_t>(bytes)), shape, dtype));
+    } catch (const std::bad_alloc&) {
+        throw ShapeError(fmt::format("{}: cannot allocate {} bytes for shape {} of {}", op, bytes,
+                                     shape_str(shape), dtype_name(dtype)));
+    }
 }
 
 Tensor alias(const Tensor& t, const Shape& shape) {

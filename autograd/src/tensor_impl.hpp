@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "descent/tensor.hpp"
 
@@ -37,8 +38,9 @@ struct TensorImpl {
     Tensor grad;
 };
 
-/// A new tensor with uninitialised storage.
-Tensor empty(const Shape& shape, Dtype dtype);
+/// A new tensor with uninitialised storage. A shape with a negative extent, one whose element
+/// or byte count overflows, or one larger than this machine's memory is a ShapeError naming op.
+Tensor empty(const Shape& shape, Dtype dtype, std::string_view op = "empty");
 /// A new handle on the same storage with another shape (same element count), off the tape.
 Tensor alias(const Tensor& t, const Shape& shape);
 

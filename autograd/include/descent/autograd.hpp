@@ -1,6 +1,7 @@
 #pragma once
 // Umbrella header of descent's autograd library: tensors, ops, the tape, gradcheck.
 
+#include "descent/check.hpp"
 #include "descent/dtype.hpp"
 #include "descent/engine.hpp"
 #include "descent/error.hpp"

@@ -18,6 +18,8 @@ Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
 Tensor add(const Tensor& a, double b);
 Tensor mul(const Tensor& a, double b);
+/// a / b, a true division (not a·(1/b)).
+Tensor div(const Tensor& a, double b);
 /// b / a for a scalar b.
 Tensor rdiv(double b, const Tensor& a);
 Tensor neg(const Tensor& x);

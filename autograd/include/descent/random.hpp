@@ -1,7 +1,10 @@
 #pragma once
-// One global random generator, seeded by manual_seed. The streams are defined by this library
-// (xoshiro256** seeded through splitmix64; normals by the Marsaglia polar method), not by the
-// standard library, so a seed gives the same numbers on every compiler and machine.
+// The random generator behind rand/randn/randint/randperm, initialisers and dropout. Every
+// thread has its own, starting from seed 0 and seeded by manual_seed in that thread, so models
+// trained in separate threads never race and each thread's stream depends only on its own
+// seed. The streams are defined by this library (xoshiro256** seeded through splitmix64;
+// normals by the Marsaglia polar method), not by the standard library, so a seed gives the
+// same numbers on every compiler and machine.
 
 #include <cstdint>
 
@@ -9,9 +12,11 @@
 
 namespace descent {
 
+/// Seeds the calling thread's generator.
 void manual_seed(std::uint64_t seed);
 
-/// The generator behind rand/randn/randint; nn and optim draw from it too.
+/// A generator; global_generator() is the calling thread's, the one rand/randn/randint use
+/// and nn and optim draw from.
 class Generator {
   public:
     explicit Generator(std::uint64_t seed = 0) { seed_with(seed); }
@@ -30,6 +35,7 @@ class Generator {
     bool has_spare_ = false;
 };
 
+/// The calling thread's generator (one per thread, seed 0 until manual_seed).
 Generator& global_generator();
 
 /// Uniform in [0, 1).

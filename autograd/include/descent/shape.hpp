@@ -10,7 +10,11 @@ namespace descent {
 
 using Shape = std::vector<std::int64_t>;
 
-/// Product of the extents (1 for the 0-d shape []).
+/// The element count of a shape that `op` is about to make or reinterpret: every extent ≥ 0
+/// and the product of the non-zero extents (which bounds every stride) within int64;
+/// otherwise a ShapeError naming op and the shape. 1 for the 0-d shape [].
+std::int64_t checked_numel(const Shape& shape, std::string_view op);
+/// checked_numel(shape, "numel").
 std::int64_t numel_of(const Shape& shape);
 
 /// "[3,4]" — the spelling every error message uses.

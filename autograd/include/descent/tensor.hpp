@@ -12,9 +12,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "descent/check.hpp"
 #include "descent/dtype.hpp"
 #include "descent/error.hpp"
 #include "descent/shape.hpp"
@@ -72,9 +74,17 @@ class Tensor {
     // --- element access -------------------------------------------------------------------
     /// The value of a one-element tensor, converted to double.
     double item() const;
+    /// The value as T. Integer types get int64 values exactly; a float that is not integral
+    /// truncates, and NaN, ±inf or a value out of T's range is an Error.
     template <class T>
     T item() const {
-        return static_cast<T>(item());
+        if constexpr (std::is_same_v<T, bool>) {
+            return item() != 0.0;
+        } else if constexpr (std::is_integral_v<T>) {
+            return checked_integer<T>(integral_item(), "item", "the value");
+        } else {
+            return static_cast<T>(item());
+        }
     }
     /// One element by its full index, converted to double.
     double at(std::initializer_list<std::int64_t> index) const;
@@ -116,6 +126,11 @@ class Tensor {
     Tensor clone() const;
     /// Shares storage, but is cut from the tape.
     Tensor detach() const;
+    /// Makes this leaf hold `data`'s values (same shape, any dtype; shared, not copied) while
+    /// staying the same tensor — its requires_grad, hooks and every handle to it are kept, as
+    /// torch's `param.data = data`; a gradient is converted to the new dtype. A graph that saved
+    /// the old values refuses to run backward.
+    void set_data(const Tensor& data);
 
     // --- autograd -------------------------------------------------------------------------
     bool requires_grad() const;
@@ -202,6 +217,7 @@ class Tensor {
     const std::shared_ptr<TensorImpl>& impl() const { return impl_; }
 
   private:
+    std::int64_t integral_item() const;
     void check_dtype(Dtype expected, std::string_view op) const;
     void check_rank(std::int64_t expected, std::string_view op) const;
     std::shared_ptr<TensorImpl> impl_;

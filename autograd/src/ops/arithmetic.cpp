@@ -70,6 +70,16 @@ Tensor mul(const Tensor& x, double c) {  // y = c·x;  ∂y/∂x = c
     });
 }
 
+Tensor div(const Tensor& x, double c) {  // y = x/c;  ∂y/∂x = 1/c (a true division, not x·(1/c))
+    Tensor y = kernel::dispatch_floating(x.dtype(), "div", [&](auto tag) {
+        using T = decltype(tag);
+        return kernel::map_as<T>(x, [c](const auto& a) { return a / static_cast<T>(c); });
+    });
+    return record(Op::div_scalar, {x}, y, {}, [c](const BackwardContext&, const Tensor& g) {
+        return std::vector<Tensor>{div(g, c)};
+    });
+}
+
 Tensor rdiv(double c, const Tensor& x) {  // y = c/x;  ∂y/∂x = −c/x² = −y/x
     Tensor y = kernel::dispatch_floating(x.dtype(), "div", [&](auto tag) {
         using T = decltype(tag);
@@ -102,7 +112,7 @@ Tensor operator*(const Tensor& a, double b) {
     return mul(a, b);
 }
 Tensor operator/(const Tensor& a, double b) {
-    return mul(a, 1.0 / b);
+    return div(a, b);
 }
 Tensor operator+(double a, const Tensor& b) {
     return add(b, a);

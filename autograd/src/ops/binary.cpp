@@ -51,7 +51,8 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 }
 
 Tensor maximum(const Tensor& a, const Tensor& b) {  // z = max(a, b); ties split the gradient
-    Tensor z = zip_floating(a, b, "maximum", [](const auto& x, const auto& y) { return x.max(y); });
+    Tensor z = zip_floating(a, b, "maximum",
+                            [](const auto& x, const auto& y) { return kernel::nan_max(x, y); });
     return record(Op::maximum, {a, b}, z, {a, b}, [](const BackwardContext& c, const Tensor& g) {
         const Tensor aa = c.saved(0), bb = c.saved(1);
         const Tensor share = winner_share(gt(aa, bb), eq(aa, bb), g.dtype());
@@ -60,7 +61,8 @@ Tensor maximum(const Tensor& a, const Tensor& b) {  // z = max(a, b); ties split
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {  // z = min(a, b); ties split the gradient
-    Tensor z = zip_floating(a, b, "minimum", [](const auto& x, const auto& y) { return x.min(y); });
+    Tensor z = zip_floating(a, b, "minimum",
+                            [](const auto& x, const auto& y) { return kernel::nan_min(x, y); });
     return record(Op::minimum, {a, b}, z, {a, b}, [](const BackwardContext& c, const Tensor& g) {
         const Tensor aa = c.saved(0), bb = c.saved(1);
         const Tensor share = winner_share(lt(aa, bb), eq(aa, bb), g.dtype());

@@ -124,7 +124,7 @@ Tensor slice(const Tensor& x, std::int64_t dim_in, std::int64_t start_in, std::i
         throw IndexError(fmt::format("slice: [{}:{}:{}] out of range for dim {} of size {} in {}",
                                      start_in, end_in, step, dim, extent, shape_str(x.shape())));
     }
-    const std::int64_t count = (end - start + step - 1) / step;
+    const std::int64_t count = end > start ? (end - start - 1) / step + 1 : 0;  // no overflow
     Tensor y = gather_rows(x, dim, count, [=](std::int64_t k) { return start + k * step; });
     return record(Op::slice, {x}, y, {},
                   [dim, start, step](const BackwardContext& c, const Tensor& g) {
@@ -228,8 +228,12 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t dim_in) {
                             i, shape_str(t.shape()), shape_str(first.shape()), dim));
         }
         extents.push_back(t.size(dim));
-        shape[dim] += t.size(dim);
+        if (__builtin_add_overflow(shape[dim], t.size(dim), &shape[dim])) {
+            throw ShapeError(
+                fmt::format("concat: the extents along dim {} add up past 2^63 - 1", dim));
+        }
     }
+    checked_numel(shape, "concat");
     Tensor y = empty(shape, first.dtype());
     const Blocks b = kernel::blocks_around(shape, dim);
     kernel::dispatch_any(y.dtype(), [&](auto tag) {
@@ -255,8 +259,9 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t dim_in) {
                   });
 }
 
-Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
+Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim_in) {
     if (tensors.empty()) throw ShapeError("stack: needs at least one tensor");
+    const std::int64_t dim = wrap_dim(dim_in, tensors[0].dim() + 1, "stack");
     std::vector<Tensor> parts;
     for (std::size_t i = 0; i < tensors.size(); ++i) {
         if (tensors[i].shape() != tensors[0].shape()) {
@@ -264,6 +269,7 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
                                          shape_str(tensors[0].shape()), i,
                                          shape_str(tensors[i].shape())));
         }
+        kernel::check_same_dtype(tensors[0], tensors[i], "stack");
         parts.push_back(unsqueeze(tensors[i], dim));
     }
     return concat(parts, dim);
@@ -273,7 +279,12 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& size
                           std::int64_t dim_in) {
     const std::int64_t dim = wrap_dim(dim_in, x.dim(), "split");
     std::int64_t total = 0;
-    for (const auto s : sizes) total += s;
+    for (const auto s : sizes) {
+        if (s < 0 || __builtin_add_overflow(total, s, &total)) {
+            throw ShapeError(fmt::format("split: sizes [{}] must be non-negative and add up to {}",
+                                         fmt::join(sizes, ","), x.size(dim)));
+        }
+    }
     if (total != x.size(dim)) {
         throw ShapeError(
             fmt::format("split: sizes [{}] do not add up to {}, the extent of dim {} "

@@ -98,7 +98,7 @@ Tensor& Tensor::fill_(double value) {
     check_writable(*this, "fill_");
     kernel::dispatch_any(dtype(), [&](auto tag) {
         using T = decltype(tag);
-        mutable_map<T>().setConstant(static_cast<T>(value));
+        mutable_map<T>().setConstant(kernel::from_double<T>(value, "fill_"));
     });
     return *this;
 }
@@ -110,8 +110,8 @@ Tensor& Tensor::zero_() {
 Tensor& Tensor::clamp_(std::optional<double> lo, std::optional<double> hi) {
     return update(*this, "clamp_", [&](auto& s, auto tag) {
         using T = decltype(tag);
-        if (lo) s = s.max(static_cast<T>(*lo));
-        if (hi) s = s.min(static_cast<T>(*hi));
+        if (lo) s = kernel::nan_max(s, static_cast<T>(*lo));
+        if (hi) s = kernel::nan_min(s, static_cast<T>(*hi));
     });
 }
 

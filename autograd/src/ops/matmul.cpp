@@ -63,7 +63,7 @@ Tensor matmul_t(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     const Shape batch = broadcast_shapes(batch_of(a.shape()), batch_of(b.shape()), "matmul");
     const Tensor wa = kernel::broadcast_copy(a, with_batch(batch, ar, ac));
     const Tensor wb = kernel::broadcast_copy(b, with_batch(batch, br, bc));
-    Tensor c = empty(with_batch(batch, n, m), a.dtype());
+    Tensor c = empty(with_batch(batch, n, m), a.dtype(), "matmul");
     const std::int64_t batches = numel_of(batch);
     kernel::dispatch_floating(a.dtype(), "matmul", [&](auto tag) {
         using T = decltype(tag);

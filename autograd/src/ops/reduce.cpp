@@ -4,22 +4,25 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
 #include "kernels.hpp"
 #include "node.hpp"
+#include "reduce_kernel.hpp"
 
 namespace descent {
 namespace {
 using Grads = std::vector<Tensor>;
 using kernel::Blocks;
-
-enum class Reduction { sum, max, min };
+using kernel::Reduction;
 
 /// Sorted, distinct, non-negative dims.
-Dims normalize_dims(const Dims& dims, std::int64_t rank, std::string_view op) {
+Dims normalize_dims(const Dims& dims, const Tensor& x, std::string_view op) {
+    kernel::check_defined(x, op);
+    const std::int64_t rank = x.dim();
     Dims out;
     for (const auto d : dims) out.push_back(wrap_dim(d, std::max<std::int64_t>(rank, 1), op));
     if (rank == 0) out.clear();  // a 0-d tensor accepts dim 0 / -1 and has nothing to reduce
@@ -53,56 +56,12 @@ Shape reduced_shape(const Shape& shape, const Dims& dims, bool keepdim) {
     return s;
 }
 
-template <class T>
-void reduce_one_dim(const T* src, Blocks b, Reduction kind, T* dst) {
-    using In = Eigen::Map<const RowMatrix<T>>;
-    using Out = Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>>;
-    for (std::int64_t o = 0; o < b.outer; ++o) {
-        In m(src + o * b.extent * b.inner, b.extent, b.inner);
-        Out d(dst + o * b.inner, b.inner);
-        switch (kind) {
-            case Reduction::sum:
-                d = m.colwise().sum();
-                break;
-            case Reduction::max:
-                d = m.colwise().maxCoeff();
-                break;
-            case Reduction::min:
-                d = m.colwise().minCoeff();
-                break;
-        }
-    }
-}
-
-/// The reduction of x over `dims` (normalised), with the reduced dims kept as size 1.
-Tensor reduce_kept(const Tensor& x, const Dims& dims, Reduction kind, std::string_view op) {
-    Tensor cur = x;
-    if (dims.empty()) return x.detach().clone();
-    for (auto it = dims.rbegin(); it != dims.rend(); ++it) {
-        if (kind != Reduction::sum && cur.shape()[*it] == 0) {
-            throw ShapeError(fmt::format("{}: cannot reduce over dim {} of size 0 in {}", op, *it,
-                                         shape_str(x.shape())));
-        }
-        const Blocks b = kernel::blocks_around(cur.shape(), *it);
-        Shape next_shape = cur.shape();
-        next_shape[*it] = 1;
-        Tensor next = empty(next_shape, x.dtype());
-        kernel::dispatch_floating(x.dtype(), op, [&](auto tag) {
-            using T = decltype(tag);
-            reduce_one_dim(static_cast<const T*>(cur.raw_data()), b, kind,
-                           static_cast<T*>(next.impl()->storage->data));
-        });
-        cur = next;
-    }
-    return cur;
-}
-
 /// amax/amin: the gradient goes to the extreme elements, shared equally among ties.
 Tensor extreme(const Tensor& x, const Dims& dims_in, bool keepdim, Reduction kind, Op op) {
     const std::string_view name = op_name(op);
-    const Dims dims = normalize_dims(dims_in, x.dim(), name);
+    const Dims dims = normalize_dims(dims_in, x, name);
     const Shape keep = kept_shape(x.shape(), dims);
-    Tensor y = alias(reduce_kept(x, dims, kind, name), reduced_shape(x.shape(), dims, keepdim));
+    Tensor y = alias(kernel::reduce(x, dims, kind, name), reduced_shape(x.shape(), dims, keepdim));
     return record(op, {x}, y, {x, y}, [dims, keep](const BackwardContext& c, const Tensor& g) {
         const Tensor xx = c.saved(0);
         const Tensor hit =
@@ -139,7 +98,8 @@ Tensor arg_extreme(const Tensor& x, std::int64_t dim_in, bool keepdim, bool larg
                 std::int64_t best = 0;
                 for (std::int64_t k = 1; k < b.extent; ++k) {
                     const T v = base[k * b.inner], w = base[best * b.inner];
-                    if (largest ? v > w : v < w) best = k;
+                    if (std::isnan(w)) break;  // NaN is the extreme, as in torch: first one wins
+                    if (std::isnan(v) || (largest ? v > w : v < w)) best = k;
                 }
                 out[o * b.inner + i] = best;
             }
@@ -150,10 +110,10 @@ Tensor arg_extreme(const Tensor& x, std::int64_t dim_in, bool keepdim, bool larg
 }  // namespace
 
 Tensor sum(const Tensor& x, const Dims& dims_in, bool keepdim) {  // ∂/∂x = 1, broadcast back
-    const Dims dims = normalize_dims(dims_in, x.dim(), "sum");
+    const Dims dims = normalize_dims(dims_in, x, "sum");
     const Shape keep = kept_shape(x.shape(), dims);
-    Tensor y =
-        alias(reduce_kept(x, dims, Reduction::sum, "sum"), reduced_shape(x.shape(), dims, keepdim));
+    Tensor y = alias(kernel::reduce(x, dims, Reduction::sum, "sum"),
+                     reduced_shape(x.shape(), dims, keepdim));
     return record(Op::sum, {x}, y, {}, [keep](const BackwardContext& c, const Tensor& g) {
         return Grads{expand(reshape(g, keep), c.input_shape(0))};
     });
@@ -177,7 +137,7 @@ Tensor min(const Tensor& x) {
 }
 
 Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {  // Σx / n
-    const auto n = count_of(x.shape(), normalize_dims(dims, x.dim(), "mean"));
+    const auto n = count_of(x.shape(), normalize_dims(dims, x, "mean"));
     return sum(x, dims, keepdim) / static_cast<double>(n);
 }
 Tensor mean(const Tensor& x) {
@@ -186,7 +146,7 @@ Tensor mean(const Tensor& x) {
 
 Tensor var(const Tensor& x, const Dims& dims, bool unbiased, bool keepdim) {
     // Σ(x − x̄)² / (n − 1) unbiased, / n biased
-    const auto n = count_of(x.shape(), normalize_dims(dims, x.dim(), "var"));
+    const auto n = count_of(x.shape(), normalize_dims(dims, x, "var"));
     const Tensor centered = x - mean(x, dims, true);
     return sum(centered * centered, dims, keepdim) / static_cast<double>(n - (unbiased ? 1 : 0));
 }
@@ -208,7 +168,7 @@ std::pair<Tensor, Tensor> shift_by_max(const Tensor& x, const Dims& dims, std::s
     Tensor m;
     {
         NoGradGuard no_grad;
-        m = reduce_kept(x, dims, Reduction::max, op);
+        m = kernel::reduce(x, dims, Reduction::max, op);
         kernel::dispatch_floating(m.dtype(), op, [&](auto tag) {
             using T = decltype(tag);
             auto v = kernel::out<T>(m);
@@ -221,20 +181,20 @@ std::pair<Tensor, Tensor> shift_by_max(const Tensor& x, const Dims& dims, std::s
 
 Tensor logsumexp(const Tensor& x, const Dims& dims_in, bool keepdim) {
     // log Σ eˣ = m + log Σ e^(x − m)
-    const Dims dims = normalize_dims(dims_in, x.dim(), "logsumexp");
+    const Dims dims = normalize_dims(dims_in, x, "logsumexp");
     const auto [shifted, m] = shift_by_max(x, dims, "logsumexp");
     const Tensor kept = log(sum(exp(shifted), dims, true)) + m;
     return keepdim ? kept : reshape(kept, reduced_shape(x.shape(), dims, false));
 }
 
 Tensor softmax(const Tensor& x, std::int64_t dim) {  // e^(x − m) / Σ e^(x − m)
-    const Dims dims = normalize_dims({dim}, x.dim(), "softmax");
+    const Dims dims = normalize_dims({dim}, x, "softmax");
     const Tensor e = exp(shift_by_max(x, dims, "softmax").first);
     return e / sum(e, dims, true);
 }
 
 Tensor log_softmax(const Tensor& x, std::int64_t dim) {  // (x − m) − log Σ e^(x − m)
-    const Dims dims = normalize_dims({dim}, x.dim(), "log_softmax");
+    const Dims dims = normalize_dims({dim}, x, "log_softmax");
     const Tensor shifted = shift_by_max(x, dims, "log_softmax").first;
     return shifted - log(sum(exp(shifted), dims, true));
 }

@@ -14,22 +14,29 @@ namespace descent {
 namespace {
 using Grads = std::vector<Tensor>;
 
+/// The requested shape with its one −1 extent inferred from count; any other negative
+/// extent, a second −1, or a shape of another element count is a ShapeError.
 Shape resolve_shape(const Shape& requested, std::int64_t count, const Shape& from) {
     Shape shape = requested;
-    std::int64_t known = 1;
     std::int64_t infer = -1;
     for (std::size_t d = 0; d < shape.size(); ++d) {
         if (shape[d] == -1 && infer < 0) {
             infer = static_cast<std::int64_t>(d);
+            shape[d] = 1;
         } else if (shape[d] < 0) {
             throw ShapeError(fmt::format("reshape: invalid target shape {} for {}",
                                          shape_str(requested), shape_str(from)));
-        } else {
-            known *= shape[d];
         }
     }
-    if (infer >= 0 && known != 0 && count % known == 0) shape[infer] = count / known;
-    if ((infer >= 0 && (known == 0 || count % known != 0)) || numel_of(shape) != count) {
+    const std::int64_t known = checked_numel(shape, "reshape");
+    if (infer >= 0) {
+        if (known == 0 || count % known != 0) {
+            throw ShapeError(fmt::format("reshape: cannot reshape {} ({} elements) into {}",
+                                         shape_str(from), count, shape_str(requested)));
+        }
+        shape[infer] = count / known;
+    }
+    if (checked_numel(shape, "reshape") != count) {
         throw ShapeError(fmt::format("reshape: cannot reshape {} ({} elements) into {}",
                                      shape_str(from), count, shape_str(requested)));
     }
@@ -119,6 +126,7 @@ Tensor expand(const Tensor& x, const Shape& requested) {  // ∂: sum the gradie
     for (std::size_t d = 0; d < shape.size(); ++d) {
         if (shape[d] == -1 && d >= lead) shape[d] = x.shape()[d - lead];
     }
+    checked_numel(shape, "expand");
     if (shape == x.shape()) return x;
     Tensor y = kernel::broadcast_copy(x, shape);
     return record(Op::expand, {x}, y, {}, [](const BackwardContext& c, const Tensor& g) {

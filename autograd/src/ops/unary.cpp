@@ -1,9 +1,12 @@
 // Elementwise functions of one tensor. Each states its forward kernel and, beside it, its
 // derivative, written with differentiable ops so that gradients of gradients work.
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <numbers>
 
+#include "descent/check.hpp"
 #include "descent/ops.hpp"
 #include "kernels.hpp"
 #include "node.hpp"
@@ -79,7 +82,7 @@ Tensor erf(const Tensor& x) {  // y = erf x;  y' = 2/√π · e^(−x²)
 }
 
 Tensor relu(const Tensor& x) {  // y = max(x, 0);  y' = [x > 0]
-    Tensor y = map_floating(x, "relu", [](const auto& a) { return a.max(0); });
+    Tensor y = map_floating(x, "relu", [](const auto& a) { return kernel::nan_max(a, 0); });
     return record(Op::relu, {x}, y, {y}, [](const BackwardContext& c, const Tensor& g) {
         const Tensor yy = c.saved(0);
         return Grads{g * mask_of(yy > 0.0, yy)};
@@ -87,6 +90,7 @@ Tensor relu(const Tensor& x) {  // y = max(x, 0);  y' = [x > 0]
 }
 
 Tensor leaky_relu(const Tensor& x, double slope) {  // y = x if x > 0 else s·x;  y' = 1 or s
+    check_option(slope, finite(), "leaky_relu", "negative_slope");
     Tensor y = kernel::dispatch_floating(x.dtype(), "leaky_relu", [&](auto tag) {
         using T = decltype(tag);
         const T s = static_cast<T>(slope);
@@ -134,6 +138,12 @@ Tensor gelu(const Tensor& x, GeluApproximation approximate) {
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
     // y = log(1 + e^(βx))/β, or x where βx > threshold;  y' = σ(βx), or 1 there
+    if (!(std::isfinite(beta) && beta != 0.0) || std::isnan(threshold)) {
+        throw Error(
+            fmt::format("softplus: beta must be finite and non-zero and threshold a "
+                        "number, got beta {} and threshold {}",
+                        beta, threshold));
+    }
     Tensor y = kernel::dispatch_floating(x.dtype(), "softplus", [&](auto tag) {
         using T = decltype(tag);
         const T b = static_cast<T>(beta), th = static_cast<T>(threshold);
@@ -167,7 +177,8 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
         using T = decltype(tag);
         const T l = lo ? static_cast<T>(*lo) : -std::numeric_limits<T>::infinity();
         const T h = hi ? static_cast<T>(*hi) : std::numeric_limits<T>::infinity();
-        return kernel::map_as<T>(x, [l, h](const auto& a) { return a.max(l).min(h); });
+        return kernel::map_as<T>(
+            x, [l, h](const auto& a) { return kernel::nan_min(kernel::nan_max(a, l), h); });
     });
     return record(Op::clamp, {x}, y, {x}, [lo, hi](const BackwardContext& c, const Tensor& g) {
         const Tensor xx = c.saved(0);

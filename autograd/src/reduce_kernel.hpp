@@ -1,0 +1,16 @@
+#pragma once
+// The reduction kernel behind the sum, amax and amin primitives.
+
+#include <string_view>
+
+#include "kernels.hpp"
+
+namespace descent::kernel {
+
+enum class Reduction { sum, max, min };
+
+/// x reduced over `dims` (sorted, distinct, non-negative), the reduced dims kept as size 1.
+/// Sums accumulate in double; max and min propagate NaN and refuse an empty reduced dim.
+Tensor reduce(const Tensor& x, const Dims& dims, Reduction kind, std::string_view op);
+
+}  // namespace descent::kernel
