@@ -18,22 +18,18 @@ Hyperparameters hyperparameters(const AdagradOptions& o) {
 }
 
 void Adagrad::step() {
-    for_each_param([&](const ParamGroup& group, ParamState& state, Tensor& p) {
-        const double wd = group.get("weight_decay"), eps = group.get("eps");
-        const auto t = static_cast<double>(++state.step);
-        const double clr = group.lr() / (1 + (t - 1) * group.get("lr_decay"));
-        Tensor& sum_buf = detail::buffer(state, "sum", p, group.get("initial_accumulator_value"));
-        detail::with_dtype(p, name(), [&](auto tag) {
-            using T = decltype(tag);
-            T* __restrict w = p.mutable_data<T>();
-            const T* __restrict g = p.grad().data<T>();
-            T* __restrict s = sum_buf.mutable_data<T>();
-            for (std::int64_t i = 0; i < p.numel(); ++i) {
-                const T d = g[i] + T(wd) * w[i];
-                s[i] += d * d;
-                w[i] -= T(clr) * d / (std::sqrt(s[i]) + T(eps));
-            }
-        });
+    update_each([&](const ParamGroup& group, auto u) {
+        using T = typename decltype(u)::Scalar;
+        const auto t = static_cast<double>(++u.state.step);
+        const T clr =
+            T(group.lr() / (1 + (t - 1) * group.get("lr_decay")));  // lr/(1 + (t−1)·decay)
+        const T wd = T(group.get("weight_decay")), eps = T(group.get("eps"));
+        T* __restrict s = u.buffer("sum", group.get("initial_accumulator_value"));
+        for (std::int64_t i = 0; i < u.n; ++i) {
+            const T d = u.g[i] + wd * u.w[i];
+            s[i] += d * d;                                // s = s + d²
+            u.w[i] -= clr * d / (std::sqrt(s[i]) + eps);  // θ ← θ − clr·d/(√s + ε)
+        }
     });
 }
 

@@ -35,33 +35,24 @@ Adam::Adam(std::string name, std::vector<Tensor> params, AdamOptions options, bo
     : TypedOptimizer(std::move(name), std::move(params), options), decoupled_(decoupled) {}
 
 void Adam::step() {
-    for_each_param([&](const ParamGroup& group, ParamState& state, Tensor& p) {
-        const double lr = group.lr(), wd = group.get("weight_decay"), eps = group.get("eps");
-        const double beta1 = group.get("beta1"), beta2 = group.get("beta2");
-        const bool amsgrad = group.get("amsgrad") != 0.0;
-        const auto t = static_cast<double>(++state.step);
-        const double step_size = lr / (1 - std::pow(beta1, t));
-        const double bias2_sqrt = std::sqrt(1 - std::pow(beta2, t));
-        Tensor* vmax_buf = amsgrad ? &detail::buffer(state, "max_exp_avg_sq", p) : nullptr;
-        detail::with_dtype(p, name(), [&](auto tag) {
-            using T = decltype(tag);
-            T* __restrict w = p.mutable_data<T>();
-            const T* __restrict g = p.grad().data<T>();
-            T* __restrict vmax = vmax_buf ? vmax_buf->mutable_data<T>() : nullptr;
-            const std::int64_t n = p.numel();
-            const auto decay = detail::weight_decay(lr, wd, decoupled_);
-            const T l2 = T(decay.l2), keep = T(decay.keep);
-            const detail::Moments<T> moments(state, p, beta1, beta2);
-            const T rate = T(step_size), bias2 = T(bias2_sqrt), e = T(eps);
-            detail::with_flag(amsgrad, [&](auto keep_max) {
-                for (std::int64_t i = 0; i < n; ++i) {
-                    const T d = g[i] + l2 * w[i];
-                    moments.update(i, d);
-                    T second = moments.v[i];
-                    if constexpr (keep_max) second = vmax[i] = std::max(vmax[i], moments.v[i]);
-                    w[i] = keep * w[i] - rate * moments.m[i] / (std::sqrt(second) / bias2 + e);
-                }
-            });
+    update_each([&](const ParamGroup& group, auto u) {
+        using T = typename decltype(u)::Scalar;
+        const double lr = group.lr(), beta1 = group.get("beta1"), beta2 = group.get("beta2");
+        const auto t = static_cast<double>(++u.state.step);
+        const auto decay = detail::weight_decay(lr, group.get("weight_decay"), decoupled_);
+        const T l2 = T(decay.l2), keep = T(decay.keep), e = T(group.get("eps"));
+        const T rate = T(lr / (1 - std::pow(beta1, t)));       // lr/(1 − β₁ᵗ)
+        const T bias2 = T(std::sqrt(1 - std::pow(beta2, t)));  // √(1 − β₂ᵗ)
+        const detail::Moments<T> moments(u, beta1, beta2);
+        T* __restrict vmax = group.get("amsgrad") != 0.0 ? u.buffer("max_exp_avg_sq") : nullptr;
+        detail::with_flag(vmax != nullptr, [&](auto keep_max) {
+            for (std::int64_t i = 0; i < u.n; ++i) {
+                const T d = u.g[i] + l2 * u.w[i];
+                moments.update(i, d);
+                T second = moments.v[i];
+                if constexpr (keep_max) second = vmax[i] = std::max(vmax[i], moments.v[i]);
+                u.w[i] = keep * u.w[i] - rate * moments.m[i] / (std::sqrt(second) / bias2 + e);
+            }
         });
     });
 }

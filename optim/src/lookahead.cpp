@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <unordered_map>
+
 #include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
+#include "state_io.hpp"
 
 namespace descent::optim {
 namespace {
@@ -15,68 +18,86 @@ std::string slow_key(std::size_t g, std::size_t i) {
 }  // namespace
 
 Lookahead::Lookahead(Optimizer& inner, LookaheadOptions options)
-    : Optimizer("Lookahead"), inner_(inner), options_(options) {
-    if (options.k < 1 || options.alpha < 0 || options.alpha > 1) {
-        throw Error(fmt::format("Lookahead: k must be ≥ 1 and alpha in [0, 1], got k {} alpha {}",
-                                options.k, options.alpha));
+    : Optimizer("Lookahead"), inner_(inner, "Lookahead"), options_(options) {
+    check_count(options.k, 1, "Lookahead", "k");
+    check_option(options.alpha, closed(0, 1), "Lookahead", "alpha");
+    sync_slow();
+}
+
+void Lookahead::sync_slow() const {
+    const auto& groups = inner_.get().param_groups();
+    std::size_t n = 0;
+    bool same = true;
+    for (const auto& group : groups) {
+        for (const auto& p : group.params)
+            same = same && n < slow_.size() && slow_[n++].first.is_same(p);
     }
-    for (const auto& group : inner_.param_groups()) {
-        auto& slow = slow_.emplace_back();
-        for (const auto& p : group.params) slow.push_back(p.detach().clone());
+    if (same && n == slow_.size()) return;
+    std::unordered_map<const TensorImpl*, Tensor> previous;
+    for (auto& [fast, slow] : slow_) previous.emplace(fast.impl().get(), std::move(slow));
+    const NoGradGuard no_grad;
+    std::vector<std::pair<Tensor, Tensor>> slow;
+    for (const auto& group : groups) {
+        for (const auto& p : group.params) {
+            if (!p.defined())
+                throw Error("Lookahead: the inner optimizer holds an undefined tensor");
+            const auto it = previous.find(p.impl().get());
+            slow.emplace_back(p, it != previous.end() ? std::move(it->second) : p.detach().clone());
+        }
     }
+    slow_ = std::move(slow);
 }
 
 void Lookahead::step() {
-    inner_.step();
+    Optimizer& inner = inner_.get();
+    sync_slow();
+    inner.step();
     if (++steps_ % options_.k != 0) return;
     const NoGradGuard no_grad;
-    auto& groups = inner_.param_groups();
-    for (std::size_t g = 0; g < groups.size(); ++g) {
-        for (std::size_t i = 0; i < groups[g].params.size(); ++i) {
-            Tensor& fast = groups[g].params[i];
-            Tensor& slow = slow_[g][i];
-            slow.add_(fast - slow, options_.alpha);  // φ ← φ + α(θ − φ)
-            fast.copy_(slow);                        // θ ← φ
-        }
+    for (auto& [fast, slow] : slow_) {
+        if (slow.dtype() != fast.dtype()) slow = slow.to(fast.dtype());  // after Module::to
+        slow.add_(fast - slow, options_.alpha);  // φ ← φ + α(θ − φ)
+        fast.copy_(slow);                        // θ ← φ
     }
 }
 
 StateDict Lookahead::state_dict() const {
+    sync_slow();  // slow weights for parameters added since the last step
     StateDict out;
-    for (auto& [key, t] : inner_.state_dict()) out[std::string(kInner) + key] = t;
-    out["lookahead.steps"] = scalar_tensor(static_cast<double>(steps_), {.dtype = Dtype::int64});
-    for (std::size_t g = 0; g < slow_.size(); ++g) {
-        for (std::size_t i = 0; i < slow_[g].size(); ++i) out[slow_key(g, i)] = slow_[g][i].clone();
+    for (auto& [key, t] : inner_.get().state_dict()) out[std::string(kInner) + key] = t;
+    out["lookahead.steps"] = detail::count_tensor(steps_);
+    std::size_t n = 0;
+    const auto& groups = inner_.get().param_groups();
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        for (std::size_t i = 0; i < groups[g].params.size(); ++i) {
+            out[slow_key(g, i)] = slow_[n++].second.clone();
+        }
     }
     return out;
 }
 
-void Lookahead::load_state_dict(const StateDict& in) {
-    StateDict inner;
+Optimizer::StagedLoad Lookahead::stage_load(const StateDict& in) {
+    sync_slow();
+    detail::StateReader reader(in, "Lookahead.load_state_dict");
+    StateDict inner_state;
     for (const auto& [key, t] : in) {
-        if (key.starts_with(kInner)) inner[key.substr(kInner.size())] = t;
+        if (key.starts_with(kInner)) inner_state[key.substr(kInner.size())] = t;
     }
-    std::vector<std::vector<Tensor>> slow = slow_;
-    for (std::size_t g = 0; g < slow.size(); ++g) {
-        for (std::size_t i = 0; i < slow[g].size(); ++i) {
-            const auto it = in.find(slow_key(g, i));
-            if (it == in.end())
-                throw Error("Lookahead.load_state_dict: no entry " + slow_key(g, i));
-            if (it->second.shape() != slow[g][i].shape() ||
-                it->second.dtype() != slow[g][i].dtype()) {
-                throw Error(fmt::format(
-                    "Lookahead.load_state_dict: {} has shape {}, the "
-                    "parameter {}",
-                    slow_key(g, i), shape_str(it->second.shape()), shape_str(slow[g][i].shape())));
-            }
-            slow[g][i] = it->second.detach().clone();
+    const std::int64_t steps = reader.count("lookahead.steps");
+    std::vector<Tensor> slow;
+    const auto& groups = inner_.get().param_groups();
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        for (std::size_t i = 0; i < groups[g].params.size(); ++i) {
+            slow.push_back(reader.tensor_like(slow_key(g, i), groups[g].params[i]));
         }
     }
-    const auto steps = in.find("lookahead.steps");
-    if (steps == in.end()) throw Error("Lookahead.load_state_dict: no entry lookahead.steps");
-    inner_.load_state_dict(inner);
-    slow_ = std::move(slow);
-    steps_ = steps->second.item<std::int64_t>();
+    reader.reject_unread({"lookahead."});
+    StagedLoad inner = inner_.get().stage_load(inner_state);
+    return [this, steps, slow = std::move(slow), inner = std::move(inner)]() mutable {
+        inner();
+        steps_ = steps;
+        for (std::size_t n = 0; n < slow.size(); ++n) slow_[n].second = std::move(slow[n]);
+    };
 }
 
 }  // namespace descent::optim

@@ -2,10 +2,15 @@
 
 #include <cmath>
 
+#include "descent/check.hpp"
+
 namespace descent::optim {
 
 GradientNoise::GradientNoise(GradientNoiseOptions options)
-    : options_(options), generator_(options.seed) {}
+    : options_(options), generator_(options.seed) {
+    check_option(options.eta, at_least(0), "GradientNoise", "eta");
+    check_option(options.gamma, at_least(0), "GradientNoise", "gamma");
+}
 
 double GradientNoise::sigma(std::int64_t t) const {
     return std::sqrt(options_.eta / std::pow(1.0 + static_cast<double>(t), options_.gamma));

@@ -2,25 +2,16 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
 #include <map>
-#include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "descent/ops.hpp"
+#include "state_io.hpp"
 #include "update.hpp"
 
 namespace descent::optim {
 namespace {
-Tensor scalar64(double v) {
-    return scalar_tensor(v, {.dtype = Dtype::float64});
-}
-
-const Tensor& find(const StateDict& state, const std::string& key, std::string_view op) {
-    const auto it = state.find(key);
-    if (it == state.end()) throw Error(fmt::format("{}: the state has no entry '{}'", op, key));
-    return it->second;
-}
-
 std::string group_key(std::size_t g, std::string_view what) {
     return fmt::format("param_groups.{}.{}", g, what);
 }
@@ -29,28 +20,52 @@ std::string state_key(std::size_t g, std::size_t i, std::string_view what) {
     return fmt::format("state.{}.{}.{}", g, i, what);
 }
 
-/// The range a hyperparameter of this name must lie in, whichever algorithm has it.
-struct Range {
-    double low, high;  // low ≤ value < high
+/// The range a hyperparameter of this name must lie in, whichever algorithm has it; flags
+/// must be exactly 0 or 1.
+struct Rule {
+    Interval range;
+    bool flag = false;
 };
-const std::map<std::string_view, Range>& ranges() {
-    static const std::map<std::string_view, Range> table = {
-        {"lr", {0, INFINITY}},
-        {"eps", {0, INFINITY}},
-        {"weight_decay", {0, INFINITY}},
-        {"momentum", {0, INFINITY}},
-        {"beta1", {0, 1}},
-        {"beta2", {0, 1}},
-        {"alpha", {0, INFINITY}},
-        {"lr_decay", {0, INFINITY}},
-        {"momentum_decay", {0, INFINITY}},
-        {"initial_accumulator_value", {0, INFINITY}},
-        {"final_lr", {0, INFINITY}},
-        {"gamma", {0, 1}},
-        {"eps_switch", {0, INFINITY}}};
+const std::map<std::string_view, Rule, std::less<>>& rules() {
+    static const std::map<std::string_view, Rule, std::less<>> table = {
+        {"lr", {at_least(0)}},
+        {"base_lr", {above(0)}},
+        {"eps", {at_least(0)}},
+        {"weight_decay", {at_least(0)}},
+        {"momentum", {at_least(0)}},
+        {"dampening", {closed(0, 1)}},
+        {"beta1", {{0, 1, false, true}}},
+        {"beta2", {{0, 1, false, true}}},
+        {"alpha", {closed(0, 1)}},
+        {"lr_decay", {at_least(0)}},
+        {"momentum_decay", {at_least(0)}},
+        {"initial_accumulator_value", {at_least(0)}},
+        {"final_lr", {at_least(0)}},
+        {"gamma", {{0, 1, false, true}}},
+        {"eps_switch", {at_least(0)}},
+        {"nesterov", {closed(0, 1), true}},
+        {"amsgrad", {closed(0, 1), true}},
+        {"amsbound", {closed(0, 1), true}},
+        {"centered", {closed(0, 1), true}}};
     return table;
 }
+
+bool valid_hyperparameter(std::string_view name, double value) {
+    const auto it = rules().find(name);
+    if (it == rules().end()) return true;
+    const Rule& rule = it->second;
+    return rule.range.contains(value) && (!rule.flag || value == 0.0 || value == 1.0);
+}
 }  // namespace
+
+void check_hyperparameter(std::string_view name, double value, std::string_view op) {
+    if (valid_hyperparameter(name, value)) return;
+    const Rule& rule = rules().find(name)->second;
+    if (rule.flag) {
+        throw Error(fmt::format("{}: {} is a flag and must be 0 or 1, got {}", op, name, value));
+    }
+    check_option(value, rule.range, op, name);
+}
 
 double ParamGroup::get(std::string_view key) const {
     const auto it = options.find(key);
@@ -65,59 +80,145 @@ void ParamGroup::set(std::string_view key, double value) {
     if (it == options.end()) {
         throw Error(fmt::format("param group: no hyperparameter '{}'", key));
     }
+    check_hyperparameter(key, value, "param group");
     it->second = value;
 }
 
 void Optimizer::zero_grad() {
     for (auto& group : param_groups()) {
-        for (auto& p : group.params) p.set_grad({});
+        for (auto& p : group.params) {
+            if (p.defined()) p.set_grad({});
+        }
     }
 }
 
-void Optimizer::add_group(std::vector<Tensor> params, Hyperparameters options) {
-    std::set<const TensorImpl*> seen;
-    for (const auto& group : groups_) {
-        for (const auto& p : group.params) seen.insert(p.impl().get());
+Optimizer& OptimizerRef::get() const {
+    if (alive_.expired()) {
+        throw Error(fmt::format("{}: the optimizer it was given has been destroyed", holder_));
     }
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        const Tensor& p = params[i];
-        if (!p.defined() || !is_floating(p.dtype()) || !p.is_leaf()) {
-            throw Error(
-                fmt::format("{}: parameter {} of the new group must be a float32/float64 "
-                            "leaf tensor",
-                            name_, i));
-        }
-        if (!seen.insert(p.impl().get()).second) {
-            throw Error(fmt::format("{}: parameter {} (shape {}) is already in a group", name_, i,
-                                    shape_str(p.shape())));
-        }
+    return *optimizer_;
+}
+
+// --- GroupOptimizer: groups, state and the checks of the update driver -------------------
+
+void GroupOptimizer::add_group(std::vector<Tensor> params, Hyperparameters options) {
+    for (const auto& [key, value] : options) check_hyperparameter(key, value, name());
+    if (required_.empty()) {
+        for (const auto& [key, value] : options) required_.push_back(key);
     }
-    for (const auto& [key, value] : options) {
-        const auto range = ranges().find(key);
-        if (range != ranges().end() &&
-            !(value >= range->second.low && value < range->second.high)) {
-            throw Error(fmt::format("{}: {} must be in [{}, {}), got {}", name_, key,
-                                    range->second.low, range->second.high, value));
-        }
-    }
-    state_.emplace_back(params.size());
     groups_.push_back({std::move(params), std::move(options)});
+    try {
+        sync_state();
+    } catch (...) {
+        groups_.pop_back();
+        throw;
+    }
 }
 
-StateDict Optimizer::state_dict() const {
+void GroupOptimizer::sync_state() const {
+    bool same = seen_.size() == groups_.size();
+    for (std::size_t g = 0; same && g < groups_.size(); ++g) {
+        const auto& params = groups_[g].params;
+        same = seen_[g].size() == params.size();
+        for (std::size_t i = 0; same && i < params.size(); ++i)
+            same = seen_[g][i].is_same(params[i]);
+    }
+    if (same) return;
+
+    std::unordered_set<const TensorImpl*> ids;
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+        for (std::size_t i = 0; i < groups_[g].params.size(); ++i) {
+            const Tensor& p = groups_[g].params[i];
+            if (!p.defined() || !is_floating(p.dtype()) || !p.is_leaf()) {
+                throw Error(
+                    fmt::format("{}: parameter {} of group {} must be a float32/float64 "
+                                "leaf tensor",
+                                name(), i, g));
+            }
+            if (!ids.insert(p.impl().get()).second) {
+                throw Error(
+                    fmt::format("{}: parameter {} of group {} (shape {}) is already in a "
+                                "group",
+                                name(), i, g, shape_str(p.shape())));
+            }
+        }
+    }
+    // Every parameter keeps its state wherever it moved; new ones start empty.
+    std::unordered_map<const TensorImpl*, ParamState> previous;
+    for (std::size_t g = 0; g < seen_.size(); ++g) {
+        for (std::size_t i = 0; i < seen_[g].size(); ++i) {
+            previous.emplace(seen_[g][i].impl().get(), std::move(state_[g][i]));
+        }
+    }
+    std::vector<std::vector<ParamState>> state(groups_.size());
+    std::vector<std::vector<Tensor>> seen(groups_.size());
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+        for (const Tensor& p : groups_[g].params) {
+            const auto it = previous.find(p.impl().get());
+            state[g].push_back(it != previous.end() ? std::move(it->second) : ParamState{});
+            seen[g].push_back(p);
+        }
+    }
+    state_ = std::move(state);
+    seen_ = std::move(seen);
+}
+
+std::vector<GroupOptimizer::Target> GroupOptimizer::prepare_step() {
+    sync_state();
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+        for (const auto& key : required_) {
+            if (!groups_[g].has(key)) {
+                throw Error(fmt::format("{}: group {} has no hyperparameter '{}'", name(), g, key));
+            }
+        }
+        for (const auto& [key, value] : groups_[g].options) {
+            if (!valid_hyperparameter(key, value)) {
+                check_hyperparameter(key, value, fmt::format("{}: group {}", name(), g));
+            }
+        }
+    }
+    std::vector<Target> targets;
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+        for (std::size_t i = 0; i < groups_[g].params.size(); ++i) {
+            Tensor& p = groups_[g].params[i];
+            const Tensor grad = p.grad();
+            if (!grad.defined()) continue;
+            if (grad.shape() != p.shape() || grad.dtype() != p.dtype()) {
+                throw Error(
+                    fmt::format("{}: the gradient of parameter {} of group {} is {} {} "
+                                "but the parameter is {} {}",
+                                name(), i, g, dtype_name(grad.dtype()), shape_str(grad.shape()),
+                                dtype_name(p.dtype()), shape_str(p.shape())));
+            }
+            targets.push_back({&groups_[g], &state_[g][i], &p});
+        }
+    }
+    // A parameter converted in place (Module::to) takes its buffers along.
+    const NoGradGuard no_grad;
+    for (const Target& t : targets) {
+        for (auto& [key, buffer] : t.state->buffers) {
+            if (buffer.dtype() != t.param->dtype()) buffer = buffer.to(t.param->dtype());
+        }
+    }
+    return targets;
+}
+
+StateDict GroupOptimizer::state_dict() const {
+    sync_state();
     StateDict out;
     for (std::size_t g = 0; g < groups_.size(); ++g) {
         const ParamGroup& group = groups_[g];
         out[group_key(g, "size")] =
-            scalar_tensor(static_cast<double>(group.params.size()), {.dtype = Dtype::int64});
-        for (const auto& [key, value] : group.options) out[group_key(g, key)] = scalar64(value);
+            detail::count_tensor(static_cast<std::int64_t>(group.params.size()));
+        for (const auto& [key, value] : group.options) {
+            out[group_key(g, key)] = detail::real_tensor(value);
+        }
         for (std::size_t i = 0; i < group.params.size(); ++i) {
             const ParamState& s = state_[g][i];
-            out[state_key(g, i, "step")] =
-                scalar_tensor(static_cast<double>(s.step), {.dtype = Dtype::int64});
+            out[state_key(g, i, "step")] = detail::count_tensor(s.step);
             for (const auto& [key, t] : s.buffers) out[state_key(g, i, key)] = t.detach().clone();
             for (const auto& [key, v] : s.scalars) {
-                out[state_key(g, i, "scalar." + key)] = scalar64(v);
+                out[state_key(g, i, "scalar." + key)] = detail::real_tensor(v);
             }
         }
     }
@@ -125,53 +226,50 @@ StateDict Optimizer::state_dict() const {
     return out;
 }
 
-void Optimizer::load_state_dict(const StateDict& in) {
-    const std::string op = name_ + ".load_state_dict";
+Optimizer::StagedLoad GroupOptimizer::stage_load(const StateDict& in) {
+    sync_state();
+    detail::StateReader reader(in, name() + ".load_state_dict");
     std::size_t groups_in = 0;
-    while (in.contains(group_key(groups_in, "size"))) ++groups_in;
+    while (reader.has(group_key(groups_in, "size"))) ++groups_in;
     if (groups_in != groups_.size()) {
-        throw Error(fmt::format("{}: the state has {} parameter groups, this optimizer {}", op,
-                                groups_in, groups_.size()));
+        throw Error(fmt::format("{}: the state has {} parameter groups, this optimizer {}",
+                                reader.op(), groups_in, groups_.size()));
     }
-    std::vector<std::vector<ParamState>> restored(groups_.size());
     std::vector<Hyperparameters> options(groups_.size());
+    std::vector<std::vector<ParamState>> restored(groups_.size());
     for (std::size_t g = 0; g < groups_.size(); ++g) {
         const ParamGroup& group = groups_[g];
-        const auto count = find(in, group_key(g, "size"), op).item<std::size_t>();
+        const auto count = static_cast<std::size_t>(reader.count(group_key(g, "size")));
         if (count != group.params.size()) {
-            throw Error(fmt::format("{}: group {} has {} parameters in the state, {} here", op, g,
-                                    count, group.params.size()));
+            throw Error(fmt::format("{}: group {} has {} parameters in the state, {} here",
+                                    reader.op(), g, count, group.params.size()));
         }
         for (const auto& [key, value] : group.options) {
-            options[g][key] = find(in, group_key(g, key), op).item();
+            options[g][key] = reader.hyperparameter(group_key(g, key), key);
         }
         restored[g].resize(count);
         for (std::size_t i = 0; i < count; ++i) {
             ParamState& s = restored[g][i];
-            s.step = find(in, state_key(g, i, "step"), op).item<std::int64_t>();
+            s.step = reader.count(state_key(g, i, "step"));
             const std::string prefix = state_key(g, i, "");
-            for (auto it = in.lower_bound(prefix); it != in.end() && it->first.starts_with(prefix);
-                 ++it) {
-                const std::string key = it->first.substr(prefix.size());
-                if (key == "step") continue;
-                const Tensor& t = it->second;
-                const Tensor& p = group.params[i];
-                if (key.starts_with("scalar.")) {
-                    s.scalars[key.substr(7)] = t.item();
-                } else if (t.shape() != p.shape() || t.dtype() != p.dtype()) {
-                    throw Error(fmt::format("{}: {} is {} {} but parameter {} of group {} is {} {}",
-                                            op, it->first, dtype_name(t.dtype()),
-                                            shape_str(t.shape()), i, g, dtype_name(p.dtype()),
-                                            shape_str(p.shape())));
+            for (const std::string& key : reader.unread(prefix)) {
+                const std::string name = key.substr(prefix.size());
+                if (name.starts_with("scalar.")) {
+                    s.scalars[name.substr(7)] = reader.real(key);
                 } else {
-                    s.buffers[key] = t.detach().clone();
+                    s.buffers[name] = reader.tensor_like(key, group.params[i]);
                 }
             }
         }
     }
-    load_extra(in);
-    state_ = std::move(restored);
-    for (std::size_t g = 0; g < groups_.size(); ++g) groups_[g].options = std::move(options[g]);
+    reader.reject_unread({"param_groups.", "state."});
+    StagedLoad extra = stage_extra(in);
+    return [this, options = std::move(options), restored = std::move(restored),
+            extra = std::move(extra)]() mutable {
+        state_ = std::move(restored);
+        for (std::size_t g = 0; g < groups_.size(); ++g) groups_[g].options = std::move(options[g]);
+        extra();
+    };
 }
 
 namespace detail {

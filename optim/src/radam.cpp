@@ -18,34 +18,32 @@ Hyperparameters hyperparameters(const RAdamOptions& o) {
 }
 
 void RAdam::step() {
-    for_each_param([&](const ParamGroup& group, ParamState& state, Tensor& p) {
-        const double lr = group.lr(), wd = group.get("weight_decay"), eps = group.get("eps");
-        const double beta1 = group.get("beta1"), beta2 = group.get("beta2");
-        const auto t = static_cast<double>(++state.step);
+    update_each([&](const ParamGroup& group, auto u) {
+        using T = typename decltype(u)::Scalar;
+        const double lr = group.lr(), beta1 = group.get("beta1"), beta2 = group.get("beta2");
+        const auto t = static_cast<double>(++u.state.step);
         const double bias1 = 1 - std::pow(beta1, t), bias2 = 1 - std::pow(beta2, t);
-        const double rho_inf = 2 / (1 - beta2) - 1;
-        const double rho_t = rho_inf - 2 * t * std::pow(beta2, t) / bias2;
+        const double rho_inf = 2 / (1 - beta2) - 1;  // ρ∞ = 2/(1 − β₂) − 1
+        const double rho_t =
+            rho_inf - 2 * t * std::pow(beta2, t) / bias2;  // ρₜ = ρ∞ − 2tβ₂ᵗ/(1 − β₂ᵗ)
         const bool rectify = rho_t > 5;
+        // r = √((ρₜ − 4)(ρₜ − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρₜ))
         const double rect = rectify ? std::sqrt((rho_t - 4) * (rho_t - 2) * rho_inf /
                                                 ((rho_inf - 4) * (rho_inf - 2) * rho_t))
                                     : 0.0;
-        detail::with_dtype(p, name(), [&](auto tag) {
-            using T = decltype(tag);
-            const detail::Moments<T> moments(state, p, beta1, beta2);
-            T* __restrict w = p.mutable_data<T>();
-            const T* __restrict g = p.grad().data<T>();
-            for (std::int64_t i = 0; i < p.numel(); ++i) {
-                const T d = g[i] + T(wd) * w[i];
-                moments.update(i, d);
-                const T m_hat = moments.m[i] / T(bias1);
-                if (rectify) {
-                    const T adaptive = T(std::sqrt(bias2)) / (std::sqrt(moments.v[i]) + T(eps));
-                    w[i] -= m_hat * T(lr) * adaptive * T(rect);
-                } else {
-                    w[i] -= m_hat * T(lr);
-                }
+        const T wd = T(group.get("weight_decay")), eps = T(group.get("eps"));
+        const detail::Moments<T> moments(u, beta1, beta2);
+        for (std::int64_t i = 0; i < u.n; ++i) {
+            const T d = u.g[i] + wd * u.w[i];
+            moments.update(i, d);
+            const T m_hat = moments.m[i] / T(bias1);
+            if (rectify) {  // θ ← θ − lr·m̂·r·√(1 − β₂ᵗ)/(√v + ε)
+                const T adaptive = T(std::sqrt(bias2)) / (std::sqrt(moments.v[i]) + eps);
+                u.w[i] -= m_hat * T(lr) * adaptive * T(rect);
+            } else {  // θ ← θ − lr·m̂ (SGD with momentum while the variance is untractable)
+                u.w[i] -= m_hat * T(lr);
             }
-        });
+        }
     });
 }
 

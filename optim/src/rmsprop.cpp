@@ -19,41 +19,33 @@ Hyperparameters hyperparameters(const RMSpropOptions& o) {
 }
 
 void RMSprop::step() {
-    for_each_param([&](const ParamGroup& group, ParamState& state, Tensor& p) {
-        const double lr = group.lr(), alpha = group.get("alpha"), eps = group.get("eps");
-        const double wd = group.get("weight_decay"), mu = group.get("momentum");
-        const bool centered = group.get("centered") != 0.0;
-        ++state.step;
-        Tensor& a_buf = detail::buffer(state, "square_avg", p);
-        Tensor* c_buf = centered ? &detail::buffer(state, "grad_avg", p) : nullptr;
-        Tensor* b_buf = mu > 0 ? &detail::buffer(state, "momentum_buffer", p) : nullptr;
-        detail::with_dtype(p, name(), [&](auto tag) {
-            using T = decltype(tag);
-            T* __restrict w = p.mutable_data<T>();
-            const T* __restrict g = p.grad().data<T>();
-            T* __restrict a = a_buf.mutable_data<T>();
-            T* __restrict c = c_buf ? c_buf->mutable_data<T>() : nullptr;
-            T* __restrict b = b_buf ? b_buf->mutable_data<T>() : nullptr;
-            const T keep = T(alpha), take = T(1 - alpha);
-            for (std::int64_t i = 0; i < p.numel(); ++i) {
-                const T d = g[i] + T(wd) * w[i];
-                a[i] = keep * a[i] + take * d * d;
-                T r;
-                if (c) {
-                    c[i] = keep * c[i] + take * d;
-                    r = std::sqrt(a[i] - c[i] * c[i]);
-                } else {
-                    r = std::sqrt(a[i]);
-                }
-                r += T(eps);
-                if (b) {
-                    b[i] = T(mu) * b[i] + d / r;
-                    w[i] -= T(lr) * b[i];
-                } else {
-                    w[i] -= T(lr) * d / r;
-                }
+    update_each([&](const ParamGroup& group, auto u) {
+        using T = typename decltype(u)::Scalar;
+        const T lr = T(group.lr()), eps = T(group.get("eps")), wd = T(group.get("weight_decay"));
+        const T keep = T(group.get("alpha")), take = T(1 - group.get("alpha"));
+        const T mu = T(group.get("momentum"));
+        ++u.state.step;
+        T* __restrict a = u.buffer("square_avg");
+        T* __restrict c = group.get("centered") != 0.0 ? u.buffer("grad_avg") : nullptr;
+        T* __restrict b = mu > 0 ? u.buffer("momentum_buffer") : nullptr;
+        for (std::int64_t i = 0; i < u.n; ++i) {
+            const T d = u.g[i] + wd * u.w[i];
+            a[i] = keep * a[i] + take * d * d;  // a = αa + (1 − α)d²
+            T r;
+            if (c) {
+                c[i] = keep * c[i] + take * d;  // centered: r = √(a − c²), c = αc + (1 − α)d
+                r = std::sqrt(a[i] - c[i] * c[i]);
+            } else {
+                r = std::sqrt(a[i]);
             }
-        });
+            r += eps;
+            if (b) {
+                b[i] = mu * b[i] + d / r;  // b = μb + d/r;  θ ← θ − lr·b
+                u.w[i] -= lr * b[i];
+            } else {
+                u.w[i] -= lr * d / r;  // θ ← θ − lr·d/r
+            }
+        }
     });
 }
 

@@ -6,12 +6,23 @@
 #include <cmath>
 #include <numbers>
 
+#include "descent/check.hpp"
 #include "descent/ops.hpp"
 
 namespace descent::optim {
 namespace {
-void require(bool ok, std::string_view what) {
-    if (!ok) throw Error(fmt::format("schedule: {}", what));
+void require_schedule(const Schedule& s, std::string_view op) {
+    if (!s) throw Error(fmt::format("{}: a schedule is empty", op));
+}
+
+void check_cyclic(const CyclicOptions& o, std::string_view op) {
+    check_option(o.base_lr, at_least(0), op, "base_lr");
+    check_option(o.max_lr, at_least(0), op, "max_lr");
+    check_count(o.step_size_up, 1, op, "step_size_up");
+    if (o.step_size_down) check_count(*o.step_size_down, 1, op, "step_size_down");
+    check_option(o.gamma, above(0), op, "gamma");
+    check_option(o.base_momentum, at_least(0), op, "base_momentum");
+    check_option(o.max_momentum, at_least(0), op, "max_momentum");
 }
 
 double cos_anneal(double start, double end, double pct) {
@@ -56,6 +67,28 @@ std::vector<Phase> one_cycle_phases(const OneCycleOptions& o) {
             {total - 1, o.max_lr, min_lr, o.base_momentum, o.max_momentum}};
 }
 
+/// Every option in range, and every phase at least one step long (else its interpolation
+/// divides by zero, as torch's does).
+void check_one_cycle(const OneCycleOptions& o, std::string_view op) {
+    check_option(o.max_lr, above(0), op, "max_lr");
+    check_count(o.total_steps, 1, op, "total_steps");
+    check_option(o.pct_start, {0, 1, true, true}, op, "pct_start");
+    check_option(o.div_factor, above(0), op, "div_factor");
+    check_option(o.final_div_factor, above(0), op, "final_div_factor");
+    check_option(o.base_momentum, at_least(0), op, "base_momentum");
+    check_option(o.max_momentum, at_least(0), op, "max_momentum");
+    double start = 0;
+    for (const Phase& phase : one_cycle_phases(o)) {
+        if (!(phase.end_step > start)) {
+            throw Error(
+                fmt::format("{}: a phase ends at step {}, not after it starts at {}: "
+                            "pct_start {} of {} total steps leaves it no steps",
+                            op, phase.end_step, start, o.pct_start, o.total_steps));
+        }
+        start = phase.end_step;
+    }
+}
+
 /// OneCycleLR at step t: `pick` chooses the lr or the momentum ends of a phase.
 double one_cycle_at(const OneCycleOptions& o, std::int64_t t, bool momentum) {
     if (t > o.total_steps) {
@@ -82,17 +115,20 @@ Schedule constant() {
 }
 
 Schedule lambda(std::function<double(std::int64_t)> factor) {
+    if (!factor) throw Error("lambda: the factor function is empty");
     return [factor = std::move(factor)](std::int64_t t, double base) { return base * factor(t); };
 }
 
-Schedule step_decay(std::int64_t step_size, double gamma) {
-    require(step_size > 0, "step_decay needs step_size > 0");
+Schedule step_decay(std::int64_t step_size, double gamma) {  // base·γ^⌊t/step_size⌋
+    check_count(step_size, 1, "step_decay", "step_size");
+    check_option(gamma, at_least(0), "step_decay", "gamma");
     return [=](std::int64_t t, double base) {
         return base * std::pow(gamma, static_cast<double>(t / step_size));
     };
 }
 
 Schedule multistep(std::vector<std::int64_t> milestones, double gamma) {
+    check_option(gamma, at_least(0), "multistep", "gamma");
     std::sort(milestones.begin(), milestones.end());
     return [milestones = std::move(milestones), gamma](std::int64_t t, double base) {
         const auto passed =
@@ -101,7 +137,8 @@ Schedule multistep(std::vector<std::int64_t> milestones, double gamma) {
     };
 }
 
-Schedule exponential(double gamma) {
+Schedule exponential(double gamma) {  // base·γᵗ
+    check_option(gamma, at_least(0), "exponential", "gamma");
     return
         [=](std::int64_t t, double base) { return base * std::pow(gamma, static_cast<double>(t)); };
 }
@@ -110,8 +147,9 @@ Schedule inverse_sqrt() {
     return [](std::int64_t t, double base) { return base / std::sqrt(static_cast<double>(t) + 1); };
 }
 
-Schedule polynomial(std::int64_t total_iters, double power) {
-    require(total_iters > 0, "polynomial needs total_iters > 0");
+Schedule polynomial(std::int64_t total_iters, double power) {  // base·(1 − min(t, T)/T)^power
+    check_count(total_iters, 1, "polynomial", "total_iters");
+    check_option(power, at_least(0), "polynomial", "power");
     return [=](std::int64_t t, double base) {
         const double done =
             static_cast<double>(std::min(t, total_iters)) / static_cast<double>(total_iters);
@@ -119,8 +157,9 @@ Schedule polynomial(std::int64_t total_iters, double power) {
     };
 }
 
-Schedule cosine(std::int64_t t_max, double eta_min) {
-    require(t_max > 0, "cosine needs T_max > 0");
+Schedule cosine(std::int64_t t_max, double eta_min) {  // η_min + (base − η_min)(1 + cos(πt/T))/2
+    check_count(t_max, 1, "cosine", "T_max");
+    check_option(eta_min, at_least(0), "cosine", "eta_min");
     return [=](std::int64_t t, double base) {
         return eta_min + (base - eta_min) *
                              (1 + std::cos(std::numbers::pi * static_cast<double>(t) /
@@ -130,12 +169,18 @@ Schedule cosine(std::int64_t t_max, double eta_min) {
 }
 
 Schedule cosine_warm_restarts(std::int64_t t_0, std::int64_t t_mult, double eta_min) {
-    require(t_0 > 0 && t_mult >= 1, "cosine_warm_restarts needs T_0 > 0 and T_mult ≥ 1");
+    check_count(t_0, 1, "cosine_warm_restarts", "T_0");
+    check_count(t_mult, 1, "cosine_warm_restarts", "T_mult");
+    check_option(eta_min, at_least(0), "cosine_warm_restarts", "eta_min");
     return [=](std::int64_t t, double base) {
         std::int64_t period = t_0, into = t;  // T_i and T_cur
-        while (into >= period) {
-            into -= period;
-            period *= t_mult;
+        if (t_mult == 1) {
+            into = t % t_0;  // equal periods: no walk through the cycles
+        } else {
+            while (into >= period) {  // at most 63 periods before one exceeds int64
+                into -= period;
+                if (__builtin_mul_overflow(period, t_mult, &period)) period = INT64_MAX;
+            }
         }
         return eta_min + (base - eta_min) *
                              (1 + std::cos(std::numbers::pi * static_cast<double>(into) /
@@ -144,8 +189,12 @@ Schedule cosine_warm_restarts(std::int64_t t_0, std::int64_t t_mult, double eta_
     };
 }
 
-Schedule linear(double start_factor, double end_factor, std::int64_t total_iters) {
-    require(total_iters > 0, "linear needs total_iters > 0");
+namespace {
+Schedule linear_from(double start_factor, double end_factor, std::int64_t total_iters,
+                     std::string_view op) {
+    check_option(start_factor, at_least(0), op, "start_factor");
+    check_option(end_factor, at_least(0), op, "end_factor");
+    check_count(total_iters, 1, op, "total_iters");
     return [=](std::int64_t t, double base) {
         const double done =
             static_cast<double>(std::min(t, total_iters)) / static_cast<double>(total_iters);
@@ -153,14 +202,22 @@ Schedule linear(double start_factor, double end_factor, std::int64_t total_iters
     };
 }
 
-Schedule constant_factor(double factor, std::int64_t total_iters) {
+Schedule constant_factor_for(double factor, std::int64_t total_iters, std::string_view op) {
+    check_option(factor, at_least(0), op, "factor");
+    check_count(total_iters, 0, op, "total_iters");
     return [=](std::int64_t t, double base) { return t < total_iters ? base * factor : base; };
 }
 
-Schedule sequential(std::vector<Schedule> schedules, std::vector<std::int64_t> milestones) {
-    require(!schedules.empty() && milestones.size() + 1 == schedules.size() &&
-                std::is_sorted(milestones.begin(), milestones.end()),
-            "sequential needs one more schedule than milestones, milestones ascending");
+Schedule sequential_of(std::vector<Schedule> schedules, std::vector<std::int64_t> milestones,
+                       std::string_view op) {
+    for (const auto& s : schedules) require_schedule(s, op);
+    if (schedules.empty() || milestones.size() + 1 != schedules.size() ||
+        !std::is_sorted(milestones.begin(), milestones.end())) {
+        throw Error(
+            fmt::format("{}: needs one more schedule than milestones, milestones "
+                        "ascending; got {} schedules and milestones [{}]",
+                        op, schedules.size(), fmt::join(milestones, ",")));
+    }
     return [schedules = std::move(schedules), milestones = std::move(milestones)](std::int64_t t,
                                                                                   double base) {
         const auto i = static_cast<std::size_t>(
@@ -168,24 +225,42 @@ Schedule sequential(std::vector<Schedule> schedules, std::vector<std::int64_t> m
         return schedules[i](i == 0 ? t : t - milestones[i - 1], base);
     };
 }
+}  // namespace
+
+Schedule linear(double start_factor, double end_factor, std::int64_t total_iters) {
+    return linear_from(start_factor, end_factor, total_iters, "linear");
+}
+
+Schedule constant_factor(double factor, std::int64_t total_iters) {
+    return constant_factor_for(factor, total_iters, "constant_factor");
+}
+
+Schedule sequential(std::vector<Schedule> schedules, std::vector<std::int64_t> milestones) {
+    return sequential_of(std::move(schedules), std::move(milestones), "sequential");
+}
 
 Schedule warmup(Schedule after, std::int64_t steps, double start_factor) {
-    return sequential({linear(start_factor, 1.0, steps), std::move(after)}, {steps});
+    check_count(steps, 1, "warmup", "steps");
+    return sequential_of({linear_from(start_factor, 1.0, steps, "warmup"), std::move(after)},
+                         {steps}, "warmup");
 }
 
 Schedule constant_warmup(Schedule after, std::int64_t steps, double factor) {
-    return sequential({constant_factor(factor, steps), std::move(after)}, {steps});
+    check_count(steps, 1, "constant_warmup", "steps");
+    return sequential_of({constant_factor_for(factor, steps, "constant_warmup"), std::move(after)},
+                         {steps}, "constant_warmup");
 }
 
 Schedule chain(Schedule inner, Schedule outer) {
+    require_schedule(inner, "chain");
+    require_schedule(outer, "chain");
     return [inner = std::move(inner), outer = std::move(outer)](std::int64_t t, double base) {
         return outer(t, inner(t, base));
     };
 }
 
 Schedule cyclic(CyclicOptions o) {
-    require(o.step_size_up > 0 && o.step_size_down.value_or(1) > 0,
-            "cyclic needs positive step sizes");
+    check_cyclic(o, "cyclic");
     return [o](std::int64_t t, double) {
         const auto [cycle, scale] = cycle_position(o, t);
         return o.base_lr + (o.max_lr - o.base_lr) * scale * cycle_amplitude(o, t, cycle);
@@ -193,6 +268,7 @@ Schedule cyclic(CyclicOptions o) {
 }
 
 Schedule cyclic_momentum(CyclicOptions o) {
+    check_cyclic(o, "cyclic_momentum");
     return [o](std::int64_t t, double) {
         const auto [cycle, scale] = cycle_position(o, t);
         return o.max_momentum -
@@ -201,154 +277,13 @@ Schedule cyclic_momentum(CyclicOptions o) {
 }
 
 Schedule one_cycle(OneCycleOptions o) {
-    require(o.total_steps > 0 && o.pct_start > 0 && o.pct_start < 1,
-            "one_cycle needs total_steps > 0 and pct_start in (0, 1)");
+    check_one_cycle(o, "one_cycle");
     return [o](std::int64_t t, double) { return one_cycle_at(o, t, false); };
 }
 
 Schedule one_cycle_momentum(OneCycleOptions o) {
+    check_one_cycle(o, "one_cycle_momentum");
     return [o](std::int64_t t, double) { return one_cycle_at(o, t, true); };
-}
-
-// --- the driver -------------------------------------------------------------------------
-
-namespace {
-/// The group key a momentum schedule writes: SGD's "momentum", else Adam-style "beta1".
-std::string_view momentum_key(const ParamGroup& group) {
-    if (group.has("momentum")) return "momentum";
-    if (group.has("beta1")) return "beta1";
-    throw Error("LRScheduler: a momentum schedule needs groups with 'momentum' or 'beta1'");
-}
-}  // namespace
-
-LRScheduler::LRScheduler(Optimizer& optimizer, Schedule lr, std::optional<Schedule> momentum)
-    : LRScheduler(optimizer, std::vector<Schedule>(optimizer.param_groups().size(), lr),
-                  momentum ? std::vector<Schedule>(optimizer.param_groups().size(), *momentum)
-                           : std::vector<Schedule>{}) {}
-
-LRScheduler::LRScheduler(Optimizer& optimizer, std::vector<Schedule> lr,
-                         std::vector<Schedule> momentum)
-    : optimizer_(optimizer), lr_(std::move(lr)), momentum_(std::move(momentum)) {
-    const auto& groups = optimizer_.param_groups();
-    if (lr_.size() != groups.size() || (!momentum_.empty() && momentum_.size() != groups.size())) {
-        throw Error(
-            fmt::format("LRScheduler: {} lr schedules and {} momentum schedules for {} groups",
-                        lr_.size(), momentum_.size(), groups.size()));
-    }
-    for (const auto& group : groups) {
-        base_lr_.push_back(group.lr());
-        base_momentum_.push_back(momentum_.empty() ? 0.0 : group.get(momentum_key(group)));
-    }
-    apply();
-}
-
-void LRScheduler::step() {
-    ++t_;
-    apply();
-}
-
-void LRScheduler::apply() {
-    auto& groups = optimizer_.param_groups();
-    for (std::size_t g = 0; g < groups.size(); ++g) {
-        groups[g].set("lr", lr_[g](t_, base_lr_[g]));
-        if (!momentum_.empty()) {
-            groups[g].set(momentum_key(groups[g]), momentum_[g](t_, base_momentum_[g]));
-        }
-    }
-}
-
-std::vector<double> LRScheduler::last_lr() const {
-    std::vector<double> lrs;
-    for (const auto& group : optimizer_.param_groups()) lrs.push_back(group.lr());
-    return lrs;
-}
-
-StateDict LRScheduler::state_dict() const {
-    return {{"scheduler.t", scalar_tensor(static_cast<double>(t_), {.dtype = Dtype::int64})}};
-}
-
-void LRScheduler::load_state_dict(const StateDict& state) {
-    const auto it = state.find("scheduler.t");
-    if (it == state.end()) throw Error("LRScheduler.load_state_dict: no entry scheduler.t");
-    t_ = it->second.item<std::int64_t>();
-    apply();
-}
-
-// --- ReduceLROnPlateau ------------------------------------------------------------------
-
-ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, PlateauOptions options)
-    : optimizer_(optimizer),
-      options_(options),
-      best_(options.mode == PlateauMode::min ? INFINITY : -INFINITY) {
-    if (options.factor >= 1.0 || options.factor < 0) {
-        throw Error(
-            fmt::format("ReduceLROnPlateau: factor must be in [0, 1), got {}", options.factor));
-    }
-}
-
-bool ReduceLROnPlateau::better(double a) const {
-    const double th = options_.threshold;
-    const bool rel = options_.threshold_mode == ThresholdMode::rel;
-    if (options_.mode == PlateauMode::min) return rel ? a < best_ * (1 - th) : a < best_ - th;
-    return rel ? a > best_ * (1 + th) : a > best_ + th;
-}
-
-void ReduceLROnPlateau::step(double metric) {
-    ++steps_;
-    if (better(metric)) {
-        best_ = metric;
-        bad_steps_ = 0;
-    } else {
-        ++bad_steps_;
-    }
-    if (cooldown_left_ > 0) {
-        --cooldown_left_;
-        bad_steps_ = 0;
-    }
-    if (bad_steps_ > options_.patience) {
-        auto& groups = optimizer_.param_groups();
-        for (std::size_t g = 0; g < groups.size(); ++g) {
-            const double floor =
-                options_.min_lrs.empty() ? options_.min_lr : options_.min_lrs.at(g);
-            const double old_lr = groups[g].lr();
-            const double new_lr = std::max(old_lr * options_.factor, floor);
-            if (old_lr - new_lr > options_.eps) groups[g].set("lr", new_lr);
-        }
-        cooldown_left_ = options_.cooldown;
-        bad_steps_ = 0;
-    }
-}
-
-std::vector<double> ReduceLROnPlateau::last_lr() const {
-    std::vector<double> lrs;
-    for (const auto& group : optimizer_.param_groups()) lrs.push_back(group.lr());
-    return lrs;
-}
-
-StateDict ReduceLROnPlateau::state_dict() const {
-    auto i64 = [](std::int64_t v) {
-        return scalar_tensor(static_cast<double>(v), {.dtype = Dtype::int64});
-    };
-    return {{"plateau.best", scalar_tensor(best_, {.dtype = Dtype::float64})},
-            {"plateau.bad_steps", i64(bad_steps_)},
-            {"plateau.cooldown_left", i64(cooldown_left_)},
-            {"plateau.steps", i64(steps_)}};
-}
-
-void ReduceLROnPlateau::load_state_dict(const StateDict& state) {
-    auto get = [&](const char* key) {
-        const auto it = state.find(key);
-        if (it == state.end())
-            throw Error(std::string("ReduceLROnPlateau.load_state_dict: no entry ") + key);
-        return it->second.item();
-    };
-    const double best = get("plateau.best");
-    const auto bad = static_cast<std::int64_t>(get("plateau.bad_steps"));
-    const auto cooldown = static_cast<std::int64_t>(get("plateau.cooldown_left"));
-    steps_ = static_cast<std::int64_t>(get("plateau.steps"));
-    best_ = best;
-    bad_steps_ = bad;
-    cooldown_left_ = cooldown;
 }
 
 }  // namespace descent::optim

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "state_io.hpp"
 #include "update.hpp"
 
 namespace descent::optim {
@@ -19,89 +20,80 @@ Hyperparameters hyperparameters(const SWATSOptions& o) {
 }
 
 void SWATS::step() {
-    ++steps_;
     if (switched()) {
         sgd_step();
     } else {
         adam_step();
     }
+    ++steps_;  // only once the step has happened: a refused step changes nothing
 }
 
 void SWATS::adam_step() {
-    const auto k = static_cast<double>(steps_);
-    double pp = 0.0, pd = 0.0;  // pᵀp and pᵀd over every parameter
-    for_each_param([&](const ParamGroup& group, ParamState& state, Tensor& p) {
-        const double lr = group.lr(), wd = group.get("weight_decay"), eps = group.get("eps");
-        const double beta1 = group.get("beta1"), beta2 = group.get("beta2");
-        const double scale = -lr * std::sqrt(1 - std::pow(beta2, k)) / (1 - std::pow(beta1, k));
-        ++state.step;
-        detail::with_dtype(p, name(), [&](auto tag) {
-            using T = decltype(tag);
-            const detail::Moments<T> moments(state, p, beta1, beta2);
-            T* __restrict w = p.mutable_data<T>();
-            const T* __restrict g = p.grad().data<T>();
-            for (std::int64_t i = 0; i < p.numel(); ++i) {
-                const T d = g[i] + T(wd) * w[i];
-                moments.update(i, d);
-                const T step = T(scale) * moments.m[i] / (std::sqrt(moments.v[i]) + T(eps));
-                w[i] += step;
-                pp += static_cast<double>(step) * static_cast<double>(step);
-                pd += static_cast<double>(step) * static_cast<double>(d);
-            }
-        });
+    const auto k = static_cast<double>(steps_ + 1);  // this step's number
+    double pp = 0.0, pd = 0.0;                       // pᵀp and pᵀd over every parameter
+    update_each([&](const ParamGroup& group, auto u) {
+        using T = typename decltype(u)::Scalar;
+        const double lr = group.lr(), beta1 = group.get("beta1"), beta2 = group.get("beta2");
+        // p_k = −lr·√(1 − β₂ᵏ)/(1 − β₁ᵏ) · m/(√v + ε)
+        const T scale = T(-lr * std::sqrt(1 - std::pow(beta2, k)) / (1 - std::pow(beta1, k)));
+        const T wd = T(group.get("weight_decay")), eps = T(group.get("eps"));
+        ++u.state.step;
+        const detail::Moments<T> moments(u, beta1, beta2);
+        for (std::int64_t i = 0; i < u.n; ++i) {
+            const T d = u.g[i] + wd * u.w[i];
+            moments.update(i, d);
+            const T step = scale * moments.m[i] / (std::sqrt(moments.v[i]) + eps);
+            u.w[i] += step;
+            pp += static_cast<double>(step) * static_cast<double>(step);
+            pd += static_cast<double>(step) * static_cast<double>(d);
+        }
     });
     if (pd == 0.0) return;
     const double beta2 = param_groups().front().get("beta2");
-    const double gamma = pp / -pd;
-    lambda_ = beta2 * lambda_ + (1 - beta2) * gamma;
+    const double gamma = pp / -pd;                    // γ_k = pᵀp / (−pᵀd)
+    lambda_ = beta2 * lambda_ + (1 - beta2) * gamma;  // λ = β₂λ + (1 − β₂)γ_k
     const double corrected = lambda_ / (1 - std::pow(beta2, k));
-    if (steps_ > 1 && std::abs(corrected - gamma) < param_groups().front().get("eps_switch")) {
-        switch_step_ = steps_;
-        sgd_lr_ = corrected;
+    if (k > 1 && std::abs(corrected - gamma) < param_groups().front().get("eps_switch")) {
+        switch_step_ = steps_ + 1;
+        sgd_lr_ = corrected;  // Λ
     }
 }
 
 void SWATS::sgd_step() {
-    for_each_param([&](const ParamGroup& group, ParamState& state, Tensor& p) {
-        const double wd = group.get("weight_decay"), beta1 = group.get("beta1");
-        ++state.step;
-        Tensor& b_buf = detail::buffer(state, "momentum_buffer", p);
-        detail::with_dtype(p, name(), [&](auto tag) {
-            using T = decltype(tag);
-            T* __restrict w = p.mutable_data<T>();
-            const T* __restrict g = p.grad().data<T>();
-            T* __restrict b = b_buf.mutable_data<T>();
-            for (std::int64_t i = 0; i < p.numel(); ++i) {
-                const T d = g[i] + T(wd) * w[i];
-                b[i] = T(beta1) * b[i] + d;
-                w[i] -= T((1 - beta1) * sgd_lr_) * b[i];
-            }
-        });
+    update_each([&](const ParamGroup& group, auto u) {
+        using T = typename decltype(u)::Scalar;
+        const T wd = T(group.get("weight_decay")), beta1 = T(group.get("beta1"));
+        const T rate = T((1 - group.get("beta1")) * sgd_lr_);
+        ++u.state.step;
+        T* __restrict b = u.buffer("momentum_buffer");
+        for (std::int64_t i = 0; i < u.n; ++i) {
+            const T d = u.g[i] + wd * u.w[i];
+            b[i] = beta1 * b[i] + d;  // b = β₁b + d
+            u.w[i] -= rate * b[i];    // θ ← θ − (1 − β₁)Λ·b
+        }
     });
 }
 
 void SWATS::save_extra(StateDict& out) const {
-    auto scalar = [](double v) { return scalar_tensor(v, {.dtype = Dtype::float64}); };
-    out["swats.steps"] = scalar_tensor(static_cast<double>(steps_), {.dtype = Dtype::int64});
-    out["swats.lambda"] = scalar(lambda_);
-    out["swats.switch_step"] =
-        scalar_tensor(static_cast<double>(switch_step_), {.dtype = Dtype::int64});
-    out["swats.sgd_lr"] = scalar(sgd_lr_);
+    out["swats.steps"] = detail::count_tensor(steps_);
+    out["swats.lambda"] = detail::real_tensor(lambda_);
+    out["swats.switch_step"] = detail::count_tensor(switch_step_);
+    out["swats.sgd_lr"] = detail::real_tensor(sgd_lr_);
 }
 
-void SWATS::load_extra(const StateDict& in) {
-    auto get = [&](const char* key) {
-        const auto it = in.find(key);
-        if (it == in.end()) throw Error(std::string("SWATS.load_state_dict: no entry ") + key);
-        return it->second;
+Optimizer::StagedLoad SWATS::stage_extra(const StateDict& in) {
+    detail::StateReader reader(in, "SWATS.load_state_dict");
+    const std::int64_t steps = reader.count("swats.steps");
+    const double lambda = reader.real("swats.lambda");
+    const std::int64_t switch_step = reader.count("swats.switch_step");
+    const double sgd_lr = reader.real("swats.sgd_lr", at_least(0));
+    reader.reject_unread({"swats."});
+    return [=, this] {
+        steps_ = steps;
+        lambda_ = lambda;
+        switch_step_ = switch_step;
+        sgd_lr_ = sgd_lr;
     };
-    const auto steps = get("swats.steps").item<std::int64_t>();
-    const double lambda = get("swats.lambda").item();
-    const auto switch_step = get("swats.switch_step").item<std::int64_t>();
-    sgd_lr_ = get("swats.sgd_lr").item();
-    steps_ = steps;
-    lambda_ = lambda;
-    switch_step_ = switch_step;
 }
 
 }  // namespace descent::optim

@@ -1,15 +1,13 @@
 #pragma once
-// What every update rule shares: typed access to a parameter, its gradient and its state
-// buffers, so that each rule is one fused loop over the elements (no temporary tensors per
-// step), written next to its formula.
-
-#include <fmt/format.h>
+// The update driver's typed side: what an algorithm's step sees of one parameter, and the
+// pieces every update rule shares, so that each rule is one fused loop over the elements (no
+// temporary tensors per step) written next to its formula.
 
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
 
-#include "descent/error.hpp"
+#include "descent/grad_mode.hpp"
 #include "descent/optim/optimizer.hpp"
 
 namespace descent::optim::detail {
@@ -17,26 +15,21 @@ namespace descent::optim::detail {
 /// The state buffer `name` of p's shape and dtype, created holding `fill` on first use.
 Tensor& buffer(ParamState& state, std::string_view name, const Tensor& like, double fill = 0.0);
 
-/// f(T{}) with T the parameter's element type (float or double).
-template <class F>
-void with_dtype(const Tensor& p, std::string_view op, F&& f) {
-    if (p.grad().dtype() != p.dtype()) {
-        throw DtypeError(fmt::format("{}: gradient is {} but the parameter {} is {}", op,
-                                     dtype_name(p.grad().dtype()), shape_str(p.shape()),
-                                     dtype_name(p.dtype())));
+/// One parameter during an update, typed: weights w and gradient g of n elements, its state.
+template <class T>
+struct ParamUpdate {
+    using Scalar = T;
+    T* __restrict w;
+    const T* __restrict g;
+    std::int64_t n;
+    ParamState& state;
+    const Tensor& param;
+
+    /// The state buffer `name` (created holding `fill`), as T*.
+    T* buffer(std::string_view name, double fill = 0.0) const {
+        return detail::buffer(state, name, param, fill).template mutable_data<T>();
     }
-    switch (p.dtype()) {
-        case Dtype::float32:
-            f(float{});
-            break;
-        case Dtype::float64:
-            f(double{});
-            break;
-        default:
-            throw DtypeError(fmt::format("{}: parameters must be float32 or float64, got {}", op,
-                                         dtype_name(p.dtype())));
-    }
-}
+};
 
 /// f(std::true_type{}) or f(std::false_type{}): a runtime flag made a compile-time one, so an
 /// update loop written with `if constexpr` has no branch inside and vectorizes.
@@ -50,9 +43,9 @@ decltype(auto) with_flag(bool flag, F&& f) {
 /// "exp_avg_sq" buffers. Adam, NAdam, RAdam, AdaBound and SWATS all start from them.
 template <class T>
 struct Moments {
-    Moments(ParamState& state, const Tensor& p, double beta1, double beta2)
-        : m(buffer(state, "exp_avg", p).template mutable_data<T>()),
-          v(buffer(state, "exp_avg_sq", p).template mutable_data<T>()),
+    Moments(const ParamUpdate<T>& u, double beta1, double beta2)
+        : m(u.buffer("exp_avg")),
+          v(u.buffer("exp_avg_sq")),
           b1(T(beta1)),
           c1(T(1 - beta1)),
           b2(T(beta2)),
@@ -79,3 +72,25 @@ inline WeightDecay weight_decay(double lr, double wd, bool decoupled) {
 }
 
 }  // namespace descent::optim::detail
+
+namespace descent::optim {
+
+template <class F>
+void GroupOptimizer::update_each(F&& update) {
+    const std::vector<Target> targets = prepare_step();
+    const NoGradGuard no_grad;
+    for (const Target& t : targets) {
+        Tensor& p = *t.param;
+        const Tensor grad = p.grad();
+        if (p.dtype() == Dtype::float32) {
+            update(*t.group, detail::ParamUpdate<float>{p.mutable_data<float>(), grad.data<float>(),
+                                                        p.numel(), *t.state, p});
+        } else {
+            update(*t.group,
+                   detail::ParamUpdate<double>{p.mutable_data<double>(), grad.data<double>(),
+                                               p.numel(), *t.state, p});
+        }
+    }
+}
+
+}  // namespace descent::optim

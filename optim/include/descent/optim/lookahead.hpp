@@ -3,9 +3,12 @@
 // back"; authors' code github.com/michaelrzhang/lookahead): wraps any optimizer and is one.
 // Slow weights φ are taken at construction; the inner optimizer moves the fast weights θ, and
 // after every k of its steps:  φ ← φ + α(θ − φ),  θ ← φ.
-// Its parameter groups are the inner optimizer's, so schedules and zero_grad reach through.
+// Its parameter groups are the inner optimizer's, so schedules and zero_grad reach through,
+// and parameters or groups added to the inner optimizer later get slow weights when step()
+// first sees them (before their first update).
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "descent/optim/optimizer.hpp"
@@ -19,19 +22,23 @@ struct LookaheadOptions {
 
 class Lookahead : public Optimizer {
   public:
-    /// `inner` must outlive the Lookahead.
+    /// Wraps `inner`, which should outlive the Lookahead: using a Lookahead whose inner
+    /// optimizer was destroyed is an Error.
     Lookahead(Optimizer& inner, LookaheadOptions options = {});
     void step() override;
 
-    std::vector<ParamGroup>& param_groups() override { return inner_.param_groups(); }
+    std::vector<ParamGroup>& param_groups() override { return inner_.get().param_groups(); }
     StateDict state_dict() const override;
-    void load_state_dict(const StateDict& state) override;
+    StagedLoad stage_load(const StateDict& state) override;
 
   private:
-    Optimizer& inner_;
+    /// One slow copy per parameter of the inner optimizer's groups, in their order.
+    void sync_slow() const;
+
+    OptimizerRef inner_;
     LookaheadOptions options_;
     std::int64_t steps_ = 0;
-    std::vector<std::vector<Tensor>> slow_;  // φ, per group and parameter
+    mutable std::vector<std::pair<Tensor, Tensor>> slow_;  // (θ, φ) per parameter
 };
 
 }  // namespace descent::optim

@@ -86,6 +86,10 @@ Schedule one_cycle(OneCycleOptions options);
 Schedule one_cycle_momentum(OneCycleOptions options);
 
 /// Applies schedules to an optimizer's groups: at construction (t = 0) and at every step().
+/// With one schedule for all groups, a group added to the optimizer later follows it too (its
+/// base lr taken when first seen); with one schedule per group, a group added later is an
+/// Error. A schedule value that is no valid lr (NaN, negative, ∞) is an Error and nothing is
+/// written. The optimizer should outlive the scheduler: using it after is an Error.
 class LRScheduler {
   public:
     LRScheduler(Optimizer& optimizer, Schedule lr, std::optional<Schedule> momentum = {});
@@ -97,15 +101,21 @@ class LRScheduler {
     std::int64_t last_step() const { return t_; }
     std::vector<double> last_lr() const;
 
+    /// t and the base values, under "scheduler.".
     StateDict state_dict() const;
+    /// All or nothing, as Optimizer::load_state_dict.
     void load_state_dict(const StateDict& state);
 
   private:
-    void apply();
+    LRScheduler(Optimizer& optimizer, std::vector<Schedule> lr, std::vector<Schedule> momentum,
+                bool shared);
+    /// Writes the schedules' values at step t into the groups, after checking all of them.
+    void apply(std::int64_t t);
 
-    Optimizer& optimizer_;
+    OptimizerRef optimizer_;
     std::vector<Schedule> lr_;
     std::vector<Schedule> momentum_;
+    bool shared_;  // one lr (and momentum) schedule for every group
     std::vector<double> base_lr_;
     std::vector<double> base_momentum_;
     std::int64_t t_ = 0;
@@ -126,7 +136,8 @@ struct PlateauOptions {
 };
 
 /// Multiplies every group's lr by `factor` once the metric has not improved for `patience`
-/// steps (ReduceLROnPlateau), then waits `cooldown` steps before counting again.
+/// steps (ReduceLROnPlateau), then waits `cooldown` steps before counting again. A NaN metric
+/// counts as no improvement.
 class ReduceLROnPlateau {
   public:
     ReduceLROnPlateau(Optimizer& optimizer, PlateauOptions options = {});
@@ -138,8 +149,9 @@ class ReduceLROnPlateau {
 
   private:
     bool better(double metric) const;
+    double floor(std::size_t group, std::size_t groups) const;
 
-    Optimizer& optimizer_;
+    OptimizerRef optimizer_;
     PlateauOptions options_;
     double best_;
     std::int64_t bad_steps_ = 0;

@@ -42,7 +42,7 @@ class SWATS : public TypedOptimizer<SWATSOptions> {
 
   protected:
     void save_extra(StateDict& out) const override;
-    void load_extra(const StateDict& in) override;
+    StagedLoad stage_extra(const StateDict& in) override;
 
   private:
     void adam_step();

@@ -1,0 +1,214 @@
+// The two drivers that write schedules into an optimizer's groups: LRScheduler (a function of
+// the step count) and ReduceLROnPlateau (a function of a metric).
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "descent/optim/schedule.hpp"
+#include "state_io.hpp"
+
+namespace descent::optim {
+namespace {
+/// The group key a momentum schedule writes: SGD's "momentum", else Adam-style "beta1".
+std::string_view momentum_key(const ParamGroup& group) {
+    if (group.has("momentum")) return "momentum";
+    if (group.has("beta1")) return "beta1";
+    throw Error("LRScheduler: a momentum schedule needs groups with 'momentum' or 'beta1'");
+}
+
+std::string indexed(std::string_view what, std::size_t g) {
+    return fmt::format("scheduler.{}.{}", what, g);
+}
+}  // namespace
+
+LRScheduler::LRScheduler(Optimizer& optimizer, Schedule lr, std::optional<Schedule> momentum)
+    : LRScheduler(optimizer, std::vector<Schedule>{std::move(lr)},
+                  momentum ? std::vector<Schedule>{std::move(*momentum)} : std::vector<Schedule>{},
+                  true) {}
+
+LRScheduler::LRScheduler(Optimizer& optimizer, std::vector<Schedule> lr,
+                         std::vector<Schedule> momentum)
+    : LRScheduler(optimizer, std::move(lr), std::move(momentum), false) {}
+
+LRScheduler::LRScheduler(Optimizer& optimizer, std::vector<Schedule> lr,
+                         std::vector<Schedule> momentum, bool shared)
+    : optimizer_(optimizer, "LRScheduler"),
+      lr_(std::move(lr)),
+      momentum_(std::move(momentum)),
+      shared_(shared) {
+    for (const auto& s : lr_) {
+        if (!s) throw Error("LRScheduler: an lr schedule is empty");
+    }
+    for (const auto& s : momentum_) {
+        if (!s) throw Error("LRScheduler: a momentum schedule is empty");
+    }
+    const std::size_t groups = shared_ ? 1 : optimizer.param_groups().size();
+    if (lr_.size() != groups || (!momentum_.empty() && momentum_.size() != groups)) {
+        throw Error(
+            fmt::format("LRScheduler: {} lr schedules and {} momentum schedules for {} groups",
+                        lr_.size(), momentum_.size(), optimizer.param_groups().size()));
+    }
+    apply(0);
+}
+
+void LRScheduler::step() {
+    apply(t_ + 1);
+}
+
+void LRScheduler::apply(std::int64_t t) {
+    auto& groups = optimizer_.get().param_groups();
+    if (!shared_ && groups.size() != lr_.size()) {
+        throw Error(
+            fmt::format("LRScheduler: the optimizer has {} groups now but {} schedules "
+                        "were given, one per group",
+                        groups.size(), lr_.size()));
+    }
+    for (std::size_t g = base_lr_.size(); g < groups.size(); ++g) {  // groups seen first now
+        base_lr_.push_back(groups[g].lr());
+        base_momentum_.push_back(momentum_.empty() ? 0.0 : groups[g].get(momentum_key(groups[g])));
+    }
+    std::vector<double> lrs(groups.size()), momenta(groups.size());
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        const std::size_t s = shared_ ? 0 : g;
+        lrs[g] = lr_[s](t, base_lr_[g]);
+        check_hyperparameter("lr", lrs[g],
+                             fmt::format("LRScheduler: step {}, group {}: the schedule's", t, g));
+        if (momentum_.empty()) continue;
+        momenta[g] = momentum_[s](t, base_momentum_[g]);
+        check_hyperparameter(momentum_key(groups[g]), momenta[g],
+                             fmt::format("LRScheduler: step {}, group {}: the schedule's", t, g));
+    }
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        groups[g].set("lr", lrs[g]);
+        if (!momentum_.empty()) groups[g].set(momentum_key(groups[g]), momenta[g]);
+    }
+    t_ = t;
+}
+
+std::vector<double> LRScheduler::last_lr() const {
+    std::vector<double> lrs;
+    for (const auto& group : optimizer_.get().param_groups()) lrs.push_back(group.lr());
+    return lrs;
+}
+
+StateDict LRScheduler::state_dict() const {
+    StateDict out{{"scheduler.t", detail::count_tensor(t_)}};
+    for (std::size_t g = 0; g < base_lr_.size(); ++g) {
+        out[indexed("base_lr", g)] = detail::real_tensor(base_lr_[g]);
+        out[indexed("base_momentum", g)] = detail::real_tensor(base_momentum_[g]);
+    }
+    return out;
+}
+
+void LRScheduler::load_state_dict(const StateDict& state) {
+    detail::StateReader reader(state, "LRScheduler.load_state_dict");
+    const std::int64_t t = reader.count("scheduler.t");
+    std::vector<double> base_lr, base_momentum;
+    for (std::size_t g = 0; reader.has(indexed("base_lr", g)); ++g) {
+        base_lr.push_back(reader.real(indexed("base_lr", g), at_least(0)));
+        base_momentum.push_back(reader.real(indexed("base_momentum", g)));
+    }
+    reader.reject_unread({"scheduler."});
+    const std::size_t groups = optimizer_.get().param_groups().size();
+    if (base_lr.size() != groups) {
+        throw Error(fmt::format("{}: the state has base values for {} groups, the optimizer {}",
+                                reader.op(), base_lr.size(), groups));
+    }
+    std::swap(base_lr_, base_lr);
+    std::swap(base_momentum_, base_momentum);
+    try {
+        apply(t);  // checks every value before writing any
+    } catch (...) {
+        std::swap(base_lr_, base_lr);
+        std::swap(base_momentum_, base_momentum);
+        throw;
+    }
+}
+
+// --- ReduceLROnPlateau ------------------------------------------------------------------
+
+ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, PlateauOptions options)
+    : optimizer_(optimizer, "ReduceLROnPlateau"),
+      options_(std::move(options)),
+      best_(options_.mode == PlateauMode::min ? INFINITY : -INFINITY) {
+    constexpr std::string_view op = "ReduceLROnPlateau";
+    check_option(options_.factor, {0, 1, false, true}, op, "factor");
+    check_count(options_.patience, 0, op, "patience");
+    check_option(options_.threshold, at_least(0), op, "threshold");
+    check_count(options_.cooldown, 0, op, "cooldown");
+    check_option(options_.min_lr, at_least(0), op, "min_lr");
+    for (const double m : options_.min_lrs) check_option(m, at_least(0), op, "min_lrs");
+    check_option(options_.eps, at_least(0), op, "eps");
+    floor(0, optimizer.param_groups().size());
+}
+
+double ReduceLROnPlateau::floor(std::size_t group, std::size_t groups) const {
+    if (options_.min_lrs.empty()) return options_.min_lr;
+    if (options_.min_lrs.size() != groups) {
+        throw Error(fmt::format("ReduceLROnPlateau: {} min_lrs for {} groups",
+                                options_.min_lrs.size(), groups));
+    }
+    return options_.min_lrs[group];
+}
+
+bool ReduceLROnPlateau::better(double a) const {
+    const double th = options_.threshold;
+    const bool rel = options_.threshold_mode == ThresholdMode::rel;
+    if (options_.mode == PlateauMode::min) return rel ? a < best_ * (1 - th) : a < best_ - th;
+    return rel ? a > best_ * (1 + th) : a > best_ + th;
+}
+
+void ReduceLROnPlateau::step(double metric) {
+    auto& groups = optimizer_.get().param_groups();
+    floor(0, groups.size());  // min_lrs still one per group
+    ++steps_;
+    if (better(metric)) {
+        best_ = metric;
+        bad_steps_ = 0;
+    } else {
+        ++bad_steps_;
+    }
+    if (cooldown_left_ > 0) {
+        --cooldown_left_;
+        bad_steps_ = 0;
+    }
+    if (bad_steps_ > options_.patience) {
+        for (std::size_t g = 0; g < groups.size(); ++g) {
+            const double old_lr = groups[g].lr();
+            const double new_lr = std::max(old_lr * options_.factor, floor(g, groups.size()));
+            if (old_lr - new_lr > options_.eps) groups[g].set("lr", new_lr);
+        }
+        cooldown_left_ = options_.cooldown;
+        bad_steps_ = 0;
+    }
+}
+
+std::vector<double> ReduceLROnPlateau::last_lr() const {
+    std::vector<double> lrs;
+    for (const auto& group : optimizer_.get().param_groups()) lrs.push_back(group.lr());
+    return lrs;
+}
+
+StateDict ReduceLROnPlateau::state_dict() const {
+    return {{"plateau.best", detail::real_tensor(best_)},
+            {"plateau.bad_steps", detail::count_tensor(bad_steps_)},
+            {"plateau.cooldown_left", detail::count_tensor(cooldown_left_)},
+            {"plateau.steps", detail::count_tensor(steps_)}};
+}
+
+void ReduceLROnPlateau::load_state_dict(const StateDict& state) {
+    detail::StateReader reader(state, "ReduceLROnPlateau.load_state_dict");
+    const double best = reader.real("plateau.best", closed(-inf, inf));
+    const std::int64_t bad = reader.count("plateau.bad_steps");
+    const std::int64_t cooldown = reader.count("plateau.cooldown_left");
+    const std::int64_t steps = reader.count("plateau.steps");
+    reader.reject_unread({"plateau."});
+    best_ = best;
+    bad_steps_ = bad;
+    cooldown_left_ = cooldown;
+    steps_ = steps;
+}
+
+}  // namespace descent::optim
