@@ -6,13 +6,24 @@
 #include <cmath>
 #include <numeric>
 
+#include "descent/check.hpp"
 #include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
 
 namespace descent::nn {
+namespace {
+/// "float32 [3,4]", or "an undefined tensor".
+std::string describe(const Tensor& x) {
+    if (!x.defined()) return "an undefined tensor";
+    return fmt::format("{} {}", dtype_name(x.dtype()), shape_str(x.shape()));
+}
+}  // namespace
 
 DataLoader::DataLoader(Tensor features, Tensor targets, DataLoaderOptions options)
     : features_(std::move(features)), targets_(std::move(targets)), options_(options) {
+    if (!features_.defined() || !targets_.defined()) {
+        throw Error("DataLoader: features or targets are undefined");
+    }
     if (features_.dim() < 1 || targets_.dim() < 1 || features_.size(0) != targets_.size(0)) {
         throw ShapeError(
             fmt::format("DataLoader: features {} and targets {} need the same "
@@ -64,9 +75,9 @@ void DataLoader::Iterator::load() {
 }
 
 Standardizer& Standardizer::fit(const Tensor& x) {
-    if (x.dim() != 2 || x.size(0) < 1) {
-        throw ShapeError(fmt::format("Standardizer.fit: expected [N, F] with N ≥ 1, got {}",
-                                     shape_str(x.shape())));
+    if (!x.defined() || x.dim() != 2 || x.size(0) < 1 || !is_floating(x.dtype())) {
+        throw ShapeError(fmt::format(
+            "Standardizer.fit: expected floating [N, F] with N ≥ 1, got {}", describe(x)));
     }
     const NoGradGuard no_grad;
     mean_ = x.mean({0});
@@ -77,9 +88,9 @@ Standardizer& Standardizer::fit(const Tensor& x) {
 
 Tensor Standardizer::transform(const Tensor& x) const {
     if (!mean_.defined()) throw Error("Standardizer.transform: call fit first");
-    if (x.dim() != 2 || x.size(1) != mean_.size(0)) {
-        throw ShapeError(fmt::format("Standardizer.transform: fitted on {} features, got {}",
-                                     mean_.size(0), shape_str(x.shape())));
+    if (!x.defined() || x.dim() != 2 || x.size(1) != mean_.size(0) || x.dtype() != mean_.dtype()) {
+        throw ShapeError(fmt::format("Standardizer.transform: fitted on {} features of {}, got {}",
+                                     mean_.size(0), dtype_name(mean_.dtype()), describe(x)));
     }
     return (x - mean_) / std_;
 }
@@ -90,6 +101,11 @@ Tensor curriculum_order(const Tensor& difficulty) {
                                      shape_str(difficulty.shape())));
     }
     const std::vector<double> d = difficulty.to_vector();
+    for (std::size_t i = 0; i < d.size(); ++i) {  // NaN has no place in a sorted order
+        if (std::isnan(d[i])) {
+            throw Error(fmt::format("curriculum_order: the difficulty of row {} is NaN", i));
+        }
+    }
     std::vector<std::int64_t> order(d.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return d[a] < d[b]; });
@@ -98,18 +114,19 @@ Tensor curriculum_order(const Tensor& difficulty) {
 
 Tensor curriculum_subset(const Tensor& order, std::int64_t epoch, std::int64_t ramp_epochs,
                          double start_fraction) {
-    if (ramp_epochs < 1 || start_fraction <= 0 || start_fraction > 1) {
-        throw Error(
-            fmt::format("curriculum_subset: need ramp_epochs ≥ 1 and start_fraction in "
-                        "(0, 1], got {} and {}",
-                        ramp_epochs, start_fraction));
+    check_count(ramp_epochs, 1, "curriculum_subset", "ramp_epochs");
+    check_option(start_fraction, {0, 1, true, false}, "curriculum_subset", "start_fraction");
+    if (order.dim() != 1 || order.dtype() != Dtype::int64) {
+        throw ShapeError(fmt::format("curriculum_subset: order must be 1-D int64, got {} {}",
+                                     dtype_name(order.dtype()), shape_str(order.shape())));
     }
     const double progress =
-        std::min(1.0, static_cast<double>(epoch) / static_cast<double>(ramp_epochs));
+        std::clamp(static_cast<double>(epoch) / static_cast<double>(ramp_epochs), 0.0, 1.0);
     const double fraction = start_fraction + (1 - start_fraction) * progress;
     const auto n = order.numel();
     const auto take = std::clamp<std::int64_t>(
-        static_cast<std::int64_t>(std::ceil(fraction * static_cast<double>(n))), 1, n);
+        static_cast<std::int64_t>(std::ceil(fraction * static_cast<double>(n))),
+        std::min<std::int64_t>(1, n), n);
     return order.slice(0, 0, take);
 }
 

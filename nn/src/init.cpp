@@ -4,7 +4,9 @@
 
 #include <Eigen/QR>
 #include <cmath>
+#include <limits>
 
+#include "descent/check.hpp"
 #include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
 #include "descent/random.hpp"
@@ -33,6 +35,7 @@ std::int64_t fan(const Tensor& t, FanMode mode) {
 }  // namespace
 
 double calculate_gain(std::string_view nonlinearity, double param) {
+    check_option(param, finite(), "calculate_gain", "param");
     if (nonlinearity == "linear" || nonlinearity == "sigmoid" || nonlinearity.starts_with("conv")) {
         return 1.0;
     }
@@ -54,10 +57,15 @@ std::pair<std::int64_t, std::int64_t> fans(const Tensor& t) {
 }
 
 Tensor& uniform_(Tensor& t, double low, double high) {
+    check_option(low, finite(), "uniform_", "low");
+    check_option(high, closed(low, std::numeric_limits<double>::max()), "uniform_", "high");
+    check_option(high - low, finite(), "uniform_", "high - low");
     return fill(t, "uniform_", [&] { return low + (high - low) * global_generator().uniform(); });
 }
 
 Tensor& normal_(Tensor& t, double mean, double std) {
+    check_option(mean, finite(), "normal_", "mean");
+    check_option(std, at_least(0), "normal_", "std");
     return fill(t, "normal_", [&] { return mean + std * global_generator().normal(); });
 }
 
@@ -72,23 +80,31 @@ Tensor& ones_(Tensor& t) {
 }
 
 Tensor& xavier_uniform_(Tensor& t, double gain) {
+    check_option(gain, finite(), "xavier", "gain");
+    if (t.defined() && t.numel() == 0) return t;  // a no-op, as in torch (and no fan to divide by)
     const auto [in, out] = fans(t);
     const double a = gain * std::sqrt(6.0 / static_cast<double>(in + out));
     return uniform_(t, -a, a);
 }
 
 Tensor& xavier_normal_(Tensor& t, double gain) {
+    check_option(gain, finite(), "xavier", "gain");
+    if (t.defined() && t.numel() == 0) return t;  // a no-op, as in torch (and no fan to divide by)
     const auto [in, out] = fans(t);
     return normal_(t, 0.0, gain * std::sqrt(2.0 / static_cast<double>(in + out)));
 }
 
 Tensor& kaiming_uniform_(Tensor& t, double a, FanMode mode, std::string_view nonlinearity) {
+    check_option(a, finite(), "kaiming", "a");
+    if (t.defined() && t.numel() == 0) return t;
     const double gain = calculate_gain(nonlinearity, a);
     const double bound = gain * std::sqrt(3.0 / static_cast<double>(fan(t, mode)));
     return uniform_(t, -bound, bound);
 }
 
 Tensor& kaiming_normal_(Tensor& t, double a, FanMode mode, std::string_view nonlinearity) {
+    check_option(a, finite(), "kaiming", "a");
+    if (t.defined() && t.numel() == 0) return t;
     const double gain = calculate_gain(nonlinearity, a);
     return normal_(t, 0.0, gain / std::sqrt(static_cast<double>(fan(t, mode))));
 }
@@ -98,6 +114,8 @@ Tensor& orthogonal_(Tensor& t, double gain) {
         throw ShapeError(
             fmt::format("orthogonal_: needs ≥ 2 dims, got shape {}", shape_str(t.shape())));
     }
+    check_option(gain, finite(), "orthogonal_", "gain");
+    if (t.numel() == 0) return t;  // a no-op, as in torch (and no rows to divide by)
     const std::int64_t rows = t.size(0), cols = t.numel() / rows;
     Eigen::MatrixXd flat(rows, cols);
     for (Eigen::Index i = 0; i < flat.size(); ++i) flat.data()[i] = global_generator().normal();

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "descent/check.hpp"
 #include "descent/grad_mode.hpp"
 #include "descent/nn/init.hpp"
 
@@ -14,6 +15,7 @@ Linear::Linear(std::int64_t in_features, std::int64_t out_features, bool bias) {
         throw ShapeError(fmt::format("Linear: features must be positive, got {} → {}", in_features,
                                      out_features));
     }
+    checked_numel({out_features, in_features}, "Linear");
     weight_ = &register_parameter("weight", zeros({out_features, in_features}));
     init::kaiming_uniform_(*weight_, std::sqrt(5.0));
     if (bias) {
@@ -27,13 +29,13 @@ Tensor Linear::forward(const Tensor& x) {
     return linear(x, *weight_, bias());
 }
 
-Dropout::Dropout(double p) : p_(p) {
-    if (p < 0 || p > 1) throw Error(fmt::format("Dropout: p must be in [0, 1], got {}", p));
-}
+Dropout::Dropout(double p) : p_(check_option(p, closed(0, 1), "Dropout", "p")) {}
 
 BatchNorm1d::BatchNorm1d(std::int64_t num_features, double eps, double momentum, bool affine,
                          bool track_running_stats)
-    : eps_(eps), momentum_(momentum) {
+    : eps_(check_option(eps, at_least(0), "BatchNorm1d", "eps")),
+      momentum_(check_option(momentum, closed(0, 1), "BatchNorm1d", "momentum")) {
+    check_count(num_features, 0, "BatchNorm1d", "num_features");
     if (affine) {
         weight_ = &register_parameter("weight", ones({num_features}));
         bias_ = &register_parameter("bias", zeros({num_features}));
@@ -55,13 +57,18 @@ Tensor BatchNorm1d::forward(const Tensor& x) {
                                       bias_ ? *bias_ : Tensor{}, use_batch, momentum_, eps_);
     if (is_training() && num_batches_tracked_) {
         const NoGradGuard no_grad;
-        num_batches_tracked_->copy_(num_batches_tracked_->to(Dtype::float64) + 1.0);
+        ++num_batches_tracked_->mutable_data<std::int64_t>()[0];  // exact, unlike via double
     }
     return y;
 }
 
 LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine)
-    : shape_(std::move(normalized_shape)), eps_(eps) {
+    : shape_(std::move(normalized_shape)),
+      eps_(check_option(eps, at_least(0), "LayerNorm", "eps")) {
+    if (shape_.empty()) {
+        throw ShapeError("LayerNorm: normalized_shape must name at least one dim, got []");
+    }
+    checked_numel(shape_, "LayerNorm");
     if (elementwise_affine) {
         weight_ = &register_parameter("weight", ones(shape_));
         bias_ = &register_parameter("bias", zeros(shape_));
@@ -74,6 +81,9 @@ Tensor LayerNorm::forward(const Tensor& x) {
 }
 
 Embedding::Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim) {
+    check_count(num_embeddings, 0, "Embedding", "num_embeddings");
+    check_count(embedding_dim, 0, "Embedding", "embedding_dim");
+    checked_numel({num_embeddings, embedding_dim}, "Embedding");
     weight_ = &register_parameter("weight", zeros({num_embeddings, embedding_dim}));
     init::normal_(*weight_);
 }

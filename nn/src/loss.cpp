@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "descent/check.hpp"
 #include "descent/ops.hpp"
 
 namespace descent::nn {
@@ -22,9 +23,16 @@ Tensor reduce(const Tensor& losses, Reduction reduction) {
 }
 
 void check_same_shape(const Tensor& input, const Tensor& target, std::string_view op) {
-    if (input.shape() != target.shape()) {
-        throw ShapeError(fmt::format("{}: input {} and target {} must have the same shape", op,
-                                     shape_str(input.shape()), shape_str(target.shape())));
+    if (!input.defined() || !target.defined()) {
+        throw Error(fmt::format("{}: input or target is undefined", op));
+    }
+    if (input.shape() != target.shape() || input.dtype() != target.dtype() ||
+        !is_floating(input.dtype())) {
+        throw ShapeError(
+            fmt::format("{}: input {} {} and target {} {} must be floating tensors of "
+                        "one shape and dtype",
+                        op, dtype_name(input.dtype()), shape_str(input.shape()),
+                        dtype_name(target.dtype()), shape_str(target.shape())));
     }
 }
 
@@ -32,6 +40,14 @@ void check_same_shape(const Tensor& input, const Tensor& target, std::string_vie
 /// where y = ignore_index; also the number of targets that count.
 std::pair<Tensor, double> per_sample_nll(const Tensor& log_probs, const Tensor& target,
                                          const CrossEntropyOptions& o, std::string_view op) {
+    if (!log_probs.defined() || !target.defined()) {
+        throw Error(fmt::format("{}: input or target is undefined", op));
+    }
+    check_option(o.label_smoothing, closed(0, 1), op, "label_smoothing");
+    if (!is_floating(log_probs.dtype())) {
+        throw DtypeError(fmt::format("{}: the input must be float32 or float64, got {} {}", op,
+                                     dtype_name(log_probs.dtype()), shape_str(log_probs.shape())));
+    }
     if (target.dtype() != Dtype::int64) {
         throw DtypeError(fmt::format("{}: targets must be int64 class indices, got {} {}", op,
                                      dtype_name(target.dtype()), shape_str(target.shape())));
@@ -91,7 +107,7 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
 
 Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta) {
     check_same_shape(input, target, "huber_loss");
-    if (delta <= 0) throw Error(fmt::format("huber_loss: delta must be > 0, got {}", delta));
+    check_option(delta, above(0), "huber_loss", "delta");
     const Tensor d = input - target;
     const Tensor a = abs(d);
     return reduce(where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta), reduction);
@@ -102,6 +118,21 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, CrossEntropyOptio
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOptions options) {
+    if (!logits.defined() || !target.defined()) {
+        throw Error("cross_entropy: logits or target is undefined");
+    }
+    const bool one = logits.dim() == 1 && target.dim() == 0;
+    const bool batch = logits.dim() == 2 && target.dim() == 1 && target.size(0) == logits.size(0);
+    if (!one && !batch) {
+        throw ShapeError(
+            fmt::format("cross_entropy: expected logits [N, C] and target [N] (or [C] "
+                        "and []), got {} and {}",
+                        shape_str(logits.shape()), shape_str(target.shape())));
+    }
+    if (!is_floating(logits.dtype())) {
+        throw DtypeError(fmt::format("cross_entropy: logits must be float32 or float64, got {}",
+                                     dtype_name(logits.dtype())));
+    }
     if (logits.dim() == 1) {  // one sample: [C] and a 0-d target
         const Tensor loss = cross_entropy(logits.unsqueeze(0), target.reshape({1}), options);
         return options.reduction == Reduction::none ? loss.reshape({}) : loss;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "descent/grad_mode.hpp"
+#include "descent/ops.hpp"
 
 namespace descent::nn {
 
@@ -113,15 +114,16 @@ void Module::zero_grad() {
 }
 
 Module& Module::to(Dtype dtype) {
-    for (auto& s : params_) {
-        const bool trainable = s.tensor->requires_grad();
-        *s.tensor = s.tensor->detach().to(dtype).detach();
-        s.tensor->requires_grad_(trainable);
+    if (!is_floating(dtype)) {
+        throw DtypeError(fmt::format("Module::to: only float32 and float64 are allowed, got {}",
+                                     dtype_name(dtype)));
     }
-    for (auto& s : buffers_) {
-        if (is_floating(s.tensor->dtype())) *s.tensor = s.tensor->to(dtype).detach();
+    // In place (set_data): each parameter stays the same tensor, so optimizers built before
+    // keep updating it, as with torch's module.to.
+    const NoGradGuard no_grad;
+    for (auto& [name, t] : state_dict()) {
+        if (is_floating(t.dtype()) && t.dtype() != dtype) Tensor(t).set_data(t.to(dtype));
     }
-    for (auto& [name, child] : children_) child->to(dtype);
     return *this;
 }
 
@@ -142,6 +144,8 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
         const auto it = given.find(name);
         if (it == given.end()) {
             missing.push_back(name);
+        } else if (!it->second.defined()) {
+            mismatched.push_back(fmt::format("{}: the given tensor is undefined", name));
         } else if (it->second.shape() != t.shape() || it->second.dtype() != t.dtype()) {
             mismatched.push_back(fmt::format(
                 "{}: checkpoint {} {} vs model {} {}", name, dtype_name(it->second.dtype()),

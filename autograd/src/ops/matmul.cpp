@@ -105,10 +105,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    kernel::check_same_dtype(x, weight, "linear");
     if (x.dim() < 1 || weight.dim() != 2 || x.size(-1) != weight.size(1)) {
         throw ShapeError(fmt::format("linear: input {} does not fit weight {}",
                                      shape_str(x.shape()), shape_str(weight.shape())));
     }
+    if (bias.defined()) kernel::check_same_dtype(x, bias, "linear");
     const Tensor x2 = x.dim() == 1 ? unsqueeze(x, 0) : x;
     Tensor y = detail::matmul_t(x2, weight, false, true);  // x·Wᵀ
     if (x.dim() == 1) y = squeeze(y, 0);

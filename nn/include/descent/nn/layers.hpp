@@ -27,7 +27,9 @@ class Linear : public Module {
 /// An activation (or any tensor function without parameters) as a module.
 class Lambda : public Module {
   public:
-    explicit Lambda(std::function<Tensor(const Tensor&)> f) : f_(std::move(f)) {}
+    explicit Lambda(std::function<Tensor(const Tensor&)> f) : f_(std::move(f)) {
+        if (!f_) throw Error("Lambda: the function is empty");
+    }
     Tensor forward(const Tensor& x) override { return f_(x); }
 
   private:

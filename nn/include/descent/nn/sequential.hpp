@@ -5,6 +5,7 @@
 #include <concepts>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "descent/nn/module.hpp"
@@ -32,11 +33,12 @@ class Sequential : public Module {
     Tensor forward(const Tensor& x) override;
 
     std::size_t size() const { return modules_.size(); }
-    Module& operator[](std::size_t i) { return *modules_.at(i); }
+    /// The i-th module; an IndexError when i ≥ size().
+    Module& operator[](std::size_t i) { return *checked(i, "Sequential[]"); }
     /// The i-th module as its own type (an Error if it is not one).
     template <class M>
     M& at(std::size_t i) {
-        auto* m = dynamic_cast<M*>(modules_.at(i).get());
+        auto* m = dynamic_cast<M*>(checked(i, "Sequential::at").get());
         if (!m) throw Error("Sequential::at: module " + std::to_string(i) + " has another type");
         return *m;
     }
@@ -44,6 +46,7 @@ class Sequential : public Module {
     auto end() { return modules_.end(); }
 
   private:
+    const std::shared_ptr<Module>& checked(std::size_t i, std::string_view op) const;
     std::vector<std::shared_ptr<Module>> modules_;
 };
 
