@@ -118,6 +118,7 @@ Tensor linspace(double start, double end, std::int64_t steps, TensorOptions opti
     const double delta = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
     // the upper half counts back from end, so both ends are exact (as torch.linspace)
     return generated(steps, options, "linspace", [&](std::int64_t i) {
+        if (steps == 1) return start;  // as torch
         return i < steps / 2 ? start + delta * static_cast<double>(i)
                              : end - delta * static_cast<double>(steps - 1 - i);
     });

@@ -226,6 +226,12 @@ void Tensor::set_grad(const Tensor& g) {
                                      dtype_name(g.dtype()), shape_str(g.shape()),
                                      dtype_name(dtype()), shape_str(shape())));
     }
+    if (g.defined() && g.numel() > 0 && g.raw_data() == raw_data()) {
+        throw AutogradError(
+            fmt::format("set_grad: the gradient of a {} tensor would share its "
+                        "storage with the tensor itself",
+                        shape_str(shape())));
+    }
     checked(impl_).grad = g;
 }
 

@@ -1,4 +1,6 @@
-// safetensors reading and writing (see checkpoint.hpp).
+// The safetensors format (see checkpoint.hpp): the header's JSON built and parsed, every entry
+// validated, the byte ranges checked to tile the data section; to_safetensors and
+// from_safetensors. The POSIX file I/O is in checkpoint_load.cpp and checkpoint_save.cpp.
 //
 // Layout: u64 little-endian N, N bytes of JSON header, then the data section. The header maps
 // each tensor name to {"dtype", "shape", "data_offsets": [begin, end]} (offsets relative to the
@@ -11,29 +13,28 @@
 
 #include "descent/nn/checkpoint.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
-#include <cerrno>
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "descent/error.hpp"
+#include "safetensors_format.hpp"
 
 namespace descent::nn {
+using safetensors::Entry;
+using safetensors::format_error;
+using safetensors::kLengthBytes;
+
 namespace {
 
 static_assert(std::endian::native == std::endian::little,
@@ -129,24 +130,10 @@ std::string json_string(std::string_view s) {
     return Json(std::string(s)).dump();  // callers have checked that `s` is valid UTF-8
 }
 
-template <class... Args>
-[[noreturn]] void format_error(std::string_view source, fmt::format_string<Args...> what,
-                               Args&&... args) {
-    throw FormatError(
-        fmt::format("{}: {}", source, fmt::format(what, std::forward<Args>(args)...)));
-}
-
-struct Entry {
-    std::string name;
-    Dtype dtype;
-    Shape shape;
-    std::uint64_t begin = 0, end = 0;
-};
-
 /// Parses the header text: rejects duplicate keys (nlohmann keeps the last one silently) and
 /// nesting deeper than kMaxJsonDepth; returns the root and the top-level keys in file order.
-std::pair<Json, std::vector<std::string>> parse_header(std::string_view text,
-                                                       std::string_view source) {
+std::pair<Json, std::vector<std::string>> parse_json(std::string_view text,
+                                                     std::string_view source) {
     struct Level {
         bool is_object;
         std::set<std::string> keys;
@@ -217,9 +204,45 @@ Metadata parse_metadata(const Json& j, std::string_view source) {
     return metadata;
 }
 
+/// The extents of a shape (non-negative integers whose element count checked_numel accepts, also
+/// when a zero extent stands next to huge ones) and the bytes that many elements of `dtype` need.
+std::pair<Shape, std::uint64_t> parse_shape(const Json& shape, Dtype dtype,
+                                            const std::string& tensor, std::string_view source) {
+    if (!shape.is_array()) {
+        format_error(source, "{}: shape must be a list of non-negative integers, got {}", tensor,
+                     describe(shape));
+    }
+    Shape extents;
+    for (const Json& extent : shape) {
+        if (!extent.is_number_unsigned()) {  // nlohmann parses non-negative integers as unsigned
+            format_error(source, "{}: shape {} is not a list of non-negative integers", tensor,
+                         brief(shape));
+        }
+        const auto n = extent.get<std::uint64_t>();
+        if (n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+            format_error(source, "{}: shape {} overflows: extent {} exceeds 2^63 - 1", tensor,
+                         brief(shape), n);
+        }
+        extents.push_back(static_cast<std::int64_t>(n));
+    }
+    std::int64_t numel = 0;
+    try {
+        numel = checked_numel(extents, tensor);
+    } catch (const ShapeError& e) {
+        format_error(source, "{}; the shape overflows", e.what());
+    }
+    std::uint64_t nbytes = 0;
+    if (__builtin_mul_overflow(static_cast<std::uint64_t>(numel),
+                               static_cast<std::uint64_t>(dtype_size(dtype)), &nbytes)) {
+        format_error(source, "{}: shape {} of {} overflows: its byte count does not fit in 64 bits",
+                     tensor, brief(shape), dtype_code(dtype));
+    }
+    return {std::move(extents), nbytes};
+}
+
 Entry parse_entry(const std::string& name, const Json& j, std::uint64_t data_size,
                   std::string_view source) {
-    const std::string tensor = "tensor " + quote_name(name);
+    const std::string tensor = safetensors::tensor_label(name);
     if (!j.is_object()) {
         format_error(source, "{}: entry must be an object, got {}", tensor, describe(j));
     }
@@ -244,32 +267,8 @@ Entry parse_entry(const std::string& name, const Json& j, std::uint64_t data_siz
     }
     e.dtype = *parsed_dtype;
 
-    const Json& shape = j["shape"];
-    if (!shape.is_array()) {
-        format_error(source, "{}: shape must be a list of non-negative integers, got {}", tensor,
-                     describe(shape));
-    }
-    std::uint64_t numel = 1;
-    for (const Json& extent : shape) {
-        if (!extent.is_number_unsigned()) {  // nlohmann parses non-negative integers as unsigned
-            format_error(source, "{}: shape {} is not a list of non-negative integers", tensor,
-                         brief(shape));
-        }
-        const auto n = extent.get<std::uint64_t>();
-        if (n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
-            __builtin_mul_overflow(numel, n, &numel) ||
-            numel > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-            format_error(source,
-                         "{}: shape {} overflows: its element count does not fit in 64 bits",
-                         tensor, brief(shape));
-        }
-        e.shape.push_back(static_cast<std::int64_t>(n));
-    }
-    std::uint64_t nbytes = 0;
-    if (__builtin_mul_overflow(numel, static_cast<std::uint64_t>(dtype_size(e.dtype)), &nbytes)) {
-        format_error(source, "{}: shape {} of {} overflows: its byte count does not fit in 64 bits",
-                     tensor, brief(shape), dtype_code(e.dtype));
-    }
+    auto [shape, nbytes] = parse_shape(j["shape"], e.dtype, tensor, source);
+    e.shape = std::move(shape);
 
     const Json& offsets = j["data_offsets"];
     if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
@@ -324,34 +323,6 @@ void check_tiling(std::vector<Entry>& entries, std::uint64_t data_size, std::str
                      "({} trailing bytes)",
                      data_size, covered, data_size - covered);
     }
-}
-
-Tensor make_tensor(const Entry& e, const char* data) {
-    Tensor t = zeros(e.shape, {.dtype = e.dtype});
-    const std::size_t nbytes = e.end - e.begin;
-    if (nbytes > 0) std::memcpy(t.raw_mutable_data(), data + e.begin, nbytes);
-    return t;
-}
-
-[[noreturn]] void save_error(const std::filesystem::path& path, std::string_view what) {
-    throw Error(fmt::format("save: cannot write checkpoint {}: {}", path.string(), what));
-}
-
-std::string errno_text(int err) {
-    return std::error_code(err, std::generic_category()).message();
-}
-
-/// Writes all of `bytes` to `fd`, retrying short writes and EINTR; returns 0 or an errno.
-int write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno;
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return 0;
 }
 
 }  // namespace
@@ -427,135 +398,83 @@ std::string to_safetensors(const NamedTensors& tensors, const Metadata& metadata
 }
 
 Checkpoint from_safetensors(std::string_view bytes, std::string_view source) {
-    if (bytes.size() < 8) {
+    try {
+        const std::uint64_t header_size =
+            safetensors::header_length(bytes.substr(0, kLengthBytes), bytes.size(), source);
+        const std::string_view data = bytes.substr(kLengthBytes + header_size);
+        safetensors::Header header =
+            safetensors::parse_header(bytes.substr(kLengthBytes, header_size), data.size(), source);
+
+        Checkpoint checkpoint{.tensors = {}, .metadata = std::move(header.metadata)};
+        checkpoint.tensors.reserve(header.entries.size());
+        for (const Entry& e : header.entries) {
+            Tensor t = safetensors::allocate(e, source);
+            if (e.end > e.begin) std::memcpy(t.raw_mutable_data(), &data[e.begin], e.end - e.begin);
+            checkpoint.tensors.emplace_back(e.name, std::move(t));
+        }
+        return checkpoint;
+    } catch (const std::bad_alloc&) {
+        format_error(source, "out of memory while reading the checkpoint");
+    }
+}
+
+namespace safetensors {
+
+std::string tensor_label(std::string_view name) {
+    return "tensor " + quote_name(name);
+}
+
+std::uint64_t header_length(std::string_view prefix, std::uint64_t file_size,
+                            std::string_view source) {
+    if (prefix.size() < kLengthBytes) {
         format_error(source,
                      "not a safetensors file: {} bytes, fewer than the 8 of the header length",
-                     bytes.size());
+                     file_size);
     }
     std::uint64_t header_size = 0;
-    for (int i = 0; i < 8; ++i) {
-        header_size |= static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+    for (std::size_t i = 0; i < kLengthBytes; ++i) {
+        header_size |= static_cast<std::uint64_t>(static_cast<unsigned char>(prefix[i])) << (8 * i);
     }
     if (header_size > kMaxHeaderBytes) {
         format_error(source, "header length {} exceeds the limit of {} bytes", header_size,
                      kMaxHeaderBytes);
     }
-    if (header_size > bytes.size() - 8) {
+    if (header_size > file_size - kLengthBytes) {
         format_error(source, "header length {} runs past the end of the file ({} bytes follow it)",
-                     header_size, bytes.size() - 8);
+                     header_size, file_size - kLengthBytes);
     }
-    const std::string_view text = bytes.substr(8, header_size);
-    const std::string_view data = bytes.substr(8 + header_size);
+    return header_size;
+}
 
-    auto [root, keys] = parse_header(text, source);
+Header parse_header(std::string_view text, std::uint64_t data_size, std::string_view source) {
+    auto [root, keys] = parse_json(text, source);
     if (!root.is_object()) {
         format_error(source, "header must be a JSON object, got {}", describe(root));
     }
-
-    Checkpoint checkpoint;
-    std::vector<Entry> entries;
-    entries.reserve(keys.size());
+    Header header;
+    header.entries.reserve(keys.size());
     for (const std::string& key : keys) {
         const Json& value = std::as_const(root).at(key);
         if (key == kMetadataKey) {
-            checkpoint.metadata = parse_metadata(value, source);
+            header.metadata = parse_metadata(value, source);
             continue;
         }
-        entries.push_back(parse_entry(key, value, data.size(), source));
+        header.entries.push_back(parse_entry(key, value, data_size, source));
     }
-    check_tiling(entries, data.size(), source);
-
-    checkpoint.tensors.reserve(entries.size());
-    for (const Entry& e : entries) {
-        checkpoint.tensors.emplace_back(e.name, make_tensor(e, data.data()));
-    }
-    return checkpoint;
+    check_tiling(header.entries, data_size, source);
+    return header;
 }
 
-void save(const NamedTensors& tensors, const std::filesystem::path& path,
-          const Metadata& metadata) {
-    const std::string bytes = to_safetensors(tensors, metadata);  // bad input: nothing written
-    if (!path.has_filename()) save_error(path, "the path names no file");
-    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-
-    // A fresh file beside the target: rename() is atomic only within one filesystem.
-    // Its name stays within NAME_MAX (255) whatever the target's: at most 64 bytes of the name.
-    static std::atomic<std::uint64_t> counter{0};
-    const std::string stem = path.filename().string().substr(0, 64);
-    std::filesystem::path temp;
-    int fd = -1;
-    for (int attempt = 0; fd < 0; ++attempt) {
-        const auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-        temp = dir / fmt::format(".{}.tmp-{}-{}-{:x}", stem, ::getpid(), counter.fetch_add(1),
-                                 static_cast<std::uint64_t>(stamp));
-        fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && (errno != EEXIST || attempt >= 100)) {
-            save_error(path, fmt::format("cannot create {}: {}", temp.string(), errno_text(errno)));
-        }
-    }
-
-    const auto fail = [&](std::string_view what, int err) {
-        if (fd >= 0) ::close(fd);
-        std::error_code ignored;
-        std::filesystem::remove(temp, ignored);
-        save_error(path, fmt::format("{} {}: {}", what, temp.string(), errno_text(err)));
-    };
-    if (const int err = write_all(fd, bytes); err != 0) fail("cannot write", err);
-    if (::fsync(fd) != 0) fail("cannot flush", errno);
-    const int closed = ::close(fd);
-    fd = -1;
-    if (closed != 0) fail("cannot close", errno);
-
-    std::error_code ec;
-    std::filesystem::rename(temp, path, ec);
-    if (ec) {
-        std::error_code ignored;
-        std::filesystem::remove(temp, ignored);
-        save_error(path, fmt::format("cannot rename {} onto it: {}", temp.string(), ec.message()));
-    }
-    // Make the rename itself durable; a failure here leaves a complete file, so it is ignored.
-    if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
+Tensor allocate(const Entry& entry, std::string_view source) {
+    try {
+        return zeros(entry.shape, {.dtype = entry.dtype});
+    } catch (const Error& e) {
+        format_error(source, "{}: cannot allocate: {}", tensor_label(entry.name), e.what());
+    } catch (const std::bad_alloc&) {
+        format_error(source, "{}: cannot allocate shape {} of {}: out of memory",
+                     tensor_label(entry.name), shape_str(entry.shape), dtype_name(entry.dtype));
     }
 }
 
-Checkpoint load_checkpoint(const std::filesystem::path& path) {
-    const std::string source = path.string();
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) format_error(source, "cannot open: {}", errno_text(errno));
-    std::string bytes;
-    int err = 0;
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        err = errno;
-    } else if (!S_ISREG(st.st_mode)) {
-        ::close(fd);
-        format_error(source, "not a regular file");
-    } else {
-        bytes.resize(static_cast<std::size_t>(st.st_size));
-        std::size_t done = 0;
-        while (done < bytes.size()) {
-            const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) {
-                err = errno;
-                break;
-            }
-            if (n == 0) {  // the file shrank while being read
-                bytes.resize(done);
-                break;
-            }
-            done += static_cast<std::size_t>(n);
-        }
-    }
-    ::close(fd);
-    if (err != 0) format_error(source, "cannot read: {}", errno_text(err));
-    return from_safetensors(bytes, source);
-}
-
-NamedTensors load(const std::filesystem::path& path) {
-    return load_checkpoint(path).tensors;
-}
-
+}  // namespace safetensors
 }  // namespace descent::nn

@@ -5,6 +5,8 @@
 // Writing goes to a temporary file in the same directory, flushed and renamed into place, so a
 // crash never leaves a half-written checkpoint under the real name. Reading validates the whole
 // header before allocating anything it announces: a malformed or hostile file is a FormatError.
+// Only regular files are read or replaced (a FIFO, device, directory or socket is an error, at
+// once and untouched); saving through a symbolic link writes the file it leads to.
 
 #include <filesystem>
 #include <map>
@@ -27,8 +29,13 @@ std::string to_safetensors(const NamedTensors& tensors, const Metadata& metadata
 /// Parses safetensors bytes; `source` names them in error messages.
 Checkpoint from_safetensors(std::string_view bytes, std::string_view source = "<memory>");
 
+/// Writes `tensors` to `path` atomically; an existing file keeps its permission bits, a new one
+/// gets 0666 & ~umask. Temporaries ".<name>.<pid>.<n>.descent-tmp" of savers that died are
+/// removed. Errors are descent::Error naming the path.
 void save(const NamedTensors& tensors, const std::filesystem::path& path,
           const Metadata& metadata = {});
+/// Reads a checkpoint file; anything wrong with it, or with reading it, is a FormatError naming
+/// the path.
 Checkpoint load_checkpoint(const std::filesystem::path& path);
 /// The tensors of a checkpoint file.
 NamedTensors load(const std::filesystem::path& path);

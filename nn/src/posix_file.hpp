@@ -1,0 +1,37 @@
+#pragma once
+// Small POSIX pieces of the checkpoint file I/O: an owned file descriptor, and errno and file
+// types spelled for messages.
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace descent::nn {
+
+/// A file descriptor closed when it goes out of scope (-1: none).
+class FileDescriptor {
+  public:
+    explicit FileDescriptor(int fd = -1) noexcept : fd_(fd) {}
+    ~FileDescriptor();
+    FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    FileDescriptor& operator=(FileDescriptor&&) = delete;
+
+    int get() const { return fd_; }
+    explicit operator bool() const { return fd_ >= 0; }
+    /// Closes it now; 0, or the errno of close() (the descriptor is gone either way).
+    int close() noexcept;
+
+  private:
+    int fd_;
+};
+
+/// strerror's text for an errno value.
+std::string errno_text(int err);
+
+/// "a directory", "a FIFO", "a character device", ...: the type of a file that is neither a
+/// regular file nor a symbolic link, from its st_mode.
+std::string_view file_kind(mode_t mode);
+
+}  // namespace descent::nn
