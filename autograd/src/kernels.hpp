@@ -91,27 +91,27 @@ Tensor map_as(const Tensor& x, F&& f) {
     return y;
 }
 
-/// max(a, b) elementwise, NaN where either is NaN (torch.maximum); b an array or a scalar.
+/// Op(a, b) elementwise with Eigen's scalar_max_op or scalar_min_op, NaN where either is NaN;
+/// b an array expression or a scalar.
+template <template <class, class, int> class Op, class A, class B>
+auto nan_propagating(const A& a, const B& b) {
+    using T = typename A::Scalar;
+    if constexpr (std::is_arithmetic_v<B>) {
+        return a.binaryExpr(A::PlainObject::Constant(a.size(), T(b)),
+                            Op<T, T, Eigen::PropagateNaN>());
+    } else {
+        return a.binaryExpr(b, Op<T, T, Eigen::PropagateNaN>());
+    }
+}
+/// max(a, b) elementwise, NaN where either is NaN (torch.maximum).
 template <class A, class B>
 auto nan_max(const A& a, const B& b) {
-    using T = typename A::Scalar;
-    using Max = Eigen::internal::scalar_max_op<T, T, Eigen::PropagateNaN>;
-    if constexpr (std::is_arithmetic_v<B>) {
-        return a.binaryExpr(A::PlainObject::Constant(a.size(), T(b)), Max());
-    } else {
-        return a.binaryExpr(b, Max());
-    }
+    return nan_propagating<Eigen::internal::scalar_max_op>(a, b);
 }
 /// min(a, b) elementwise, NaN where either is NaN (torch.minimum).
 template <class A, class B>
 auto nan_min(const A& a, const B& b) {
-    using T = typename A::Scalar;
-    using Min = Eigen::internal::scalar_min_op<T, T, Eigen::PropagateNaN>;
-    if constexpr (std::is_arithmetic_v<B>) {
-        return a.binaryExpr(A::PlainObject::Constant(a.size(), T(b)), Min());
-    } else {
-        return a.binaryExpr(b, Min());
-    }
+    return nan_propagating<Eigen::internal::scalar_min_op>(a, b);
 }
 
 /// Throws a DtypeError naming op unless a and b (both defined) share a dtype.

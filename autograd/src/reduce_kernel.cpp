@@ -62,11 +62,6 @@ void sum_columns(const T* rows, std::int64_t extent, std::int64_t inner, double*
     }
 }
 
-template <class T, int NaN>
-using MaxOp = Eigen::internal::scalar_max_op<T, T, NaN>;
-template <class T, int NaN>
-using MinOp = Eigen::internal::scalar_min_op<T, T, NaN>;
-
 template <class T>
 T extreme_run(const T* p, std::int64_t n, bool largest) {
     const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> a(p, n);
@@ -83,9 +78,9 @@ void extreme_columns(const T* rows, std::int64_t extent, std::int64_t inner, boo
     for (std::int64_t k = 1; k < extent; ++k) {
         const ConstRow row(rows + k * inner, inner);
         if (largest) {
-            d = d.binaryExpr(row, MaxOp<T, Eigen::PropagateNaN>());
+            d = nan_max(d, row);
         } else {
-            d = d.binaryExpr(row, MinOp<T, Eigen::PropagateNaN>());
+            d = nan_min(d, row);
         }
     }
 }

@@ -61,17 +61,6 @@ class BlockCache {
     std::size_t cached_bytes_ = 0;
 };
 
-/// RAM plus swap: no tensor can be larger (and asking the allocator for more can abort a
-/// sanitized build instead of failing).
-std::uint64_t memory_bytes() {
-    static const std::uint64_t bytes = [] {
-        struct sysinfo info {};
-        if (::sysinfo(&info) != 0) return std::numeric_limits<std::uint64_t>::max();
-        return (static_cast<std::uint64_t>(info.totalram) + info.totalswap) * info.mem_unit;
-    }();
-    return bytes;
-}
-
 // Never destroyed: storages held by static tensors may be freed after main returns.
 BlockCache& block_cache() {
     static auto* cache = new BlockCache;
@@ -96,6 +85,15 @@ TensorImpl::TensorImpl(std::shared_ptr<Storage> s, Shape sh, Dtype dt)
 
 TensorImpl::~TensorImpl() {
     live_tensors.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::uint64_t memory_bytes() {
+    static const std::uint64_t bytes = [] {
+        struct sysinfo info {};
+        if (::sysinfo(&info) != 0) return std::numeric_limits<std::uint64_t>::max();
+        return (static_cast<std::uint64_t>(info.totalram) + info.totalswap) * info.mem_unit;
+    }();
+    return bytes;
 }
 
 Tensor empty(const Shape& shape, Dtype dtype, std::string_view op) {

@@ -38,6 +38,10 @@ struct TensorImpl {
     Tensor grad;
 };
 
+/// RAM plus swap of this machine: no tensor can be larger (and asking the allocator for more
+/// can abort a sanitized build instead of failing).
+std::uint64_t memory_bytes();
+
 /// A new tensor with uninitialised storage. A shape with a negative extent, one whose element
 /// or byte count overflows, or one larger than this machine's memory is a ShapeError naming op.
 Tensor empty(const Shape& shape, Dtype dtype, std::string_view op = "empty");

@@ -247,3 +247,10 @@ TEST_CASE("hostile: index ops with out-of-range and extreme indices", "[hostile]
     CHECK_THROWS_AS(x.at({kMin, 0}), dc::IndexError);
     CHECK_THROWS_AS(x.at({0}), dc::IndexError);
 }
+
+TEST_CASE("hostile: split of a huge empty dim into unit pieces", "[hostile][shapes]") {
+    const dc::Tensor x = dc::zeros({0, std::int64_t{1} << 62});
+    CHECK_THROWS_AS(dc::split(x, 1, 1), dc::ShapeError);
+    CHECK_THROWS_WITH(dc::split(x, 1, 1), Contains("split") && Contains("memory"));
+    CHECK(dc::split(x, std::int64_t{1} << 61, 1).size() == 2);
+}

@@ -18,10 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint_files.hpp"
+
 namespace dc = descent;
 namespace nn = descent::nn;
 namespace fs = std::filesystem;
 using Catch::Contains;
+using namespace descent::test;
 
 namespace {
 
@@ -48,34 +51,6 @@ double double_bits(std::uint64_t bits) {
     return d;
 }
 
-std::string raw_bytes(const dc::Tensor& t) {
-    const auto n = static_cast<std::size_t>(t.numel()) * dc::dtype_size(t.dtype());
-    return n == 0 ? std::string() : std::string(static_cast<const char*>(t.raw_data()), n);
-}
-
-/// Same names, dtypes, shapes and bytes, in the same order.
-void require_identical(const dc::NamedTensors& a, const dc::NamedTensors& b) {
-    REQUIRE(a.size() == b.size());
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        INFO("tensor " << a[i].first);
-        CHECK(a[i].first == b[i].first);
-        CHECK(a[i].second.dtype() == b[i].second.dtype());
-        CHECK(a[i].second.shape() == b[i].second.shape());
-        CHECK(raw_bytes(a[i].second) == raw_bytes(b[i].second));
-    }
-}
-
-std::string le64(std::uint64_t n) {
-    std::string out;
-    for (int i = 0; i < 8; ++i) out += static_cast<char>((n >> (8 * i)) & 0xFF);
-    return out;
-}
-
-/// A file with this header text (unpadded) and data section.
-std::string file_with(const std::string& header, const std::string& data = "") {
-    return le64(header.size()) + header + data;
-}
-
 std::string bytes_of_floats(const std::vector<float>& v) {
     std::string out(v.size() * 4, '\0');
     if (!v.empty()) std::memcpy(out.data(), v.data(), out.size());
@@ -94,41 +69,6 @@ std::string format_error(const std::string& bytes) {
     FAIL("expected a descent::FormatError, parsing succeeded");
     return {};
 }
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE(in);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    REQUIRE(out);
-}
-
-std::vector<std::string> dir_entries(const fs::path& dir) {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-/// A fresh empty directory, removed at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() / ("descent_ckpt_test_" + std::to_string(::getpid()) +
-                                            "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
 
 dc::NamedTensors sample_tensors() {
     return {{"w", dc::tensor({1, 2, 3, 4, 5, 6}, {2, 3})},

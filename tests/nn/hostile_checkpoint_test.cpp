@@ -27,28 +27,15 @@
 #include <thread>
 #include <vector>
 
+#include "checkpoint_files.hpp"
+
 namespace dc = descent;
 namespace nn = descent::nn;
 namespace fs = std::filesystem;
 using Catch::Contains;
+using namespace descent::test;
 
 namespace {
-
-/// A fresh empty directory of its own, removed at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        static int counter = 0;
-        path = fs::temp_directory_path() /
-               ("descent_hostile_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-};
 
 /// Sets the umask while alive.
 struct UmaskGuard {
@@ -56,23 +43,6 @@ struct UmaskGuard {
     explicit UmaskGuard(mode_t mask) : previous(::umask(mask)) {}
     ~UmaskGuard() { ::umask(previous); }
 };
-
-std::string raw_bytes(const dc::Tensor& t) {
-    const auto n = static_cast<std::size_t>(t.numel()) * dc::dtype_size(t.dtype());
-    return n == 0 ? std::string() : std::string(static_cast<const char*>(t.raw_data()), n);
-}
-
-/// Same names, dtypes, shapes and bytes, in the same order.
-void require_identical(const dc::NamedTensors& a, const dc::NamedTensors& b) {
-    REQUIRE(a.size() == b.size());
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        INFO("tensor " << a[i].first);
-        CHECK(a[i].first == b[i].first);
-        CHECK(a[i].second.dtype() == b[i].second.dtype());
-        CHECK(a[i].second.shape() == b[i].second.shape());
-        CHECK(raw_bytes(a[i].second) == raw_bytes(b[i].second));
-    }
-}
 
 dc::NamedTensors sample_tensors() {
     return {{"w", dc::tensor({1, 2, 3, 4, 5, 6}, {2, 3})},
@@ -82,36 +52,6 @@ dc::NamedTensors sample_tensors() {
 
 dc::NamedTensors other_tensors() {
     return {{"v", dc::tensor({-1, 7}, {2})}};
-}
-
-std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    REQUIRE(in);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& path, const std::string& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    REQUIRE(out);
-}
-
-std::vector<std::string> dir_entries(const fs::path& dir) {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-std::string le64(std::uint64_t n) {
-    std::string out;
-    for (int i = 0; i < 8; ++i) out += static_cast<char>((n >> (8 * i)) & 0xFF);
-    return out;
-}
-
-/// A file with this header text (unpadded) and data section.
-std::string file_with(const std::string& header, const std::string& data = "") {
-    return le64(header.size()) + header + data;
 }
 
 /// A header of one F32 tensor "w" of this shape (JSON) and these data_offsets (JSON).
