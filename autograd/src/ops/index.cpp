@@ -307,11 +307,13 @@ std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, std::int64_t
     }
     // every piece is a tensor of its own (a few hundred bytes even when empty): refuse a count
     // that could never fit instead of looping towards it
-    const std::int64_t extent = x.size(dim), pieces = extent / split_size + (extent % split_size != 0);
+    const std::int64_t extent = x.size(dim),
+                       pieces = extent / split_size + (extent % split_size != 0);
     if (static_cast<std::uint64_t>(pieces) > memory_bytes() / 256) {
-        throw ShapeError(fmt::format("split: {} pieces of size {} along dim {} of {} do not fit "
-                                     "in memory",
-                                     pieces, split_size, dim, shape_str(x.shape())));
+        throw ShapeError(
+            fmt::format("split: {} pieces of size {} along dim {} of {} do not fit "
+                        "in memory",
+                        pieces, split_size, dim, shape_str(x.shape())));
     }
     std::vector<std::int64_t> sizes;
     for (std::int64_t left = extent; left > 0; left -= split_size) {
