@@ -36,6 +36,7 @@ double sum_block(const T* p, std::int64_t n) {
 /// the rounding error grows with log n: float64 sums of 10⁷ elements stay within ~1e-14.
 template <class T>
 double sum_run(const T* p, std::int64_t n) {
+    if (n <= kBlock) return sum_block(p, n);
     double level[64];  // level[k]: the sum of 2^k blocks, while bit k of `blocks` is set
     std::uint64_t blocks = 0;
     for (std::int64_t start = 0; start < n; start += kBlock) {
@@ -46,7 +47,7 @@ double sum_run(const T* p, std::int64_t n) {
         ++blocks;
     }
     double total = 0.0;
-    for (int k = 0; k < 64; ++k) {
+    for (int k = 0; blocks >> k; ++k) {
         if (blocks & (std::uint64_t{1} << k)) total += level[k];
     }
     return total;

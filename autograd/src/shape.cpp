@@ -54,7 +54,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, std::string_view op) {
         }
         out[i] = ea == 1 ? eb : ea;
     }
-    checked_numel(out, op);
+    // a new shape (not one of the two, which tensors already hold) could overflow
+    if (out != a && out != b) checked_numel(out, op);
     return out;
 }
 

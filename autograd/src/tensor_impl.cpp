@@ -78,8 +78,8 @@ Storage::~Storage() {
     if (data && !block_cache().keep(data, nbytes)) ::operator delete(data, kAlignment);
 }
 
-TensorImpl::TensorImpl(std::shared_ptr<Storage> s, Shape sh, Dtype dt)
-    : storage(std::move(s)), shape(std::move(sh)), dtype(dt), numel(numel_of(shape)) {
+TensorImpl::TensorImpl(std::shared_ptr<Storage> s, Shape sh, Dtype dt, std::int64_t n)
+    : storage(std::move(s)), shape(std::move(sh)), dtype(dt), numel(n) {
     live_tensors.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -107,7 +107,8 @@ Tensor empty(const Shape& shape, Dtype dtype, std::string_view op) {
     }
     try {
         return Tensor(std::make_shared<TensorImpl>(
-            std::make_shared<Storage>(static_cast<std::size_t>(bytes)), shape, dtype));
+            std::make_shared<Storage>(static_cast<std::size_t>(bytes)), shape, dtype,
+            static_cast<std::int64_t>(n)));
     } catch (const std::bad_alloc&) {
         throw ShapeError(fmt::format("{}: cannot allocate {} bytes for shape {} of {}", op, bytes,
                                      shape_str(shape), dtype_name(dtype)));
@@ -115,7 +116,12 @@ Tensor empty(const Shape& shape, Dtype dtype, std::string_view op) {
 }
 
 Tensor alias(const Tensor& t, const Shape& shape) {
-    return Tensor(std::make_shared<TensorImpl>(t.impl()->storage, shape, t.dtype()));
+    const std::int64_t n = checked_numel(shape, "alias");
+    if (n != t.numel()) {
+        throw ShapeError(fmt::format("alias: shape {} does not hold the {} elements of {}",
+                                     shape_str(shape), t.numel(), shape_str(t.shape())));
+    }
+    return Tensor(std::make_shared<TensorImpl>(t.impl()->storage, shape, t.dtype(), n));
 }
 
 std::int64_t live_tensor_count() {

@@ -23,7 +23,8 @@ struct Storage {
 };
 
 struct TensorImpl {
-    TensorImpl(std::shared_ptr<Storage> storage, Shape shape, Dtype dtype);
+    /// numel: checked_numel(shape), computed by the caller.
+    TensorImpl(std::shared_ptr<Storage> storage, Shape shape, Dtype dtype, std::int64_t numel);
     ~TensorImpl();
     TensorImpl(const TensorImpl&) = delete;
     TensorImpl& operator=(const TensorImpl&) = delete;
