@@ -36,6 +36,9 @@ using safetensors::kLengthBytes;
 /// refused by stat before open, and O_NONBLOCK covers one swapped in between (fstat refuses it).
 FileDescriptor open_regular(const std::filesystem::path& path, std::string_view source,
                             std::uint64_t& size) {
+    if (path.native().find('\0') != std::string::npos) {
+        format_error(source, "the path holds a NUL byte, which would cut it short");
+    }
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) format_error(source, "cannot open: {}", errno_text(errno));
     if (!S_ISREG(st.st_mode)) not_regular(source, st.st_mode);
@@ -96,7 +99,7 @@ Checkpoint read_checkpoint(const std::filesystem::path& path, std::string_view s
 }  // namespace
 
 Checkpoint load_checkpoint(const std::filesystem::path& path) {
-    const std::string source = path.string();
+    const std::string source = printable_path(path);
     try {
         return read_checkpoint(path, source);
     } catch (const FormatError&) {

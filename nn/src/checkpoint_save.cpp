@@ -44,7 +44,7 @@ constexpr std::size_t kMaxStemBytes = 64;
 constexpr std::string_view kTempSuffix = ".descent-tmp";
 
 [[noreturn]] void save_error(const fs::path& path, std::string_view what) {
-    throw Error(fmt::format("save: cannot write checkpoint {}: {}", path.string(), what));
+    throw Error(fmt::format("save: cannot write checkpoint {}: {}", printable_path(path), what));
 }
 
 /// The file a save replaces or creates: the end of the chain of symbolic links.
@@ -66,6 +66,9 @@ fs::path follow_link(const fs::path& link, const fs::path& checkpoint) {
 }
 
 Target resolve_target(const fs::path& checkpoint) {
+    if (checkpoint.native().find('\0') != std::string::npos) {
+        save_error(checkpoint, "the path holds a NUL byte, which would cut it short");
+    }
     fs::path path = checkpoint;
     for (int hops = 0;; ++hops) {
         if (!path.has_filename()) save_error(checkpoint, path.string() + " names no file");

@@ -19,6 +19,18 @@ int FileDescriptor::close() noexcept {
     return closed == 0 ? 0 : errno;
 }
 
+std::string printable_path(const std::filesystem::path& path) {
+    std::string out;
+    for (const char c : path.native()) {
+        if (c == '\0') {
+            out += "\\0";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 std::string errno_text(int err) {
     return std::error_code(err, std::generic_category()).message();
 }

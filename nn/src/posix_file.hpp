@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +27,9 @@ class FileDescriptor {
   private:
     int fd_;
 };
+
+/// The path as text for messages, a NUL byte (which would end the message) shown as "\0".
+std::string printable_path(const std::filesystem::path& path);
 
 /// strerror's text for an errno value.
 std::string errno_text(int err);

@@ -623,3 +623,12 @@ TEST_CASE("hostile: concurrent saves to one path never collide", "[checkpoint][h
     CHECK(winner < 4);
     CHECK(dir_entries(dir.path) == std::vector<std::string>{"c.safetensors"});
 }
+
+TEST_CASE("hostile: a path with a NUL byte is refused, not cut short", "[checkpoint][hostile]") {
+    TempDir dir;
+    const std::string cut = (dir.path / "a").string();
+    const fs::path with_nul(cut + std::string(1, '\0') + "b");
+    CHECK_THROWS_WITH(nn::save(sample_tensors(), with_nul), Contains("NUL"));
+    CHECK_FALSE(fs::exists(cut));
+    CHECK_THROWS_AS(nn::load(with_nul), dc::FormatError);
+}

@@ -400,3 +400,13 @@ TEST_CASE("hostile optim: zero_grad skips nothing and steps skip gradient-less p
     adam.zero_grad();
     CHECK_FALSE(a.grad().defined());
 }
+
+TEST_CASE("hostile optim: an empty parameter list is refused", "[hostile][optim]") {
+    for (const auto& [name, make] : algorithms()) {
+        INFO(name);
+        CHECK_THROWS_WITH(make({}), Contains(name) && Contains("empty parameter list"));
+    }
+    dc::Tensor a = param({1});
+    opt::Adam adam({a});
+    CHECK_NOTHROW(adam.add_param_group({}, {}));  // an empty group added later is allowed
+}

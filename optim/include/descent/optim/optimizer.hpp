@@ -169,8 +169,10 @@ class TypedOptimizer : public GroupOptimizer {
     }
 
   protected:
+    /// An empty parameter list is an Error (as torch: usually the wrong module's parameters).
     TypedOptimizer(std::string name, std::vector<Tensor> params, O options)
         : GroupOptimizer(std::move(name)) {
+        if (params.empty()) throw Error(this->name() + ": got an empty parameter list");
         add_param_group(std::move(params), options);
     }
 };
