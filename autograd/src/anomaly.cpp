@@ -6,7 +6,8 @@
 
 namespace descent {
 namespace {
-thread_local std::string_view backward_of;
+thread_local std::string_view inside_op;
+thread_local std::string_view inside_phase;
 
 std::string shapes_of(const std::vector<Shape>& shapes) {
     std::vector<std::string> parts;
@@ -15,11 +16,14 @@ std::string shapes_of(const std::vector<Shape>& shapes) {
 }
 }  // namespace
 
-AnomalyBackwardScope::AnomalyBackwardScope(std::string_view op) : previous_(backward_of) {
-    backward_of = op;
+AnomalyScope::AnomalyScope(std::string_view op, std::string_view phase)
+    : previous_op_(inside_op), previous_phase_(inside_phase) {
+    inside_op = op;
+    inside_phase = phase;
 }
-AnomalyBackwardScope::~AnomalyBackwardScope() {
-    backward_of = previous_;
+AnomalyScope::~AnomalyScope() {
+    inside_op = previous_op_;
+    inside_phase = previous_phase_;
 }
 
 bool all_finite(const Tensor& t) {
@@ -35,11 +39,11 @@ void check_forward_finite(std::string_view op, const std::vector<Tensor>& inputs
     if (all_finite(out)) return;
     std::vector<Shape> shapes;
     for (const auto& t : inputs) shapes.push_back(t.shape());
-    if (!backward_of.empty()) {
+    if (!inside_op.empty()) {
         throw AnomalyError(
-            fmt::format("anomaly: {} produced NaN or Inf in its backward (in its "
-                        "{}, inputs {})",
-                        backward_of, op, shapes_of(shapes)));
+            fmt::format("anomaly: {} produced NaN or Inf in its {} (in its {}, "
+                        "inputs {})",
+                        inside_op, inside_phase, op, shapes_of(shapes)));
     }
     throw AnomalyError(fmt::format("anomaly: {} produced NaN or Inf in its forward (inputs {})", op,
                                    shapes_of(shapes)));

@@ -10,16 +10,18 @@ namespace descent {
 
 bool all_finite(const Tensor& t);
 
-/// While alive, anomalies in ops are reported as happening inside the backward of `op`.
-class AnomalyBackwardScope {
+/// While alive, anomalies in ops are reported as happening inside `phase` ("forward",
+/// "backward") of `op` (a node's backward, a custom function's forward). Both strings must
+/// outlive the scope.
+class AnomalyScope {
   public:
-    explicit AnomalyBackwardScope(std::string_view op);
-    ~AnomalyBackwardScope();
-    AnomalyBackwardScope(const AnomalyBackwardScope&) = delete;
-    AnomalyBackwardScope& operator=(const AnomalyBackwardScope&) = delete;
+    AnomalyScope(std::string_view op, std::string_view phase);
+    ~AnomalyScope();
+    AnomalyScope(const AnomalyScope&) = delete;
+    AnomalyScope& operator=(const AnomalyScope&) = delete;
 
   private:
-    std::string_view previous_;
+    std::string_view previous_op_, previous_phase_;
 };
 /// Throws AnomalyError naming op and the input shapes if `out` holds NaN or Inf.
 void check_forward_finite(std::string_view op, const std::vector<Tensor>& inputs,

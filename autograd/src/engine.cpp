@@ -185,7 +185,7 @@ class GraphTask {
         }
         std::vector<Tensor> grads;
         if (is_anomaly_enabled()) {
-            AnomalyBackwardScope scope(node.name());
+            const AnomalyScope scope(node.name(), "backward");
             grads = node.backward(BackwardContext(node), grad);
             check_backward_finite(node.name(), node.input_shapes, grads);
         } else {

@@ -10,6 +10,7 @@
 #include "descent/engine.hpp"
 #include "descent/ops.hpp"
 #include "descent/random.hpp"
+#include "node.hpp"
 #include "tensor_impl.hpp"
 
 namespace descent {
@@ -121,9 +122,17 @@ void check_options(const GradcheckFn& f, const GradcheckOptions& opt, std::strin
     check_option(opt.rtol, at_least(0), op, "rtol");
 }
 
-GradcheckReport check(const GradcheckFn& f, const std::vector<Tensor>& inputs, GradcheckOptions opt,
-                      std::string_view op) {
-    check_options(f, opt, op);
+/// " (the graph holds the custom functions A, B)" for an output computed by custom functions:
+/// a wrong backward is most likely theirs.
+std::string functions_in(const Tensor& out) {
+    const std::vector<std::string> names = custom_functions_in_graph(out);
+    if (names.empty()) return {};
+    return fmt::format(" (its graph holds the custom function{} {})", names.size() > 1 ? "s" : "",
+                       fmt::join(names, ", "));
+}
+
+GradcheckReport compare(const GradcheckFn& f, const std::vector<Tensor>& inputs,
+                        GradcheckOptions opt, std::string_view op) {
     const auto which = checked_inputs(inputs, op);
     const std::vector<Tensor> outputs = float_outputs(f(inputs), op);
     for (std::size_t o = 0; o < outputs.size(); ++o) {
@@ -142,9 +151,10 @@ GradcheckReport check(const GradcheckFn& f, const std::vector<Tensor>& inputs, G
                         return {false,
                                 fmt::format("{}: Jacobian mismatch for output {} {} with respect "
                                             "to input {} {}: output element {}, input element {}: "
-                                            "analytic {:.10g}, numeric {:.10g}",
+                                            "analytic {:.10g}, numeric {:.10g}{}",
                                             op, o, shape_str(out.shape()), i,
-                                            shape_str(inputs[i].shape()), j, k, a, n)};
+                                            shape_str(inputs[i].shape()), j, k, a, n,
+                                            functions_in(out))};
                     }
                 }
             }
@@ -153,21 +163,34 @@ GradcheckReport check(const GradcheckFn& f, const std::vector<Tensor>& inputs, G
         const std::string reentrant = first_mismatch(vjp(out, ones, inputs, which, false),
                                                      vjp(out, ones, inputs, which, false));
         if (!reentrant.empty()) {
-            return {false, fmt::format("{}: backward of output {} is not reentrant: {}", op, o,
-                                       reentrant)};
+            return {false, fmt::format("{}: backward of output {} is not reentrant: {}{}", op, o,
+                                       reentrant, functions_in(out))};
         }
         const auto zero_grads = vjp(out, zeros_like(out), inputs, which, false);
         for (std::size_t w = 0; w < which.size(); ++w) {
             for (const double v : zero_grads[w].to_vector()) {
                 if (v != 0.0) {
                     return {false, fmt::format("{}: a zero gradient of output {} gives {} in the "
-                                               "gradient of input {}",
-                                               op, o, v, which[w])};
+                                               "gradient of input {}{}",
+                                               op, o, v, which[w], functions_in(out))};
                 }
             }
         }
     }
     return {};
+}
+
+/// compare() after checking the options; a backward that refuses to run (an AutogradError,
+/// e.g. from a once_differentiable function) fails the check instead of escaping it.
+GradcheckReport check(const GradcheckFn& f, const std::vector<Tensor>& inputs, GradcheckOptions opt,
+                      std::string_view op) {
+    check_options(f, opt, op);
+    checked_inputs(inputs, op);
+    try {
+        return compare(f, inputs, opt, op);
+    } catch (const AutogradError& e) {
+        return {false, fmt::format("{}: {}", op, e.what())};
+    }
 }
 
 GradcheckFn as_multi(const GradcheckScalarFn& f) {
@@ -204,7 +227,11 @@ GradcheckReport check_second_gradients(const GradcheckFn& f, const std::vector<T
         }
         return result;
     };
-    return check(first_derivative, inputs, options, "gradgradcheck");
+    GradcheckReport report = check(first_derivative, inputs, options, "gradgradcheck");
+    if (!report.ok) {  // the first derivatives were written by f's functions' backward
+        for (const auto& out : f(inputs)) report.message += functions_in(out);
+    }
+    return report;
 }
 
 void gradcheck(const GradcheckFn& f, const std::vector<Tensor>& inputs, GradcheckOptions options) {

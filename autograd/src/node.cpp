@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
+#include <unordered_set>
 
 #include "anomaly.hpp"
 #include "descent/engine.hpp"
@@ -61,7 +63,8 @@ Node::~Node() {
 }
 
 std::string_view Node::name() const {
-    return accumulator ? "AccumulateGrad" : op_name(op);
+    if (accumulator) return "AccumulateGrad";
+    return op == Op::custom ? std::string_view(label) : op_name(op);
 }
 
 Tensor BackwardContext::saved(std::size_t i) const {
@@ -93,9 +96,12 @@ std::shared_ptr<Node> gradient_edge(const Tensor& t) {
     return impl->grad_accumulator;
 }
 
-Tensor record(Op op, const std::vector<Tensor>& inputs, Tensor out,
-              const std::vector<Tensor>& to_save, BackwardFn backward) {
-    if (is_anomaly_enabled()) check_forward_finite(op_name(op), inputs, out);
+namespace {
+Tensor record_node(Op op, std::string label, const std::vector<Tensor>& inputs, Tensor out,
+                   const std::vector<Tensor>& to_save, BackwardFn backward) {
+    if (is_anomaly_enabled()) {
+        check_forward_finite(op == Op::custom ? std::string_view(label) : op_name(op), inputs, out);
+    }
     if (!is_grad_enabled()) return out;
     bool any = false;
     for (const auto& t : inputs) any = any || t.requires_grad();
@@ -103,6 +109,7 @@ Tensor record(Op op, const std::vector<Tensor>& inputs, Tensor out,
 
     auto node = std::make_shared<Node>();
     node->op = op;
+    node->label = std::move(label);
     node->next.reserve(inputs.size());
     for (const auto& t : inputs) {
         node->next.push_back(gradient_edge(t));
@@ -115,6 +122,37 @@ Tensor record(Op op, const std::vector<Tensor>& inputs, Tensor out,
     out.impl()->requires_grad = true;
     out.impl()->grad_fn = std::move(node);
     return out;
+}
+}  // namespace
+
+Tensor record(Op op, const std::vector<Tensor>& inputs, Tensor out,
+              const std::vector<Tensor>& to_save, BackwardFn backward) {
+    return record_node(op, {}, inputs, std::move(out), to_save, std::move(backward));
+}
+
+Tensor record_custom(std::string name, const std::vector<Tensor>& inputs, Tensor out,
+                     const std::vector<Tensor>& to_save, BackwardFn backward) {
+    return record_node(Op::custom, std::move(name), inputs, std::move(out), to_save,
+                       std::move(backward));
+}
+
+std::vector<std::string> custom_functions_in_graph(const Tensor& t) {
+    std::vector<std::string> names;
+    if (!t.defined() || !t.impl()->grad_fn) return names;
+    std::vector<const Node*> stack{t.impl()->grad_fn.get()};
+    std::unordered_set<const Node*> seen{stack.back()};
+    while (!stack.empty()) {  // iteratively: the graph may be a million nodes deep
+        const Node* node = stack.back();
+        stack.pop_back();
+        if (node->op == Op::custom &&
+            std::find(names.begin(), names.end(), node->label) == names.end()) {
+            names.push_back(node->label);
+        }
+        for (const auto& child : node->next) {
+            if (child && seen.insert(child.get()).second) stack.push_back(child.get());
+        }
+    }
+    return names;
 }
 
 Tensor record(Op op, std::initializer_list<Tensor> inputs, Tensor out,

@@ -10,6 +10,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "descent/tensor.hpp"
@@ -38,6 +39,7 @@ struct Node : std::enable_shared_from_this<Node> {
     std::string_view name() const;
 
     Op op = Op::add;
+    std::string label;                        // a custom function's name (Op::custom)
     bool accumulator = false;                 // delivers gradients into a leaf's .grad()
     std::vector<std::shared_ptr<Node>> next;  // per input; null where no gradient flows
     std::vector<Shape> input_shapes;
@@ -54,6 +56,8 @@ class BackwardContext {
     explicit BackwardContext(Node& node) : node_(node) {}
     /// Saved tensor i, checked against in-place modification since it was saved.
     Tensor saved(std::size_t i) const;
+    std::size_t saved_count() const { return node_.saved.size(); }
+    std::size_t input_count() const { return node_.next.size(); }
     bool needs_grad(std::size_t i) const { return node_.next[i] != nullptr; }
     const Shape& input_shape(std::size_t i) const { return node_.input_shapes[i]; }
     Dtype input_dtype(std::size_t i) const { return node_.input_dtypes[i]; }
@@ -68,6 +72,12 @@ Tensor record(Op op, std::initializer_list<Tensor> inputs, Tensor out,
               std::initializer_list<Tensor> to_save, BackwardFn backward);
 Tensor record(Op op, const std::vector<Tensor>& inputs, Tensor out,
               const std::vector<Tensor>& to_save, BackwardFn backward);
+/// record() for a user's Function: its node is named `name` (in errors and anomaly reports).
+Tensor record_custom(std::string name, const std::vector<Tensor>& inputs, Tensor out,
+                     const std::vector<Tensor>& to_save, BackwardFn backward);
+
+/// The names of the custom functions in the graph that produced t, each once.
+std::vector<std::string> custom_functions_in_graph(const Tensor& t);
 
 /// The node a gradient for t flows into: its grad_fn, or its leaf accumulator (created once).
 std::shared_ptr<Node> gradient_edge(const Tensor& t);

@@ -17,10 +17,12 @@
 
 namespace descent {
 
+/// The primitives, and `custom`: a user's Function (its node carries the function's name).
 enum class Op {
 #define DESCENT_OP_ENUM(name) name,
     DESCENT_PRIMITIVE_OPS(DESCENT_OP_ENUM)
 #undef DESCENT_OP_ENUM
+        custom
 };
 
 constexpr std::string_view op_name(Op op) {
@@ -30,6 +32,8 @@ constexpr std::string_view op_name(Op op) {
         return #name;
         DESCENT_PRIMITIVE_OPS(DESCENT_OP_NAME)
 #undef DESCENT_OP_NAME
+        case Op::custom:
+            return "custom";
     }
     return "?";
 }

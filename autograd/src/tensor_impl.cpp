@@ -106,9 +106,9 @@ Tensor empty(const Shape& shape, Dtype dtype, std::string_view op) {
             op, shape_str(shape), dtype_name(dtype), n, dtype_size(dtype), memory_bytes()));
     }
     try {
-        return Tensor(std::make_shared<TensorImpl>(
-            std::make_shared<Storage>(static_cast<std::size_t>(bytes)), shape, dtype,
-            static_cast<std::int64_t>(n)));
+        return Tensor(
+            std::make_shared<TensorImpl>(std::make_shared<Storage>(static_cast<std::size_t>(bytes)),
+                                         shape, dtype, static_cast<std::int64_t>(n)));
     } catch (const std::bad_alloc&) {
         throw ShapeError(fmt::format("{}: cannot allocate {} bytes for shape {} of {}", op, bytes,
                                      shape_str(shape), dtype_name(dtype)));

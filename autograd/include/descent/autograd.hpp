@@ -6,6 +6,7 @@
 #include "descent/engine.hpp"
 #include "descent/error.hpp"
 #include "descent/format.hpp"
+#include "descent/function.hpp"
 #include "descent/grad_mode.hpp"
 #include "descent/gradcheck.hpp"
 #include "descent/op_table.hpp"
