@@ -4,10 +4,12 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS descent_autograd descent_nn descent_optim descent_all EXPORT descentTargets
+install(TARGETS descent_autograd descent_testing descent_nn descent_optim descent_all
+        EXPORT descentTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY autograd/include/descent nn/include/descent optim/include/descent
+install(DIRECTORY autograd/include/descent autograd/testing/include/descent nn/include/descent
+                  optim/include/descent
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT descentTargets NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
 

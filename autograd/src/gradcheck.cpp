@@ -234,6 +234,17 @@ GradcheckReport check_second_gradients(const GradcheckFn& f, const std::vector<T
     return report;
 }
 
+GradcheckReport check_gradients(const GradcheckScalarFn& f, const std::vector<Tensor>& inputs,
+                                GradcheckOptions options) {
+    return check_gradients(as_multi(f), inputs, options);
+}
+
+GradcheckReport check_second_gradients(const GradcheckScalarFn& f,
+                                       const std::vector<Tensor>& inputs,
+                                       GradcheckOptions options) {
+    return check_second_gradients(as_multi(f), inputs, options);
+}
+
 void gradcheck(const GradcheckFn& f, const std::vector<Tensor>& inputs, GradcheckOptions options) {
     const auto report = check_gradients(f, inputs, options);
     if (!report) throw AutogradError(report.message);

@@ -9,7 +9,6 @@
 #include "descent/function.hpp"
 #include "descent/grad_mode.hpp"
 #include "descent/gradcheck.hpp"
-#include "descent/op_table.hpp"
 #include "descent/ops.hpp"
 #include "descent/random.hpp"
 #include "descent/shape.hpp"

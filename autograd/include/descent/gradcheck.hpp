@@ -34,6 +34,12 @@ GradcheckReport check_gradients(const GradcheckFn& f, const std::vector<Tensor>&
                                 GradcheckOptions options = {});
 GradcheckReport check_second_gradients(const GradcheckFn& f, const std::vector<Tensor>& inputs,
                                        GradcheckOptions options = {});
+/// The same for a function of one output.
+GradcheckReport check_gradients(const GradcheckScalarFn& f, const std::vector<Tensor>& inputs,
+                                GradcheckOptions options = {});
+GradcheckReport check_second_gradients(const GradcheckScalarFn& f,
+                                       const std::vector<Tensor>& inputs,
+                                       GradcheckOptions options = {});
 
 /// Throwing forms: an AutogradError carrying the report's message.
 void gradcheck(const GradcheckFn& f, const std::vector<Tensor>& inputs,

@@ -1,0 +1,147 @@
+// The op table: one entry per primitive and per public composed op, each naming the generator
+// of its samples (shared generators for the families of ops, samples.cpp for the others), and
+// the registry through which users add their own ops to the sweep.
+
+#include "descent/op_table.hpp"
+
+#include <fmt/format.h>
+
+#include <mutex>
+
+#include "op_list.hpp"
+#include "samples.hpp"
+
+namespace descent {
+namespace {
+using namespace samples;
+
+const std::vector<OpInfo>& builtin_ops() {
+    static const std::vector<OpInfo> table = {
+        // --- arithmetic
+        {"add", broadcasting([](auto& a, auto& b) { return a + b; })},
+        {"sub", broadcasting([](auto& a, auto& b) { return a - b; })},
+        {"mul", broadcasting([](auto& a, auto& b) { return a * b; })},
+        {"div",
+         broadcasting([](auto& a, auto& b) { return a / b; }, &Make::normal, &Make::nonzero)},
+        {"neg", elementwise([](auto& x) { return -x; })},
+        {"add_scalar", elementwise([](auto& x) { return x + 1.5; })},
+        {"mul_scalar", elementwise([](auto& x) { return x * -2.5; })},
+        {"div_scalar", elementwise([](auto& x) { return x / -1.5; })},
+        {"rdiv_scalar", elementwise([](auto& x) { return 3.0 / x; }, &Make::nonzero)},
+        // --- elementwise functions
+        {"exp", elementwise([](auto& x) { return exp(x); })},
+        {"log", elementwise([](auto& x) { return log(x); }, &Make::positive)},
+        {"sqrt", elementwise([](auto& x) { return sqrt(x); }, &Make::positive)},
+        {"abs", elementwise([](auto& x) { return abs(x); }, &Make::nonzero)},
+        {"tanh", elementwise([](auto& x) { return tanh(x); })},
+        {"sigmoid", elementwise([](auto& x) { return sigmoid(x); })},
+        {"erf", elementwise([](auto& x) { return erf(x); })},
+        {"relu", elementwise([](auto& x) { return relu(x); }, &Make::nonzero)},
+        {"leaky_relu", elementwise([](auto& x) { return leaky_relu(x, 0.2); }, &Make::nonzero)},
+        {"gelu", gelu_samples},
+        {"softplus", softplus_samples},
+        {"pow_scalar", pow_scalar_samples},
+        {"pow", broadcasting([](auto& a, auto& b) { return pow(a, b); }, &Make::positive)},
+        {"clamp", clamp_samples},
+        {"maximum", maximum_samples},
+        {"minimum", minimum_samples},
+        {"where", where_samples},
+        // --- reductions
+        {"sum", reduction([](auto& x, auto& d, bool k) { return sum(x, d, k); })},
+        {"amax", reduction([](auto& x, auto& d, bool k) { return max(x, d, k); }, &Make::distinct)},
+        {"amin", reduction([](auto& x, auto& d, bool k) { return min(x, d, k); }, &Make::distinct)},
+        {"mean", reduction([](auto& x, auto& d, bool k) { return mean(x, d, k); })},
+        {"var", reduction([](auto& x, auto& d, bool k) {
+             return d.empty() ? x * 1.0 : var(x, d, true, k);
+         })},
+        {"var_biased", reduction([](auto& x, auto& d, bool k) { return var(x, d, false, k); })},
+        {"std", reduction([](auto& x, auto& d, bool k) {
+             return d.empty() ? x * 1.0 : descent::std(x, d, true, k);
+         })},
+        {"logsumexp", reduction([](auto& x, auto& d, bool k) { return logsumexp(x, d, k); })},
+        {"softmax", softmax_samples},
+        {"log_softmax", log_softmax_samples},
+        {"sum_to", sum_to_samples},
+        // --- linear algebra
+        {"matmul", matmul_samples},
+        {"linear", linear_samples},
+        // --- shape
+        {"reshape", reshape_samples},
+        {"permute", permute_samples},
+        {"expand", expand_samples},
+        // --- selection
+        {"slice", slice_samples},
+        {"slice_backward", slice_backward_samples},
+        {"index_select", index_select_samples},
+        {"index_add", index_add_samples},
+        {"gather", gather_samples},
+        {"scatter_add", scatter_add_samples},
+        {"concat", concat_samples},
+        {"stack", stack_samples},
+        {"split", split_samples},
+        // --- conversion
+        {"to_dtype", to_dtype_samples},
+        {"clone", elementwise([](auto& x) { return x.clone(); })},
+    };
+    return table;
+}
+
+struct Registry {
+    std::mutex mutex;
+    std::vector<OpInfo> ops;
+};
+Registry& registry() {
+    static Registry r;
+    return r;
+}
+}  // namespace
+
+std::vector<OpInfo> op_table() {
+    std::vector<OpInfo> table = builtin_ops();
+    Registry& r = registry();
+    const std::lock_guard lock(r.mutex);
+    table.insert(table.end(), r.ops.begin(), r.ops.end());
+    return table;
+}
+
+void register_op(OpInfo op) {
+    if (!op.samples) throw Error(fmt::format("register_op: {} has no samples function", op.name));
+    Registry& r = registry();
+    const std::lock_guard lock(r.mutex);
+    auto taken = [&](const std::vector<OpInfo>& list) {
+        for (const auto& e : list) {
+            if (e.name == op.name) return true;
+        }
+        return false;
+    };
+    if (op.name.empty() || taken(builtin_ops()) || taken(r.ops)) {
+        throw Error(fmt::format("register_op: the name '{}' is empty or taken", op.name));
+    }
+    r.ops.push_back(std::move(op));
+}
+
+GradcheckReport check_op(const OpInfo& op) {
+    for (const OpSample& sample : op.samples()) {
+        GradcheckReport report = check_gradients(sample.fn, sample.inputs, sample.options);
+        if (report.ok && sample.second_order) {
+            report = check_second_gradients(sample.fn, sample.inputs, sample.options);
+        }
+        if (!report.ok) {
+            report.message =
+                fmt::format("op {}, sample {}: {}", op.name, sample.label, report.message);
+            return report;
+        }
+    }
+    return {};
+}
+
+const std::vector<std::string_view>& primitive_op_names() {
+    static const std::vector<std::string_view> names = {
+#define DESCENT_OP_STRING(name) #name,
+        DESCENT_PRIMITIVE_OPS(DESCENT_OP_STRING)
+#undef DESCENT_OP_STRING
+    };
+    return names;
+}
+
+}  // namespace descent
