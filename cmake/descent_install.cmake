@@ -21,3 +21,9 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/descentConfigVersio
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/descentConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/descentConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
+
+if(DESCENT_NATIVE)
+  install(CODE "message(STATUS \"descent: built with -march=native (${DESCENT_NATIVE_ARCH}): \
+binaries using this installation run only on CPUs with that instruction set; configure with \
+-DDESCENT_NATIVE=OFF for a portable build\")")
+endif()

@@ -33,9 +33,9 @@ Dropout::Dropout(double p) : p_(check_option(p, closed(0, 1), "Dropout", "p")) {
 
 BatchNorm1d::BatchNorm1d(std::int64_t num_features, double eps, double momentum, bool affine,
                          bool track_running_stats)
-    : eps_(check_option(eps, at_least(0), "BatchNorm1d", "eps")),
+    : num_features_(check_count(num_features, 0, "BatchNorm1d", "num_features")),
+      eps_(check_option(eps, at_least(0), "BatchNorm1d", "eps")),
       momentum_(check_option(momentum, closed(0, 1), "BatchNorm1d", "momentum")) {
-    check_count(num_features, 0, "BatchNorm1d", "num_features");
     if (affine) {
         weight_ = &register_parameter("weight", ones({num_features}));
         bias_ = &register_parameter("bias", zeros({num_features}));
@@ -86,6 +86,41 @@ Embedding::Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim) {
     checked_numel({num_embeddings, embedding_dim}, "Embedding");
     weight_ = &register_parameter("weight", zeros({num_embeddings, embedding_dim}));
     init::normal_(*weight_);
+}
+
+}  // namespace descent::nn
+
+namespace descent::nn {
+namespace {
+const char* bool_repr(bool b) {
+    return b ? "True" : "False";
+}
+}  // namespace
+
+std::string Linear::extra_repr() const {
+    return fmt::format("in_features={}, out_features={}, bias={}", weight_->size(1),
+                       weight_->size(0), bool_repr(bias_ != nullptr));
+}
+
+std::string Dropout::extra_repr() const {
+    return fmt::format("p={}", p_);
+}
+
+std::string BatchNorm1d::extra_repr() const {
+    return fmt::format("{}, eps={}, momentum={}, affine={}, track_running_stats={}", num_features_,
+                       eps_, momentum_, bool_repr(weight_ != nullptr),
+                       bool_repr(running_mean_ != nullptr));
+}
+
+std::string LayerNorm::extra_repr() const {
+    const std::string shape = shape_.size() == 1 ? fmt::format("({},)", shape_[0])
+                                                 : fmt::format("({})", fmt::join(shape_, ", "));
+    return fmt::format("{}, eps={}, elementwise_affine={}", shape, eps_,
+                       bool_repr(weight_ != nullptr));
+}
+
+std::string Embedding::extra_repr() const {
+    return fmt::format("{}, {}", weight_->size(0), weight_->size(1));
 }
 
 }  // namespace descent::nn

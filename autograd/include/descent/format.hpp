@@ -1,7 +1,9 @@
 #pragma once
-// fmt support: fmt::format("{}", tensor) prints what operator<< prints.
+// fmt support: fmt::format("{}", tensor) prints what operator<< prints, and shapes and dim
+// lists (std::vector) print as ranges: fmt::format("{}", t.shape()) gives "[3, 4]".
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "descent/tensor.hpp"
 

@@ -95,6 +95,35 @@ Tensor var(const Tensor& x, const Dims& dims, bool unbiased = true, bool keepdim
 Tensor std(const Tensor& x);
 Tensor std(const Tensor& x, const Dims& dims, bool unbiased = true, bool keepdim = false);
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim = false);
+/// One dim without braces: sum(x, 1), mean(x, -1, true), ...
+template <DimIndex I>
+Tensor sum(const Tensor& x, I dim, bool keepdim = false) {
+    return sum(x, Dims{static_cast<std::int64_t>(dim)}, keepdim);
+}
+template <DimIndex I>
+Tensor mean(const Tensor& x, I dim, bool keepdim = false) {
+    return mean(x, Dims{static_cast<std::int64_t>(dim)}, keepdim);
+}
+template <DimIndex I>
+Tensor max(const Tensor& x, I dim, bool keepdim = false) {
+    return max(x, Dims{static_cast<std::int64_t>(dim)}, keepdim);
+}
+template <DimIndex I>
+Tensor min(const Tensor& x, I dim, bool keepdim = false) {
+    return min(x, Dims{static_cast<std::int64_t>(dim)}, keepdim);
+}
+template <DimIndex I>
+Tensor var(const Tensor& x, I dim, bool unbiased = true, bool keepdim = false) {
+    return var(x, Dims{static_cast<std::int64_t>(dim)}, unbiased, keepdim);
+}
+template <DimIndex I>
+Tensor std(const Tensor& x, I dim, bool unbiased = true, bool keepdim = false) {
+    return std(x, Dims{static_cast<std::int64_t>(dim)}, unbiased, keepdim);
+}
+template <DimIndex I>
+Tensor logsumexp(const Tensor& x, I dim, bool keepdim = false) {
+    return logsumexp(x, Dims{static_cast<std::int64_t>(dim)}, keepdim);
+}
 Tensor softmax(const Tensor& x, std::int64_t dim);
 Tensor log_softmax(const Tensor& x, std::int64_t dim);
 /// Flat index of the largest element (int64, no gradient).

@@ -4,6 +4,7 @@
 // on the tape by every op it flows through; see autograd.hpp for backward() and grad().
 
 #include <Eigen/Core>
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -28,6 +29,9 @@ struct Node;
 class Tensor;
 
 using Dims = std::vector<std::int64_t>;
+/// One dim given as a plain integer (x.sum(1)); bool is not one.
+template <class I>
+concept DimIndex = std::integral<I> && !std::same_as<I, bool>;
 /// Tensors with names, in order: state dicts, named parameters, checkpoint contents.
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 /// A gradient hook: receives the gradient, returns a replacement or an undefined Tensor to keep it.
@@ -173,6 +177,35 @@ class Tensor {
     Tensor std() const;
     Tensor std(const Dims& dims, bool unbiased = true, bool keepdim = false) const;
     Tensor logsumexp(const Dims& dims, bool keepdim = false) const;
+    /// One dim without braces, as torch's x.sum(1): x.sum(1), x.mean(-1, true), x.var(0).
+    template <DimIndex I>
+    Tensor sum(I dim, bool keepdim = false) const {
+        return sum(Dims{static_cast<std::int64_t>(dim)}, keepdim);
+    }
+    template <DimIndex I>
+    Tensor mean(I dim, bool keepdim = false) const {
+        return mean(Dims{static_cast<std::int64_t>(dim)}, keepdim);
+    }
+    template <DimIndex I>
+    Tensor max(I dim, bool keepdim = false) const {
+        return max(Dims{static_cast<std::int64_t>(dim)}, keepdim);
+    }
+    template <DimIndex I>
+    Tensor min(I dim, bool keepdim = false) const {
+        return min(Dims{static_cast<std::int64_t>(dim)}, keepdim);
+    }
+    template <DimIndex I>
+    Tensor var(I dim, bool unbiased = true, bool keepdim = false) const {
+        return var(Dims{static_cast<std::int64_t>(dim)}, unbiased, keepdim);
+    }
+    template <DimIndex I>
+    Tensor std(I dim, bool unbiased = true, bool keepdim = false) const {
+        return std(Dims{static_cast<std::int64_t>(dim)}, unbiased, keepdim);
+    }
+    template <DimIndex I>
+    Tensor logsumexp(I dim, bool keepdim = false) const {
+        return logsumexp(Dims{static_cast<std::int64_t>(dim)}, keepdim);
+    }
     Tensor softmax(std::int64_t dim) const;
     Tensor log_softmax(std::int64_t dim) const;
     Tensor argmax() const;

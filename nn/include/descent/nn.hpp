@@ -4,6 +4,7 @@
 
 #include "descent/nn/checkpoint.hpp"
 #include "descent/nn/data.hpp"
+#include "descent/nn/format.hpp"
 #include "descent/nn/functional.hpp"
 #include "descent/nn/init.hpp"
 #include "descent/nn/layers.hpp"

@@ -3,7 +3,10 @@
 // BatchNorm1d, LayerNorm, Embedding. Each forward is the nn::functional function of the same
 // name; parameters are created with torch's default initialisation from the global generator.
 
+#include <fmt/format.h>
+
 #include <cstdint>
+#include <string>
 
 #include "descent/nn/functional.hpp"
 #include "descent/nn/module.hpp"
@@ -15,6 +18,7 @@ class Linear : public Module {
   public:
     Linear(std::int64_t in_features, std::int64_t out_features, bool bias = true);
     Tensor forward(const Tensor& x) override;
+    std::string extra_repr() const override;
     Tensor& weight() { return *weight_; }
     /// Undefined for Linear(in, out, false).
     Tensor bias() const { return bias_ ? *bias_ : Tensor{}; }
@@ -27,13 +31,17 @@ class Linear : public Module {
 /// An activation (or any tensor function without parameters) as a module.
 class Lambda : public Module {
   public:
-    explicit Lambda(std::function<Tensor(const Tensor&)> f) : f_(std::move(f)) {
+    /// `repr`: its settings as printed ("negative_slope=0.01").
+    explicit Lambda(std::function<Tensor(const Tensor&)> f, std::string repr = {})
+        : f_(std::move(f)), repr_(std::move(repr)) {
         if (!f_) throw Error("Lambda: the function is empty");
     }
     Tensor forward(const Tensor& x) override { return f_(x); }
+    std::string extra_repr() const override { return repr_; }
 
   private:
     std::function<Tensor(const Tensor&)> f_;
+    std::string repr_;
 };
 
 struct ReLU : Lambda {
@@ -41,7 +49,8 @@ struct ReLU : Lambda {
 };
 struct LeakyReLU : Lambda {
     explicit LeakyReLU(double negative_slope = 0.01)
-        : Lambda([negative_slope](const Tensor& x) { return leaky_relu(x, negative_slope); }) {}
+        : Lambda([negative_slope](const Tensor& x) { return leaky_relu(x, negative_slope); },
+                 fmt::format("negative_slope={}", negative_slope)) {}
 };
 struct Tanh : Lambda {
     Tanh() : Lambda([](const Tensor& x) { return tanh(x); }) {}
@@ -51,18 +60,21 @@ struct Sigmoid : Lambda {
 };
 struct GELU : Lambda {
     explicit GELU(GeluApproximation approximate = GeluApproximation::none)
-        : Lambda([approximate](const Tensor& x) { return gelu(x, approximate); }) {}
+        : Lambda([approximate](const Tensor& x) { return gelu(x, approximate); },
+                 approximate == GeluApproximation::tanh ? "approximate='tanh'" : "") {}
 };
 struct Softplus : Lambda {
     explicit Softplus(double beta = 1.0, double threshold = 20.0)
-        : Lambda([beta, threshold](const Tensor& x) { return softplus(x, beta, threshold); }) {}
+        : Lambda([beta, threshold](const Tensor& x) { return softplus(x, beta, threshold); },
+                 fmt::format("beta={}, threshold={}", beta, threshold)) {}
 };
 struct Identity : Lambda {
     Identity() : Lambda([](const Tensor& x) { return x; }) {}
 };
 struct Flatten : Lambda {
     explicit Flatten(std::int64_t start_dim = 1, std::int64_t end_dim = -1)
-        : Lambda([=](const Tensor& x) { return flatten(x, start_dim, end_dim); }) {}
+        : Lambda([=](const Tensor& x) { return flatten(x, start_dim, end_dim); },
+                 fmt::format("start_dim={}, end_dim={}", start_dim, end_dim)) {}
 };
 
 /// Inverted dropout in training mode, the identity in eval mode.
@@ -70,6 +82,7 @@ class Dropout : public Module {
   public:
     explicit Dropout(double p = 0.5);
     Tensor forward(const Tensor& x) override { return functional::dropout(x, p_, is_training()); }
+    std::string extra_repr() const override;
 
   private:
     double p_;
@@ -83,8 +96,10 @@ class BatchNorm1d : public Module {
     explicit BatchNorm1d(std::int64_t num_features, double eps = 1e-5, double momentum = 0.1,
                          bool affine = true, bool track_running_stats = true);
     Tensor forward(const Tensor& x) override;
+    std::string extra_repr() const override;
 
   private:
+    std::int64_t num_features_;
     double eps_, momentum_;
     Tensor* weight_ = nullptr;
     Tensor* bias_ = nullptr;
@@ -98,6 +113,7 @@ class LayerNorm : public Module {
   public:
     explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true);
     Tensor forward(const Tensor& x) override;
+    std::string extra_repr() const override;
 
   private:
     Shape shape_;
@@ -114,6 +130,7 @@ class Embedding : public Module {
     Tensor forward(const Tensor& indices) override {
         return functional::embedding(indices, *weight_);
     }
+    std::string extra_repr() const override;
     Tensor& weight() { return *weight_; }
 
   private:

@@ -18,6 +18,7 @@
 //   };
 
 #include <concepts>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <utility>
@@ -61,6 +62,11 @@ class Module {
     /// Freezes (false) or unfreezes every parameter, e.g. for fine-tuning.
     Module& requires_grad_(bool requires_grad);
 
+    /// The name printing uses: the class name without namespaces ("Linear", "Net").
+    virtual std::string type_name() const;
+    /// The layer's own settings for printing, as torch's extra_repr ("in_features=4, ...").
+    virtual std::string extra_repr() const { return {}; }
+
     /// Parameters and buffers by dotted name, each module's own before its children's.
     NamedTensors state_dict() const;
     /// Copies values in. strict: every key must match both ways. Missing and unexpected keys,
@@ -96,5 +102,15 @@ class Module {
     std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
     bool training_ = true;
 };
+
+/// The module as torch prints it: its type and settings, its children indented below by name,
+/// each layer's parameter shapes, and (at the top) the parameter count:
+///   Sequential(
+///     (0): Linear(in_features=64, out_features=10, bias=True)  # weight [10,64], bias [10]
+///     (1): ReLU()
+///   )
+///   parameters: 650 (650 trainable) in 2 tensors
+std::string to_string(const Module& module);
+std::ostream& operator<<(std::ostream& os, const Module& module);
 
 }  // namespace descent::nn
