@@ -2,6 +2,7 @@
 // Umbrella header of descent's autograd library: tensors, ops, the tape, gradcheck.
 
 #include "descent/check.hpp"
+#include "descent/derivatives.hpp"
 #include "descent/dtype.hpp"
 #include "descent/engine.hpp"
 #include "descent/error.hpp"
