@@ -46,7 +46,13 @@ const std::map<std::string_view, Rule, std::less<>>& rules() {
         {"nesterov", {closed(0, 1), true}},
         {"amsgrad", {closed(0, 1), true}},
         {"amsbound", {closed(0, 1), true}},
-        {"centered", {closed(0, 1), true}}};
+        {"centered", {closed(0, 1), true}},
+        {"max_iter", {at_least(1)}},
+        {"max_eval", {at_least(1)}},
+        {"history_size", {at_least(1)}},
+        {"tolerance_grad", {at_least(0)}},
+        {"tolerance_change", {at_least(0)}},
+        {"strong_wolfe", {closed(0, 1), true}}};
     return table;
 }
 
@@ -161,6 +167,10 @@ void GroupOptimizer::sync_state() const {
     }
     state_ = std::move(state);
     seen_ = std::move(seen);
+}
+
+void GroupOptimizer::check_step() {
+    prepare_step();
 }
 
 std::vector<GroupOptimizer::Target> GroupOptimizer::prepare_step() {

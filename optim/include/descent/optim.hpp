@@ -6,6 +6,7 @@
 #include "descent/optim/adam.hpp"
 #include "descent/optim/adamw.hpp"
 #include "descent/optim/clip.hpp"
+#include "descent/optim/lbfgs.hpp"
 #include "descent/optim/lookahead.hpp"
 #include "descent/optim/nadam.hpp"
 #include "descent/optim/noise.hpp"

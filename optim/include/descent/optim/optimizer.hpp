@@ -131,6 +131,10 @@ class GroupOptimizer : public Optimizer {
     template <class F>
     void update_each(F&& update);
 
+    /// The driver's checks alone (for an algorithm that updates all parameters as one vector,
+    /// as L-BFGS): the groups and their hyperparameters, and every gradient's shape and dtype.
+    void check_step();
+
     /// Optimizer-wide state beyond the groups (SWATS's phase): written into and staged from
     /// the same dict.
     virtual void save_extra(StateDict& /*out*/) const {}

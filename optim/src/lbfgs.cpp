@@ -1,0 +1,272 @@
+// L-BFGS (lbfgs.hpp), iteration for iteration as torch.optim.LBFGS 1.13.
+
+#include "descent/optim/lbfgs.hpp"
+
+#include <fmt/format.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+
+#include "descent/grad_mode.hpp"
+#include "line_search.hpp"
+#include "state_io.hpp"
+
+namespace descent::optim {
+
+struct LBFGS::Memory {
+    Eigen::VectorXd d;                      // the last direction
+    double t = 0;                           // the last step size
+    std::vector<Eigen::VectorXd> old_dirs;  // y_k = g_{k+1} − g_k
+    std::vector<Eigen::VectorXd> old_stps;  // s_k = t·d
+    std::vector<double> ro;                 // 1/(yᵀs)
+    double h_diag = 1;                      // H₀ = (sᵀy/yᵀy)·I
+    Eigen::VectorXd prev_flat_grad;
+    double prev_loss = 0;
+};
+
+namespace {
+constexpr std::string_view kPrefix = "lbfgs.";
+
+Tensor vector_tensor(const Eigen::VectorXd& v) {
+    Tensor t = zeros({v.size()}, {.dtype = Dtype::float64});
+    if (v.size() > 0) t.mutable_map<double>() = v.array();
+    return t;
+}
+
+Eigen::VectorXd tensor_vector(const Tensor& t) {
+    return t.map<double>().matrix();
+}
+
+/// The parameters of the one group as one vector: reading, adding to, restoring.
+class Flat {
+  public:
+    explicit Flat(std::vector<Tensor>& params) : params_(params) {}
+
+    Eigen::Index size() const {
+        Eigen::Index n = 0;
+        for (const auto& p : params_) n += p.numel();
+        return n;
+    }
+    /// Every gradient in order, zeros for a parameter without one.
+    Eigen::VectorXd gradient() const {
+        Eigen::VectorXd g = Eigen::VectorXd::Zero(size());
+        Eigen::Index at = 0;
+        for (const auto& p : params_) {
+            const Tensor grad = p.grad();
+            if (grad.defined()) g.segment(at, p.numel()) = tensor_vector(grad.to(Dtype::float64));
+            at += p.numel();
+        }
+        return g;
+    }
+    /// θ ← θ + t·d
+    void add(double t, const Eigen::VectorXd& d) {
+        const NoGradGuard no_grad;
+        Eigen::Index at = 0;
+        for (auto& p : params_) {
+            const Eigen::VectorXd part = d.segment(at, p.numel()) * t;
+            p.add_(vector_tensor(part).to(p.dtype()).reshape(p.shape()));
+            at += p.numel();
+        }
+    }
+    std::vector<Tensor> copy() const {
+        std::vector<Tensor> x;
+        for (const auto& p : params_) x.push_back(p.detach().clone());
+        return x;
+    }
+    void restore(const std::vector<Tensor>& x) {
+        const NoGradGuard no_grad;
+        for (std::size_t i = 0; i < params_.size(); ++i) params_[i].copy_(x[i]);
+    }
+
+  private:
+    std::vector<Tensor>& params_;
+};
+
+std::int64_t count_option(const ParamGroup& group, std::string_view name) {
+    return checked_int64(group.get(name), "LBFGS", name);
+}
+}  // namespace
+
+Hyperparameters hyperparameters(const LBFGSOptions& o) {
+    return {{"lr", o.lr},
+            {"max_iter", static_cast<double>(o.max_iter)},
+            {"max_eval", static_cast<double>(o.max_eval.value_or(o.max_iter * 5 / 4))},
+            {"tolerance_grad", o.tolerance_grad},
+            {"tolerance_change", o.tolerance_change},
+            {"history_size", static_cast<double>(o.history_size)},
+            {"strong_wolfe", o.line_search == LineSearch::strong_wolfe ? 1.0 : 0.0}};
+}
+
+LBFGS::LBFGS(std::vector<Tensor> params, LBFGSOptions options)
+    : TypedOptimizer("LBFGS", std::move(params), options), memory_(std::make_shared<Memory>()) {}
+
+void LBFGS::step() {
+    throw Error("LBFGS: step needs a closure that recomputes the loss: step(closure)");
+}
+
+void LBFGS::add_param_group(std::vector<Tensor>, LBFGSOptions) {
+    throw Error("LBFGS: one parameter group only (as torch.optim.LBFGS)");
+}
+
+Tensor LBFGS::step(const Closure& closure) {
+    if (!closure) throw Error("LBFGS: the closure is empty");
+    check_step();
+    ParamGroup& group = param_groups().front();
+    const double lr = group.lr(), tolerance_grad = group.get("tolerance_grad");
+    const double tolerance_change = group.get("tolerance_change");
+    const std::int64_t max_iter = count_option(group, "max_iter");
+    const std::int64_t max_eval = count_option(group, "max_eval");
+    const auto history_size = static_cast<std::size_t>(count_option(group, "history_size"));
+    const bool strong_wolfe = group.get("strong_wolfe") != 0.0;
+    Flat flat(group.params);
+    const auto evaluate = [&] {  // the loss, after the closure's backward, and the gradient
+        const GradModeGuard grad_mode(true);
+        const Tensor loss = closure();
+        if (!loss.defined() || loss.numel() != 1) {
+            throw Error("LBFGS: the closure must return the loss, a one-element tensor");
+        }
+        check_step();
+        return std::pair(loss, flat.gradient());
+    };
+
+    auto [orig_loss, flat_grad] = evaluate();
+    double loss = orig_loss.item();
+    std::int64_t current_evals = 1;
+    ++func_evals_;
+    if (flat_grad.cwiseAbs().maxCoeff() <= tolerance_grad) return orig_loss;  // optimal already
+
+    Memory& m = *memory_;
+    for (std::int64_t n_iter = 1;; ++n_iter) {
+        ++n_iter_;
+        if (n_iter_ == 1) {  // the first direction: steepest descent
+            m.d = -flat_grad;
+            m.old_dirs.clear();
+            m.old_stps.clear();
+            m.ro.clear();
+            m.h_diag = 1;
+        } else {
+            const Eigen::VectorXd y = flat_grad - m.prev_flat_grad, s = m.d * m.t;
+            const double ys = y.dot(s);
+            if (ys > 1e-10) {  // keep the pair only where the curvature condition holds
+                if (m.old_dirs.size() == history_size) {
+                    m.old_dirs.erase(m.old_dirs.begin());
+                    m.old_stps.erase(m.old_stps.begin());
+                    m.ro.erase(m.ro.begin());
+                }
+                m.old_dirs.push_back(y);
+                m.old_stps.push_back(s);
+                m.ro.push_back(1.0 / ys);
+                m.h_diag = ys / y.dot(y);
+            }
+            // two-loop recursion: d = −H·g
+            const std::size_t k = m.old_dirs.size();
+            std::vector<double> al(k);
+            Eigen::VectorXd q = -flat_grad;
+            for (std::size_t i = k; i-- > 0;) {
+                al[i] = m.old_stps[i].dot(q) * m.ro[i];
+                q -= al[i] * m.old_dirs[i];
+            }
+            m.d = q * m.h_diag;
+            for (std::size_t i = 0; i < k; ++i) {
+                const double be_i = m.old_dirs[i].dot(m.d) * m.ro[i];
+                m.d += (al[i] - be_i) * m.old_stps[i];
+            }
+        }
+        m.prev_flat_grad = flat_grad;
+        m.prev_loss = loss;
+        m.t = n_iter_ == 1 ? std::min(1.0, 1.0 / flat_grad.cwiseAbs().sum()) * lr : lr;
+        const double gtd = flat_grad.dot(m.d);  // the directional derivative
+        if (gtd > -tolerance_change) break;
+
+        std::int64_t ls_evals = 0;
+        bool optimal = false;
+        if (strong_wolfe) {
+            const std::vector<Tensor> x_init = flat.copy();
+            const detail::Directional phi = [&](double t) {
+                flat.add(t, m.d);
+                auto [f, g] = evaluate();
+                flat.restore(x_init);
+                return std::pair(f.item(), std::move(g));
+            };
+            auto found = detail::strong_wolfe(phi, m.t, m.d, loss, flat_grad, gtd);
+            loss = found.f;
+            flat_grad = std::move(found.g);
+            m.t = found.t;
+            ls_evals = found.evaluations;
+            flat.add(m.t, m.d);
+            optimal = flat_grad.cwiseAbs().maxCoeff() <= tolerance_grad;
+        } else {
+            flat.add(m.t, m.d);
+            if (n_iter != max_iter) {  // re-evaluate unless this was the last iteration
+                auto [f, g] = evaluate();
+                loss = f.item();
+                flat_grad = std::move(g);
+                optimal = flat_grad.cwiseAbs().maxCoeff() <= tolerance_grad;
+                ls_evals = 1;
+            }
+        }
+        current_evals += ls_evals;
+        func_evals_ += ls_evals;
+        if (n_iter == max_iter || current_evals >= max_eval || optimal) break;
+        if ((m.d * m.t).cwiseAbs().maxCoeff() <= tolerance_change) break;  // no step left
+        if (std::abs(loss - m.prev_loss) < tolerance_change) break;        // no progress
+    }
+    return orig_loss;
+}
+
+void LBFGS::save_extra(StateDict& out) const {
+    const Memory& m = *memory_;
+    const std::string p(kPrefix);
+    out[p + "func_evals"] = detail::count_tensor(func_evals_);
+    out[p + "n_iter"] = detail::count_tensor(n_iter_);
+    out[p + "d"] = vector_tensor(m.d);
+    out[p + "t"] = detail::real_tensor(m.t);
+    out[p + "h_diag"] = detail::real_tensor(m.h_diag);
+    out[p + "prev_flat_grad"] = vector_tensor(m.prev_flat_grad);
+    out[p + "prev_loss"] = detail::real_tensor(m.prev_loss);
+    out[p + "history"] = detail::count_tensor(static_cast<std::int64_t>(m.ro.size()));
+    for (std::size_t i = 0; i < m.ro.size(); ++i) {
+        out[fmt::format("{}old_dirs.{}", p, i)] = vector_tensor(m.old_dirs[i]);
+        out[fmt::format("{}old_stps.{}", p, i)] = vector_tensor(m.old_stps[i]);
+        out[fmt::format("{}ro.{}", p, i)] = detail::real_tensor(m.ro[i]);
+    }
+}
+
+Optimizer::StagedLoad LBFGS::stage_extra(const StateDict& in) {
+    detail::StateReader reader(in, "LBFGS.load_state_dict");
+    const std::string p(kPrefix);
+    const Eigen::Index n = Flat(param_groups().front().params).size();
+    const Tensor flat_like = zeros({n}, {.dtype = Dtype::float64});
+    const Tensor empty_like = zeros({0}, {.dtype = Dtype::float64});
+    const std::int64_t func_evals = reader.count(p + "func_evals");
+    const std::int64_t n_iter = reader.count(p + "n_iter");
+    const Tensor& like = n_iter > 0 ? flat_like : empty_like;  // nothing before the first step
+    auto memory = std::make_shared<Memory>();
+    memory->d = tensor_vector(reader.tensor_like(p + "d", like));
+    memory->t = reader.real(p + "t");
+    memory->h_diag = reader.real(p + "h_diag");
+    memory->prev_flat_grad = tensor_vector(reader.tensor_like(p + "prev_flat_grad", like));
+    memory->prev_loss = reader.real(p + "prev_loss", closed(-inf, inf));
+    const std::int64_t history = reader.count(p + "history");
+    const std::int64_t history_size = count_option(param_groups().front(), "history_size");
+    if (history > history_size) {
+        throw Error(fmt::format("{}: {} history pairs for history_size {}", reader.op(), history,
+                                history_size));
+    }
+    for (std::int64_t i = 0; i < history; ++i) {
+        memory->old_dirs.push_back(
+            tensor_vector(reader.tensor_like(fmt::format("{}old_dirs.{}", p, i), flat_like)));
+        memory->old_stps.push_back(
+            tensor_vector(reader.tensor_like(fmt::format("{}old_stps.{}", p, i), flat_like)));
+        memory->ro.push_back(reader.real(fmt::format("{}ro.{}", p, i)));
+    }
+    reader.reject_unread({kPrefix});
+    return [this, func_evals, n_iter, memory = std::move(memory)] {
+        func_evals_ = func_evals;
+        n_iter_ = n_iter;
+        memory_ = memory;
+    };
+}
+
+}  // namespace descent::optim
