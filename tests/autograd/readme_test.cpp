@@ -67,3 +67,16 @@ TEST_CASE("README: the tour", "[readme]") {
     auto hv = dc::grad({(g[0] * v).sum()}, {x2});  // H·v = 6x ⊙ v
     CHECK(hv[0].to_vector() == std::vector<double>{6.0, 0.0});
 }
+
+TEST_CASE("README: second order", "[readme]") {
+    auto rosen = [](const dc::Tensor& p) {  // (1 − x)² + 100(y − x²)²
+        auto x = p.slice(0, 0, 1), y = p.slice(0, 1, 2);
+        return ((1.0 - x) * (1.0 - x) + (y - x * x) * (y - x * x) * 100.0).sum();
+    };
+    auto p = dc::tensor({-1.5, 2.0}, {2}, {.dtype = dc::float64});
+    auto H = dc::hessian(rosen, p);  // [2,2]; jacobian, vjp, jvp likewise
+    auto Hv = dc::hvp(rosen, p, dc::ones({2}, {.dtype = dc::float64}));  // H·v, never forming H
+    // H = [[1200x² − 400y + 2, −400x], [−400x, 200]] at (−1.5, 2)
+    CHECK(H.to_vector() == std::vector<double>{1902, 600, 600, 200});
+    CHECK(Hv.to_vector() == std::vector<double>{2502, 800});
+}
