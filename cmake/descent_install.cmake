@@ -11,6 +11,8 @@ install(TARGETS descent_autograd descent_testing descent_nn descent_optim descen
 install(DIRECTORY autograd/include/descent autograd/testing/include/descent nn/include/descent
                   optim/include/descent
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES data/digits.csv data/iris.csv data/wine.csv data/README.md
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/descent/data)
 install(EXPORT descentTargets NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
 
 configure_package_config_file(cmake/descentConfig.cmake.in

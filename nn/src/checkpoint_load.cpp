@@ -27,48 +27,6 @@ namespace {
 using safetensors::format_error;
 using safetensors::kLengthBytes;
 
-[[noreturn]] void not_regular(std::string_view source, mode_t mode) {
-    format_error(source, "not a regular file but {}; checkpoints are read from regular files",
-                 file_kind(mode));
-}
-
-/// Opens `path` for reading if it is a regular file, and gets its size. Never blocks: a FIFO is
-/// refused by stat before open, and O_NONBLOCK covers one swapped in between (fstat refuses it).
-FileDescriptor open_regular(const std::filesystem::path& path, std::string_view source,
-                            std::uint64_t& size) {
-    if (path.native().find('\0') != std::string::npos) {
-        format_error(source, "the path holds a NUL byte, which would cut it short");
-    }
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) format_error(source, "cannot open: {}", errno_text(errno));
-    if (!S_ISREG(st.st_mode)) not_regular(source, st.st_mode);
-    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (!fd) format_error(source, "cannot open: {}", errno_text(errno));
-    if (::fstat(fd.get(), &st) != 0) format_error(source, "cannot stat: {}", errno_text(errno));
-    if (!S_ISREG(st.st_mode)) not_regular(source, st.st_mode);
-    size = static_cast<std::uint64_t>(st.st_size);
-    return fd;
-}
-
-/// Reads the `n` bytes at `offset` of the file into `out`; `what` names them in messages.
-void read_exact(int fd, void* out, std::uint64_t n, std::uint64_t offset, std::string_view source,
-                std::string_view what) {
-    std::uint64_t done = 0;
-    while (done < n) {
-        const ssize_t got = ::pread(fd, static_cast<char*>(out) + done, n - done,
-                                    static_cast<off_t>(offset + done));
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) format_error(source, "cannot read {}: {}", what, errno_text(errno));
-        if (got == 0) {
-            format_error(source,
-                         "the file ends at byte {}, inside {} (bytes [{},{})): it is shorter than "
-                         "its header claims or shrank while being read",
-                         offset + done, what, offset, offset + n);
-        }
-        done += static_cast<std::uint64_t>(got);
-    }
-}
-
 Checkpoint read_checkpoint(const std::filesystem::path& path, std::string_view source) {
     std::uint64_t size = 0;
     const FileDescriptor fd = open_regular(path, source, size);

@@ -95,6 +95,44 @@ Tensor Standardizer::transform(const Tensor& x) const {
     return (x - mean_) / std_;
 }
 
+NamedTensors Standardizer::state_dict() const {
+    if (!fitted()) return {};
+    return {{"mean", mean_.clone()}, {"std", std_.clone()}};
+}
+
+void Standardizer::load_state_dict(const NamedTensors& state) {
+    if (state.empty()) {
+        mean_ = std_ = Tensor{};
+        return;
+    }
+    Tensor mean, sd;
+    for (const auto& [name, t] : state) {
+        if (name == "mean") {
+            mean = t;
+        } else if (name == "std") {
+            sd = t;
+        } else {
+            throw Error(fmt::format("Standardizer.load_state_dict: unexpected entry '{}'", name));
+        }
+    }
+    const bool fits = mean.defined() && sd.defined() && mean.dim() == 1 &&
+                      mean.shape() == sd.shape() && mean.dtype() == sd.dtype() &&
+                      is_floating(mean.dtype());
+    if (!fits) {
+        throw Error(
+            "Standardizer.load_state_dict: needs 'mean' and 'std', 1-D floating tensors of "
+            "one shape");
+    }
+    for (const double v : sd.to_vector()) {
+        if (!(v > 0 && std::isfinite(v))) {
+            throw Error(
+                fmt::format("Standardizer.load_state_dict: std {} is not positive and finite", v));
+        }
+    }
+    mean_ = mean.detach().clone();
+    std_ = sd.detach().clone();
+}
+
 Tensor curriculum_order(const Tensor& difficulty) {
     if (difficulty.dim() != 1) {
         throw ShapeError(fmt::format("curriculum_order: difficulty must be 1-D, got {}",

@@ -3,11 +3,15 @@
 // checkpoints, data helpers.
 
 #include "descent/nn/checkpoint.hpp"
+#include "descent/nn/csv.hpp"
 #include "descent/nn/data.hpp"
+#include "descent/nn/datasets.hpp"
 #include "descent/nn/format.hpp"
 #include "descent/nn/functional.hpp"
 #include "descent/nn/init.hpp"
 #include "descent/nn/layers.hpp"
 #include "descent/nn/loss.hpp"
+#include "descent/nn/metrics.hpp"
 #include "descent/nn/module.hpp"
 #include "descent/nn/sequential.hpp"
+#include "descent/nn/split.hpp"

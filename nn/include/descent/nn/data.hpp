@@ -69,6 +69,13 @@ class Standardizer {
     Tensor fit_transform(const Tensor& x) { return fit(x).transform(x); }
     const Tensor& mean() const { return mean_; }
     const Tensor& std() const { return std_; }
+    bool fitted() const { return mean_.defined(); }
+
+    /// {"mean", "std"} once fitted (nothing before), for checkpoints.
+    NamedTensors state_dict() const;
+    /// Restores state_dict(): an empty state unfits it; otherwise both entries, 1-D of one
+    /// length and floating dtype, std positive — else an Error, and nothing changes.
+    void load_state_dict(const NamedTensors& state);
 
   private:
     Tensor mean_, std_;
