@@ -43,6 +43,11 @@ std::int64_t DataLoader::batches() const {
 }
 
 DataLoader::Iterator DataLoader::begin() {
+    if (resume_) {  // a restored state: the rest of its epoch first
+        resume_ = false;
+        if (next_batch_ < batches()) return Iterator(this, next_batch_);
+    }
+    ++epochs_;
     if (options_.shuffle) {
         // Fisher–Yates with the loader's own generator, or the global one
         Generator& gen = generator_ ? *generator_ : global_generator();
@@ -52,6 +57,67 @@ DataLoader::Iterator DataLoader::begin() {
         order_ = int_tensor(order, {rows()});
     }
     return Iterator(this, 0);
+}
+
+NamedTensors DataLoader::state_dict() const {
+    NamedTensors out = {{"epoch", int_tensor({epochs_}, {})},
+                        {"next_batch", int_tensor({next_batch_}, {})},
+                        {"order", order_.clone()}};
+    if (generator_) {
+        for (auto& [name, t] : generator_->state_dict()) out.emplace_back("generator." + name, t);
+    }
+    return out;
+}
+
+void DataLoader::load_state_dict(const NamedTensors& state) {
+    constexpr std::string_view op = "DataLoader.load_state_dict";
+    std::int64_t epochs = -1, next = -1;
+    Tensor order;
+    NamedTensors generator;
+    for (const auto& [name, t] : state) {
+        const bool count = t.defined() && t.dtype() == Dtype::int64 && t.numel() == 1;
+        if ((name == "epoch" || name == "next_batch") && !count) {
+            throw Error(fmt::format("{}: '{}' must be one int64 count", op, name));
+        }
+        if (name == "epoch") {
+            epochs = check_count(t.item<std::int64_t>(), 0, op, name);
+        } else if (name == "next_batch") {
+            next = check_count(t.item<std::int64_t>(), 0, op, name);
+        } else if (name == "order") {
+            order = t;
+        } else if (name.starts_with("generator.")) {
+            generator.emplace_back(name.substr(10), t);
+        } else {
+            throw Error(fmt::format("{}: unexpected entry '{}'", op, name));
+        }
+    }
+    if (epochs < 0 || next < 0 || !order.defined()) {
+        throw Error(fmt::format("{}: needs 'epoch', 'next_batch' and 'order'", op));
+    }
+    if (next > batches()) {
+        throw Error(fmt::format("{}: next_batch {} of {} batches", op, next, batches()));
+    }
+    std::vector<std::int64_t> rows_seen;
+    if (order.dtype() == Dtype::int64 && order.shape() == Shape{rows()})
+        rows_seen = order.to_int_vector();
+    std::sort(rows_seen.begin(), rows_seen.end());
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(rows_seen.size()); ++i) {
+        if (rows_seen[static_cast<std::size_t>(i)] != i) rows_seen.clear();
+    }
+    if (static_cast<std::int64_t>(rows_seen.size()) != rows()) {
+        throw Error(fmt::format("{}: 'order' must be a permutation of the {} rows", op, rows()));
+    }
+    if (generator.empty() == generator_.has_value()) {
+        throw Error(fmt::format("{}: the state is of a loader {} its own generator", op,
+                                generator_ ? "without" : "with"));
+    }
+    std::optional<Generator> restored = generator_;
+    if (restored) restored->load_state_dict(generator);  // checks before anything changes
+    generator_ = restored;
+    order_ = order.detach().clone();
+    epochs_ = epochs;
+    next_batch_ = next;
+    resume_ = epochs > 0;  // before any epoch there is nothing to continue
 }
 
 DataLoader::Iterator::Iterator(DataLoader* loader, std::int64_t batch)
@@ -67,6 +133,7 @@ DataLoader::Iterator& DataLoader::Iterator::operator++() {
 
 void DataLoader::Iterator::load() {
     if (batch_ >= loader_->batches()) return;
+    loader_->next_batch_ = batch_ + 1;
     const std::int64_t begin = batch_ * loader_->options_.batch_size;
     const std::int64_t end = std::min(begin + loader_->options_.batch_size, loader_->rows());
     const NoGradGuard no_grad;

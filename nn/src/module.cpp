@@ -133,13 +133,12 @@ Module& Module::requires_grad_(bool requires_grad) {
     return *this;
 }
 
-void Module::load_state_dict(const NamedTensors& state, bool strict) {
+void Module::check_state_dict(const NamedTensors& state, bool strict) const {
     std::map<std::string, Tensor> given;
     for (const auto& [name, t] : state) given[name] = t;
-    const NamedTensors mine = state_dict();
     std::vector<std::string> missing, mismatched, unexpected;
     std::set<std::string> known;
-    for (const auto& [name, t] : mine) {
+    for (const auto& [name, t] : state_dict()) {
         known.insert(name);
         const auto it = given.find(name);
         if (it == given.end()) {
@@ -168,8 +167,14 @@ void Module::load_state_dict(const NamedTensors& state, bool strict) {
     if (!problems.empty()) {
         throw Error(fmt::format("load_state_dict: {}", fmt::join(problems, "; ")));
     }
+}
+
+void Module::load_state_dict(const NamedTensors& state, bool strict) {
+    check_state_dict(state, strict);
+    std::map<std::string, Tensor> given;
+    for (const auto& [name, t] : state) given[name] = t;
     const NoGradGuard no_grad;
-    for (auto& [name, t] : mine) {
+    for (auto& [name, t] : state_dict()) {
         const auto it = given.find(name);
         if (it != given.end()) Tensor(t).copy_(it->second);
     }

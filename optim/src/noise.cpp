@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "descent/check.hpp"
 
 namespace descent::optim {
@@ -27,6 +29,31 @@ void GradientNoise::add_to(const std::vector<Tensor>& params) {
             for (auto& v : g.mutable_map<float>()) v += static_cast<float>(s * generator_.normal());
         }
     }
+}
+
+NamedTensors GradientNoise::state_dict() const {
+    NamedTensors out = {{"t", int_tensor({t_}, {})}};
+    for (auto& [name, t] : generator_.state_dict()) out.emplace_back("generator." + name, t);
+    return out;
+}
+
+void GradientNoise::load_state_dict(const NamedTensors& state) {
+    std::int64_t t = -1;
+    NamedTensors generator;
+    for (const auto& [name, value] : state) {
+        if (name == "t" && value.defined() && value.dtype() == Dtype::int64 && value.numel() == 1) {
+            t = check_count(value.item<std::int64_t>(), 0, "GradientNoise.load_state_dict", "t");
+        } else if (name.starts_with("generator.")) {
+            generator.emplace_back(name.substr(10), value);
+        } else {
+            throw Error(fmt::format("GradientNoise.load_state_dict: unexpected entry '{}'", name));
+        }
+    }
+    if (t < 0) throw Error("GradientNoise.load_state_dict: needs the int64 count 't'");
+    Generator restored = generator_;
+    restored.load_state_dict(generator);
+    generator_ = restored;
+    t_ = t;
 }
 
 }  // namespace descent::optim

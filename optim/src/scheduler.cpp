@@ -57,33 +57,44 @@ void LRScheduler::step() {
     apply(t_ + 1);
 }
 
-void LRScheduler::apply(std::int64_t t) {
-    auto& groups = optimizer_.get().param_groups();
+LRScheduler::Values LRScheduler::values_at(std::int64_t t, const std::vector<double>& base_lr,
+                                           const std::vector<double>& base_momentum) const {
+    const auto& groups = optimizer_.get().param_groups();
     if (!shared_ && groups.size() != lr_.size()) {
         throw Error(
             fmt::format("LRScheduler: the optimizer has {} groups now but {} schedules "
                         "were given, one per group",
                         groups.size(), lr_.size()));
     }
+    Values v{std::vector<double>(groups.size()), std::vector<double>(groups.size())};
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        const std::size_t s = shared_ ? 0 : g;
+        v.lr[g] = lr_[s](t, base_lr[g]);
+        check_hyperparameter("lr", v.lr[g],
+                             fmt::format("LRScheduler: step {}, group {}: the schedule's", t, g));
+        if (momentum_.empty()) continue;
+        v.momentum[g] = momentum_[s](t, base_momentum[g]);
+        check_hyperparameter(momentum_key(groups[g]), v.momentum[g],
+                             fmt::format("LRScheduler: step {}, group {}: the schedule's", t, g));
+    }
+    return v;
+}
+
+void LRScheduler::write(const Values& v) {
+    auto& groups = optimizer_.get().param_groups();
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        groups[g].set("lr", v.lr[g]);
+        if (!momentum_.empty()) groups[g].set(momentum_key(groups[g]), v.momentum[g]);
+    }
+}
+
+void LRScheduler::apply(std::int64_t t) {
+    auto& groups = optimizer_.get().param_groups();
     for (std::size_t g = base_lr_.size(); g < groups.size(); ++g) {  // groups seen first now
         base_lr_.push_back(groups[g].lr());
         base_momentum_.push_back(momentum_.empty() ? 0.0 : groups[g].get(momentum_key(groups[g])));
     }
-    std::vector<double> lrs(groups.size()), momenta(groups.size());
-    for (std::size_t g = 0; g < groups.size(); ++g) {
-        const std::size_t s = shared_ ? 0 : g;
-        lrs[g] = lr_[s](t, base_lr_[g]);
-        check_hyperparameter("lr", lrs[g],
-                             fmt::format("LRScheduler: step {}, group {}: the schedule's", t, g));
-        if (momentum_.empty()) continue;
-        momenta[g] = momentum_[s](t, base_momentum_[g]);
-        check_hyperparameter(momentum_key(groups[g]), momenta[g],
-                             fmt::format("LRScheduler: step {}, group {}: the schedule's", t, g));
-    }
-    for (std::size_t g = 0; g < groups.size(); ++g) {
-        groups[g].set("lr", lrs[g]);
-        if (!momentum_.empty()) groups[g].set(momentum_key(groups[g]), momenta[g]);
-    }
+    write(values_at(t, base_lr_, base_momentum_));  // every value checked before any is written
     t_ = t;
 }
 
@@ -102,7 +113,7 @@ StateDict LRScheduler::state_dict() const {
     return out;
 }
 
-void LRScheduler::load_state_dict(const StateDict& state) {
+std::function<void()> LRScheduler::stage_load(const StateDict& state) {
     detail::StateReader reader(state, "LRScheduler.load_state_dict");
     const std::int64_t t = reader.count("scheduler.t");
     std::vector<double> base_lr, base_momentum;
@@ -116,15 +127,18 @@ void LRScheduler::load_state_dict(const StateDict& state) {
         throw Error(fmt::format("{}: the state has base values for {} groups, the optimizer {}",
                                 reader.op(), base_lr.size(), groups));
     }
-    std::swap(base_lr_, base_lr);
-    std::swap(base_momentum_, base_momentum);
-    try {
-        apply(t);  // checks every value before writing any
-    } catch (...) {
-        std::swap(base_lr_, base_lr);
-        std::swap(base_momentum_, base_momentum);
-        throw;
-    }
+    const Values values = values_at(t, base_lr, base_momentum);
+    return
+        [this, t, base_lr = std::move(base_lr), base_momentum = std::move(base_momentum), values] {
+            base_lr_ = base_lr;
+            base_momentum_ = base_momentum;
+            write(values);
+            t_ = t;
+        };
+}
+
+void LRScheduler::load_state_dict(const StateDict& state) {
+    stage_load(state)();
 }
 
 // --- ReduceLROnPlateau ------------------------------------------------------------------
@@ -198,17 +212,23 @@ StateDict ReduceLROnPlateau::state_dict() const {
             {"plateau.steps", detail::count_tensor(steps_)}};
 }
 
-void ReduceLROnPlateau::load_state_dict(const StateDict& state) {
+std::function<void()> ReduceLROnPlateau::stage_load(const StateDict& state) {
     detail::StateReader reader(state, "ReduceLROnPlateau.load_state_dict");
     const double best = reader.real("plateau.best", closed(-inf, inf));
     const std::int64_t bad = reader.count("plateau.bad_steps");
     const std::int64_t cooldown = reader.count("plateau.cooldown_left");
     const std::int64_t steps = reader.count("plateau.steps");
     reader.reject_unread({"plateau."});
-    best_ = best;
-    bad_steps_ = bad;
-    cooldown_left_ = cooldown;
-    steps_ = steps;
+    return [this, best, bad, cooldown, steps] {
+        best_ = best;
+        bad_steps_ = bad;
+        cooldown_left_ = cooldown;
+        steps_ = steps;
+    };
+}
+
+void ReduceLROnPlateau::load_state_dict(const StateDict& state) {
+    stage_load(state)();
 }
 
 }  // namespace descent::optim

@@ -29,6 +29,13 @@ class Generator {
     /// Uniform integer in [0, bound) without modulo bias; bound > 0.
     std::uint64_t below(std::uint64_t bound);
 
+    /// The whole state, for checkpoints: {"words": int64 [4] (the bits of xoshiro's four
+    /// words), "spare_normal": float64 [], "has_spare": int64 []}.
+    NamedTensors state_dict() const;
+    /// Restores state_dict(); a missing or malformed entry, or the all-zero state xoshiro never
+    /// leaves, is an Error and changes nothing.
+    void load_state_dict(const NamedTensors& state);
+
   private:
     std::uint64_t s_[4]{};
     double spare_normal_ = 0.0;

@@ -1,6 +1,6 @@
 #pragma once
 // Umbrella header of descent's nn library: modules, layers, losses, initialisers,
-// checkpoints, data helpers.
+// checkpoints, training state, data helpers, metrics.
 
 #include "descent/nn/checkpoint.hpp"
 #include "descent/nn/csv.hpp"
@@ -15,3 +15,4 @@
 #include "descent/nn/module.hpp"
 #include "descent/nn/sequential.hpp"
 #include "descent/nn/split.hpp"
+#include "descent/nn/training_state.hpp"

@@ -45,18 +45,31 @@ class DataLoader {
         Batch current_;
     };
 
-    /// Starts an epoch (reshuffling if asked).
+    /// Starts an epoch (reshuffling if asked) — or, right after load_state_dict of a state
+    /// saved mid-epoch, continues that epoch at the batch after the last one handed out.
     Iterator begin();
     Iterator end() { return Iterator(this, batches()); }
     /// Batches per epoch.
     std::int64_t batches() const;
     std::int64_t rows() const { return features_.size(0); }
+    /// Epochs begun so far.
+    std::int64_t epoch() const { return epochs_; }
+
+    /// Where the loader is, for a checkpoint: {"epoch", "next_batch", "order" (the current
+    /// epoch's row order), and "generator.*" for a loader with its own generator}.
+    NamedTensors state_dict() const;
+    /// Restores state_dict() of a loader over as many rows and of the same kind; anything
+    /// else is an Error and changes nothing.
+    void load_state_dict(const NamedTensors& state);
 
   private:
     Tensor features_, targets_;
     DataLoaderOptions options_;
     std::optional<Generator> generator_;
-    Tensor order_;  // int64 row order of the current epoch
+    Tensor order_;                 // int64 row order of the current epoch
+    std::int64_t epochs_ = 0;      // epochs begun
+    std::int64_t next_batch_ = 0;  // the next batch of the current epoch to hand out
+    bool resume_ = false;          // the next begin() continues the current epoch
 };
 
 /// x ← (x − mean)/std per feature (column), with mean and std fitted on training data only;

@@ -72,6 +72,8 @@ class Module {
     /// Copies values in. strict: every key must match both ways. Missing and unexpected keys,
     /// and shape or dtype mismatches (always), are listed together in one Error.
     void load_state_dict(const NamedTensors& state, bool strict = true);
+    /// The Error load_state_dict would give, without loading anything.
+    void check_state_dict(const NamedTensors& state, bool strict = true) const;
 
   protected:
     /// Registers a parameter (made a leaf requiring grad); the reference stays valid.

@@ -26,6 +26,10 @@ class GradientNoise {
     void add_to(const std::vector<Tensor>& params);
     std::int64_t steps() const { return t_; }
 
+    /// {"t", "generator.*"}, for checkpoints; load_state_dict checks it all before changing.
+    NamedTensors state_dict() const;
+    void load_state_dict(const NamedTensors& state);
+
   private:
     GradientNoiseOptions options_;
     Generator generator_;

@@ -105,8 +105,17 @@ class LRScheduler {
     StateDict state_dict() const;
     /// All or nothing, as Optimizer::load_state_dict.
     void load_state_dict(const StateDict& state);
+    /// load_state_dict's checks, returning what applies the state (which cannot fail).
+    std::function<void()> stage_load(const StateDict& state);
 
   private:
+    struct Values {
+        std::vector<double> lr, momentum;
+    };
+    /// The schedules' values at step t from these base values, every one checked.
+    Values values_at(std::int64_t t, const std::vector<double>& base_lr,
+                     const std::vector<double>& base_momentum) const;
+    void write(const Values& values);
     LRScheduler(Optimizer& optimizer, std::vector<Schedule> lr, std::vector<Schedule> momentum,
                 bool shared);
     /// Writes the schedules' values at step t into the groups, after checking all of them.
@@ -146,6 +155,8 @@ class ReduceLROnPlateau {
 
     StateDict state_dict() const;
     void load_state_dict(const StateDict& state);
+    /// load_state_dict's checks, returning what applies the state (which cannot fail).
+    std::function<void()> stage_load(const StateDict& state);
 
   private:
     bool better(double metric) const;
