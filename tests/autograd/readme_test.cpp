@@ -80,3 +80,11 @@ TEST_CASE("README: second order", "[readme]") {
     CHECK(H.to_vector() == std::vector<double>{1902, 600, 600, 200});
     CHECK(Hv.to_vector() == std::vector<double>{2502, 800});
 }
+
+TEST_CASE("README: threads", "[readme]") {
+    const int before = dc::get_num_threads();
+    dc::set_num_threads(1);  // process-wide, every later product; dc::get_num_threads() reads it
+    CHECK(dc::get_num_threads() == 1);
+    CHECK(dc::parallel_threshold() == std::int64_t{1} << 21);  // the documented default
+    dc::set_num_threads(before);
+}

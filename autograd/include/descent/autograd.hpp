@@ -14,3 +14,4 @@
 #include "descent/random.hpp"
 #include "descent/shape.hpp"
 #include "descent/tensor.hpp"
+#include "descent/threads.hpp"

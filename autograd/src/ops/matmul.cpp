@@ -8,6 +8,7 @@
 #include "kernels.hpp"
 #include "node.hpp"
 #include "ops_internal.hpp"
+#include "threads_internal.hpp"
 
 namespace descent {
 namespace {
@@ -65,6 +66,8 @@ Tensor matmul_t(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     const Tensor wb = kernel::broadcast_copy(b, with_batch(batch, br, bc));
     Tensor c = empty(with_batch(batch, n, m), a.dtype(), "matmul");
     const std::int64_t batches = numel_of(batch);
+    const detail::ProductThreads threads(static_cast<double>(n) * static_cast<double>(m) *
+                                         static_cast<double>(k));
     kernel::dispatch_floating(a.dtype(), "matmul", [&](auto tag) {
         using T = decltype(tag);
         const T* pa = static_cast<const T*>(wa.raw_data());

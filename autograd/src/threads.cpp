@@ -1,0 +1,55 @@
+// Thread settings of the parallel kernels (threads.hpp). The product kernel asks threads_for()
+// for each product and sets OpenMP's per-thread count around the call (Eigen reads it through
+// omp_get_max_threads), so threads that run products at the same time never race on a setting.
+
+#include "descent/threads.hpp"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <atomic>
+
+#include "descent/check.hpp"
+#include "threads_internal.hpp"
+
+namespace descent {
+namespace {
+// 0: not set yet (OpenMP's default applies)
+std::atomic<int> configured{0};
+// 2²¹ ≈ 2.1e6 multiply-adds (a 128³ product), measured on a 2-core KVM guest (bench/README.md,
+// "Threads"): idle, a second thread loses or ties below it and wins 1.25–2.7× from it up; on a
+// loaded machine a split small product waits a whole scheduler slice (~12 ms).
+std::atomic<std::int64_t> threshold{std::int64_t{1} << 21};
+}  // namespace
+
+void set_num_threads(int n) {
+    check_count(n, 1, "set_num_threads", "n");
+    configured.store(n);
+    omp_set_num_threads(n);
+}
+
+int get_num_threads() {
+    const int n = configured.load();
+    return n > 0 ? n : omp_get_max_threads();
+}
+
+std::int64_t parallel_threshold() {
+    return threshold.load();
+}
+
+void set_parallel_threshold(std::int64_t work) {
+    threshold.store(check_count(work, 0, "set_parallel_threshold", "work"));
+}
+
+namespace detail {
+ProductThreads::ProductThreads(double work) : previous_(omp_get_max_threads()) {
+    const int threads = work < static_cast<double>(threshold.load()) ? 1 : get_num_threads();
+    omp_set_num_threads(threads);
+}
+
+ProductThreads::~ProductThreads() {
+    omp_set_num_threads(previous_);
+}
+}  // namespace detail
+
+}  // namespace descent
