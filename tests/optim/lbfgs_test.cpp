@@ -86,10 +86,13 @@ dc::Tensor step(opt::LBFGS& lbfgs, const Problem& p) {
 // (summation order, fused multiply-adds), ~1e-16 relative per operation, and quasi-Newton
 // iterations amplify such differences. The fixture measures the amplification: per step, how
 // far a twin run with gradients perturbed by a relative 1e-13 drifted ("sensitivity"). A
-// difference of ~1e-16 should drift about a thousandth of that; the tolerance allows a tenth,
-// and never less than 1e-9 (Rosenbrock, no matmul) or 1e-6 (the MLP's matmuls) relative to
-// max(|θ|, 1). The counters (closure evaluations, iterations) must match exactly: they would
-// differ if a line search or a stopping test took another branch.
+// difference of ~1e-16 should drift about a thousandth of that; the tolerance allows a tenth of
+// the largest sensitivity seen so far (a drift, once picked up, is carried into later steps even
+// where one twin run happened to contract back, as near Rosenbrock's minimum), and never less
+// than 1e-9 (Rosenbrock, no matmul) or 1e-6 (the MLP's matmuls) relative to max(|θ|, 1). Builds
+// for other CPUs (AVX-512, other fused multiply-adds) land anywhere inside that band. The
+// counters (closure evaluations, iterations) must match exactly: they would differ if a line
+// search or a stopping test took another branch.
 TEST_CASE("L-BFGS follows torch.optim.LBFGS step by step", "[optim][lbfgs]") {
     for (const Json& run : fixture()["runs"]) {
         const std::string name = run["name"];
@@ -98,9 +101,11 @@ TEST_CASE("L-BFGS follows torch.optim.LBFGS step by step", "[optim][lbfgs]") {
         opt::LBFGS lbfgs(p.params, options_of(run["options"]));
         const double base = run["problem"] == "rosenbrock" ? 1e-9 : 1e-6;
         std::size_t k = 0;
+        double sensitivity = 0.0;  // the largest so far
         for (const Json& expected : run["steps_taken"]) {
             INFO("step " << k++);
-            const double tolerance = std::max(base, 0.1 * expected["sensitivity"].get<double>());
+            sensitivity = std::max(sensitivity, expected["sensitivity"].get<double>());
+            const double tolerance = std::max(base, 0.1 * sensitivity);
             const dc::Tensor returned = step(lbfgs, p);
             const double loss = expected["returned_loss"].get<double>();
             CHECK(std::abs(returned.item() - loss) <= tolerance * std::max(1.0, std::abs(loss)));
