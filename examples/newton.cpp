@@ -6,6 +6,7 @@
 //               products (descent::hvp, two backward passes each) — what scales to many
 //               parameters;
 //   L-BFGS      the quasi-Newton method of optim, which needs only gradients.
+// It draws the paths of Newton's method and of gradient descent on Rosenbrock's contours.
 
 #include <fmt/format.h>
 
@@ -13,6 +14,9 @@
 #include <cmath>
 #include <descent/autograd.hpp>
 #include <descent/optim.hpp>
+#include <vector>
+
+#include "support/plot.hpp"
 
 namespace dc = descent;
 
@@ -50,6 +54,31 @@ dc::Tensor conjugate_gradient(const dc::Tensor& p, const dc::Tensor& g, int* pro
     return d;
 }
 
+/// The points a method visited, for the figure.
+struct Path {
+    std::vector<double> x, y;
+    void add(const dc::Tensor& p) { x.push_back(p.at({0})), y.push_back(p.at({1})); }
+};
+
+void draw(const Path& newton, const Path& gd, int newton_steps, int gd_steps) {
+    const auto f = [](double x, double y) {
+        return (1 - x) * (1 - x) + 100 * (y - x * x) * (y - x * x);
+    };
+    support::Panel panel{
+        .title = "Rosenbrock (1 - x)^2 + 100(y - x^2)^2 from (-1.5, 2) to its minimum (1, 1)",
+        .xlabel = "x",
+        .ylabel = "y",
+        .curves = {{fmt::format("Newton's method ({} steps)", newton_steps), newton.x, newton.y,
+                    "linespoints pt 7 ps 1.2 lw 2"},
+                   {fmt::format("gradient descent, lr 1e-3 ({} steps)", gd_steps), gd.x, gd.y,
+                    "lines lw 2"}},
+        .contours = support::contour_grid(f, {-2, 2}, {-1, 3}, 0, 0.01, 2000, 16),
+        .x_range = std::pair{-2.0, 2.0},
+        .y_range = std::pair{-1.0, 3.0}};
+    support::draw({.title = "Newton's method vs gradient descent", .panels = {panel}},
+                  "newton.png");
+}
+
 void report(const char* method, const dc::Tensor& p, int steps, const std::string& extra = "") {
     fmt::print("{:<17} f {:.3e} at ({:+.6f}, {:+.6f}) after {} steps{}\n", method,
                rosenbrock(p).item(), p.at({0}), p.at({1}), steps, extra);
@@ -58,6 +87,8 @@ void report(const char* method, const dc::Tensor& p, int steps, const std::strin
 
 int main() {
     dc::Tensor p = start();
+    Path newton_path, gd_path;
+    newton_path.add(p);
     int newton_steps = 0;
     for (; newton_steps < 20 && rosenbrock(p).item() > 1e-20; ++newton_steps) {
         const dc::Tensor H = dc::hessian(rosenbrock, p), g = gradient(p);
@@ -66,6 +97,7 @@ int main() {
         fmt::print("newton step {:2d}  f {:.3e}  θ ({:+.6f}, {:+.6f})\n", newton_steps,
                    rosenbrock(p).item(), p.at({0}), p.at({1}));
         p = p + dc::tensor({d(0), d(1)}, {2}, {.dtype = dc::float64});
+        newton_path.add(p);
     }
     report("Newton:", p, newton_steps);
 
@@ -95,12 +127,15 @@ int main() {
 
     dc::Tensor r = start().requires_grad_();  // plain gradient descent, fixed rate 1e-3
     int steps = 0;
+    gd_path.add(r);
     for (; steps < 100000 && rosenbrock(r).item() > 1e-10; ++steps) {
         r.set_grad({});
         rosenbrock(r).backward();
         const dc::NoGradGuard no_grad;
         r.sub_(r.grad(), 1e-3);
+        gd_path.add(r);
     }
     report("gradient descent:", r.detach(), steps, " (until f < 1e-10)");
+    draw(newton_path, gd_path, newton_steps, steps);
     return 0;
 }

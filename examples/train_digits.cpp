@@ -1,8 +1,10 @@
 // The flagship training run: an MLP learns to read 8×8 handwritten digits (UCI, data/), with the
 // lecture's tools together — standardised features, shuffled mini-batches, BatchNorm and
-// dropout, AdamW (decoupled weight decay, none on biases and norms) inside Lookahead, a linear
-// warm-up into cosine decay, and gradient clipping. It prints loss and accuracy per epoch,
-// writes the loss after every update as CSV (to see training), and saves a checkpoint.
+// dropout, decoupled weight decay (none on biases and norms), Lookahead, a warm-up into a
+// schedule, gradient clipping. Any optimizer and schedule of optim by name (--help lists them).
+// It shows a progress bar on a terminal (one line per epoch otherwise), writes the loss after
+// every update as CSV and plots it with the held-out accuracy, saves the model, and — with
+// --save-state / --resume — continues an interrupted run to the bit-identical end.
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -10,10 +12,15 @@
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 
+#include <chrono>
 #include <fstream>
-#include <sstream>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "support/choices.hpp"
+#include "support/plot.hpp"
+#include "support/progress.hpp"
 
 namespace dc = descent;
 namespace nn = descent::nn;
@@ -21,98 +28,236 @@ namespace opt = descent::optim;
 
 namespace {
 
-/// Reads the digits CSV: 64 pixel values then the label on each line.
-std::pair<dc::Tensor, dc::Tensor> read_digits(const std::string& path) {
+struct Settings {
+    std::string optimizer = "adamw", schedule = "cosine";
+    std::optional<double> lr, weight_decay;
+    bool lookahead = true;
+    std::int64_t warmup = 50, epochs = 40, batch_size = 64, stop_after = 0;
+    std::uint64_t seed = 0;
+    std::string curve = "digits_loss.csv", plot = "digits_loss.png",
+                checkpoint = "digits_mlp.safetensors", save_state, resume;
+};
+
+/// The run's counters, saved with the training state.
+struct Counters {
+    std::int64_t step = 0, epochs_done = 0, epoch_batches = 0;
+    double epoch_loss = 0.0;
+};
+
+/// The first `keep` data lines of a CSV (after its header), or just the header if the file is
+/// missing: a resumed run rewrites its curves up to where the state was saved.
+std::vector<std::string> csv_prefix(const std::string& path, const std::string& header,
+                                    std::int64_t keep) {
+    std::vector<std::string> lines{header};
     std::ifstream in(path);
-    if (!in) throw dc::Error("train_digits: cannot open " + path);
-    std::vector<double> pixels;
-    std::vector<std::int64_t> labels;
     std::string line;
-    while (std::getline(in, line)) {
-        std::stringstream fields(line);
-        std::string field;
-        std::vector<double> row;
-        while (std::getline(fields, field, ',')) row.push_back(std::stod(field));
-        if (row.size() != 65)
-            throw dc::Error("train_digits: expected 65 fields per line in " + path);
-        pixels.insert(pixels.end(), row.begin(), row.end() - 1);
-        labels.push_back(static_cast<std::int64_t>(row.back()));
-    }
-    const auto n = static_cast<std::int64_t>(labels.size());
-    return {dc::tensor(pixels, {n, 64}), dc::int_tensor(labels, {n})};
+    if (in && std::getline(in, line) && line == header)
+        while (static_cast<std::int64_t>(lines.size()) <= keep && std::getline(in, line))
+            lines.push_back(line);
+    return lines;
 }
 
-double accuracy(nn::Module& model, const dc::Tensor& x, const dc::Tensor& y) {
-    const dc::NoGradGuard no_grad;
-    const dc::Tensor predicted = dc::argmax(model(x), 1);
-    return dc::eq(predicted, y).to(dc::float64).mean().item();
+std::ofstream rewrite(const std::string& path, const std::vector<std::string>& lines) {
+    std::ofstream out(path, std::ios::trunc);
+    if (!out) throw dc::Error("cannot write " + path);
+    for (const std::string& l : lines) out << l << '\n';
+    return out;
+}
+
+/// Loss against updates (with the held-out accuracy per epoch) above the learning rate.
+void plot(const Settings& s, const std::vector<double>& steps, const std::vector<double>& losses,
+          const std::vector<double>& lrs, const std::vector<double>& epoch_steps,
+          const std::vector<double>& accuracies) {
+    support::Panel loss{.title = "training loss after every update (Tip 1: watch this curve)",
+                        .xlabel = "updates",
+                        .ylabel = "cross-entropy (log scale)",
+                        .curves = {{"loss per mini-batch", steps, losses}},
+                        .right = {{"held-out accuracy", epoch_steps, accuracies, "linespoints"}},
+                        .y2label = "held-out accuracy",
+                        .log_y = true,
+                        .key = "right center"};
+    support::Panel rate{
+        .title = "learning rate",
+        .xlabel = "updates",
+        .ylabel = "lr",
+        .curves = {{s.schedule + (s.warmup > 0 ? " after warm-up" : ""), steps, lrs}}};
+    const std::string title = fmt::format("digits MLP: {}{}, {} schedule, seed {}", s.optimizer,
+                                          s.lookahead ? " + Lookahead" : "", s.schedule, s.seed);
+    support::draw({.title = title, .panels = {loss, rate}, .height = 800}, s.plot);
+}
+
+int run(const Settings& s) {
+    dc::manual_seed(s.seed);
+    const nn::datasets::Dataset digits = nn::datasets::digits();
+    const nn::DataSplit data = nn::train_val_test_split(
+        digits.features, digits.labels,
+        {.validation = 0.1, .test = 0.2, .stratify = true, .seed = s.seed});
+    nn::Standardizer scaler;  // fitted on the training rows only
+    const dc::Tensor x_train = scaler.fit_transform(data.x_train);
+    const dc::Tensor x_val = scaler.transform(data.x_validation),
+                     x_test = scaler.transform(data.x_test);
+    nn::DataLoader loader(x_train, data.y_train, {.batch_size = s.batch_size});
+
+    nn::Sequential model{nn::Linear(64, 128), nn::BatchNorm1d(128), nn::ReLU(), nn::Dropout(0.2),
+                         nn::Linear(128, 10)};
+    const support::OptimizerInfo& info = support::optimizer_info(s.optimizer);
+    const double lr = s.lr.value_or(info.lr);
+    support::OptimizerStack optimizer =
+        support::make_optimizer(s.optimizer, opt::split_for_weight_decay(model.named_parameters()),
+                                lr, s.weight_decay.value_or(info.weight_decay), s.lookahead);
+    const std::int64_t total = s.epochs * loader.batches();
+    opt::LRScheduler schedule(optimizer.get(),
+                              support::make_schedule(s.schedule, total, lr, s.warmup));
+    std::optional<opt::ReduceLROnPlateau> plateau;
+    if (s.schedule == "plateau")
+        plateau.emplace(optimizer.get(), opt::PlateauOptions{.factor = 0.5, .patience = 2});
+
+    Counters at;
+    nn::TrainingState state;
+    state.add("model", model).add("optimizer", optimizer.get()).add("scheduler", schedule);
+    if (plateau) state.add("plateau", *plateau);
+    state.add("loader", loader).add("scaler", scaler).add_generator();
+    state.add("step", at.step).add("epochs_done", at.epochs_done);
+    state.add("epoch_batches", at.epoch_batches).add("epoch_loss", at.epoch_loss);
+    if (!s.resume.empty()) {
+        state.load(s.resume);
+        fmt::print("resumed {} at update {} (epoch {}, batch {})\n", s.resume, at.step,
+                   at.epochs_done + 1, at.epoch_batches);
+    }
+    const std::string save_state = s.save_state.empty() ? s.resume : s.save_state;
+    if (s.stop_after > 0 && save_state.empty())
+        throw dc::Error("--stop-after needs --save-state (or --resume)");
+
+    std::ofstream curve = rewrite(s.curve, csv_prefix(s.curve, "step,loss,lr", at.step));
+    const std::string epochs_csv = s.curve.substr(0, s.curve.rfind('.')) + "_epochs.csv";
+    const std::string epochs_header = "epoch,step,loss,validation_accuracy,test_accuracy";
+    std::ofstream epoch_log =
+        rewrite(epochs_csv, csv_prefix(epochs_csv, epochs_header, at.epochs_done));
+    fmt::print("{} training, {} validation, {} test images; {} updates; {}{} lr {:g}, {}{}\n",
+               data.y_train.numel(), data.y_validation.numel(), data.y_test.numel(), total,
+               s.optimizer, s.lookahead ? " + Lookahead" : "", lr, s.schedule,
+               s.warmup > 0 ? fmt::format(" after {} warm-up updates", s.warmup) : "");
+
+    const auto start = std::chrono::steady_clock::now();
+    const std::int64_t start_step = at.step;
+    while (at.epochs_done < s.epochs) {
+        const std::int64_t epoch = at.epochs_done + 1;
+        support::Progress bar(fmt::format("epoch {:3d}/{}", epoch, s.epochs), loader.batches());
+        model.train();
+        for (auto& [x, y] : loader) {
+            const dc::Tensor loss = nn::cross_entropy(model(x), y, {.label_smoothing = 0.05});
+            optimizer.get().zero_grad();
+            loss.backward();
+            opt::clip_grad_norm(model.parameters(), 5.0);
+            const double rate = optimizer.get().param_groups()[0].lr();
+            optimizer.get().step();
+            schedule.step();
+            at.epoch_loss += loss.item();
+            ++at.epoch_batches;
+            curve << ++at.step << ',' << fmt::format("{}", loss.item()) << ','
+                  << fmt::format("{}", rate) << '\n';
+            bar.update(at.epoch_batches, at.epoch_loss / static_cast<double>(at.epoch_batches));
+            if (at.step == s.stop_after) {
+                bar.finish();
+                state.save(save_state);
+                fmt::print("stopped after update {}; resume with --resume {}\n", at.step,
+                           save_state);
+                return 0;
+            }
+        }
+        bar.finish();
+        model.eval();
+        const dc::NoGradGuard no_grad;
+        const dc::Tensor val_logits = model(x_val);
+        const double val_loss = nn::cross_entropy(val_logits, data.y_validation).item();
+        if (plateau) plateau->step(val_loss);
+        const double mean_loss = at.epoch_loss / static_cast<double>(at.epoch_batches);
+        const double val_acc = nn::accuracy(val_logits, data.y_validation);
+        const double test_acc = nn::accuracy(model(x_test), data.y_test);
+        fmt::print("epoch {:3d}  loss {:.4f}  validation accuracy {:.4f}  test accuracy {:.4f}\n",
+                   epoch, mean_loss, val_acc, test_acc);
+        epoch_log << fmt::format("{},{},{},{},{}\n", epoch, at.step, mean_loss, val_acc, test_acc);
+        at.epochs_done = epoch;
+        at.epoch_batches = 0;
+        at.epoch_loss = 0.0;
+        if (!save_state.empty()) state.save(save_state);
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    nn::save(model.state_dict(), s.checkpoint,
+             {{"format", "pt"}, {"data", "UCI optdigits (CC BY 4.0)"}});
+    fmt::print("{} updates in {:.2f} s ({:.0f} updates/s)\n", at.step - start_step, seconds,
+               static_cast<double>(at.step - start_step) / seconds);
+    fmt::print("loss curve: {}  epochs: {}  checkpoint: {}\n", s.curve, epochs_csv, s.checkpoint);
+    curve.close();
+    epoch_log.close();
+
+    // The figure from the files, so that a resumed run draws the whole run.
+    const nn::CsvOptions columns{.target = nn::TargetKind::none, .dtype = dc::float64};
+    const dc::Tensor updates = nn::read_csv(s.curve, columns).features;
+    const dc::Tensor epochs = nn::read_csv(epochs_csv, columns).features;
+    const auto column = [](const dc::Tensor& t, std::int64_t c) {
+        return t.slice(1, c, c + 1).to_vector();
+    };
+    plot(s, column(updates, 0), column(updates, 1), column(updates, 2), column(epochs, 1),
+         column(epochs, 4));
+    return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"Train an MLP on the UCI handwritten digits with descent."};
-    std::string data = DESCENT_DATA_DIR "/digits.csv";
-    std::string curve = "digits_loss.csv", checkpoint = "digits_mlp.safetensors";
-    int epochs = 40;
-    std::uint64_t seed = 0;
-    app.add_option("--data", data, "the digits CSV");
-    app.add_option("--epochs", epochs, "passes over the training set")->check(CLI::PositiveNumber);
-    app.add_option("--seed", seed, "seed of every random draw");
-    app.add_option("--curve", curve, "CSV file for the loss after every update");
-    app.add_option("--checkpoint", checkpoint, "where to save the trained model");
+    Settings s;
+    std::vector<std::string> optimizer_names, schedule_names;
+    for (const auto& o : support::optimizers()) optimizer_names.push_back(o.name);
+    for (const auto& sc : support::schedules()) schedule_names.push_back(sc.name);
+    std::string optimizers_help = "the optimizer (default lr / weight decay):";
+    for (const auto& o : support::optimizers())
+        optimizers_help +=
+            fmt::format("\n  {:9} {} ({:g} / {:g})", o.name, o.description, o.lr, o.weight_decay);
+    std::string schedules_help = "the learning-rate schedule over the run:";
+    for (const auto& sc : support::schedules())
+        schedules_help += fmt::format("\n  {:12} {}", sc.name, sc.description);
+    app.add_option("--optimizer", s.optimizer, optimizers_help)
+        ->check(CLI::IsMember(optimizer_names))
+        ->capture_default_str();
+    app.add_option("--schedule", s.schedule, schedules_help)
+        ->check(CLI::IsMember(schedule_names))
+        ->capture_default_str();
+    app.add_option("--lr", s.lr, "peak learning rate (default: the optimizer's)")
+        ->check(CLI::PositiveNumber);
+    app.add_option("--weight-decay", s.weight_decay, "weight decay (default: the optimizer's)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_flag("--lookahead,!--no-lookahead", s.lookahead,
+                 "wrap the optimizer in Lookahead (k = 5, α = 0.5)")
+        ->capture_default_str();
+    app.add_option("--warmup", s.warmup, "linear warm-up updates from lr/10 (0: none)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    app.add_option("--epochs", s.epochs, "passes over the training set")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--batch-size", s.batch_size, "rows per mini-batch")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--seed", s.seed, "seed of every random draw")->capture_default_str();
+    app.add_option("--curve", s.curve, "CSV of the loss after every update (and <name>_epochs.csv)")
+        ->capture_default_str();
+    app.add_option("--plot", s.plot, "PNG of the loss curve (needs gnuplot)")
+        ->capture_default_str();
+    app.add_option("--checkpoint", s.checkpoint, "where to save the trained model")
+        ->capture_default_str();
+    app.add_option("--save-state", s.save_state,
+                   "training-state file, written after every epoch (and at --stop-after)");
+    app.add_option("--resume", s.resume, "continue the run saved in this training-state file");
+    app.add_option("--stop-after", s.stop_after, "stop after this many updates in all (0: never)")
+        ->check(CLI::NonNegativeNumber);
     CLI11_PARSE(app, argc, argv);
-
-    dc::manual_seed(seed);
-    auto [pixels, labels] = read_digits(data);
-    const dc::Tensor order = dc::randperm(labels.numel());  // a seeded 80/20 split
-    const std::int64_t n_train = labels.numel() * 4 / 5;
-    const dc::Tensor train_rows = order.slice(0, 0, n_train),
-                     test_rows = order.slice(0, n_train, labels.numel());
-    nn::Standardizer scaler;  // fitted on the training rows only
-    const dc::Tensor x_train = scaler.fit_transform(pixels.index_select(0, train_rows));
-    const dc::Tensor x_test = scaler.transform(pixels.index_select(0, test_rows));
-    const dc::Tensor y_train = labels.index_select(0, train_rows),
-                     y_test = labels.index_select(0, test_rows);
-    nn::DataLoader loader(x_train, y_train, {.batch_size = 64});
-
-    nn::Sequential model{nn::Linear(64, 128), nn::BatchNorm1d(128), nn::ReLU(), nn::Dropout(0.2),
-                         nn::Linear(128, 10)};
-    const auto groups = opt::split_for_weight_decay(model.named_parameters());
-    opt::AdamW adamw(groups.decay, {.lr = 3e-3, .weight_decay = 1e-2});
-    adamw.add_param_group(groups.no_decay, {.lr = 3e-3, .weight_decay = 0.0});
-    opt::Lookahead optimizer(adamw, {.k = 5, .alpha = 0.5});
-    const std::int64_t total = epochs * loader.batches();
-    opt::LRScheduler schedule(optimizer, opt::warmup(opt::cosine(total - 50), 50));
-
-    std::ofstream curve_file(curve);
-    curve_file << "step,loss,lr\n";
-    fmt::print("{} training and {} test images, {} updates\n", y_train.numel(), y_test.numel(),
-               total);
-    std::int64_t step = 0;
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
-        model.train();
-        double loss_sum = 0.0;
-        for (auto& [x, y] : loader) {
-            const dc::Tensor loss = nn::cross_entropy(model(x), y, {.label_smoothing = 0.05});
-            optimizer.zero_grad();
-            loss.backward();
-            opt::clip_grad_norm(model.parameters(), 5.0);
-            const double lr = optimizer.param_groups()[0].lr();
-            optimizer.step();
-            schedule.step();
-            curve_file << ++step << ',' << loss.item() << ',' << lr << '\n';
-            loss_sum += loss.item();
-        }
-        model.eval();
-        if (epoch == 1 || epoch % 5 == 0 || epoch == epochs) {
-            fmt::print("epoch {:3d}  loss {:.4f}  train accuracy {:.4f}  test accuracy {:.4f}\n",
-                       epoch, loss_sum / static_cast<double>(loader.batches()),
-                       accuracy(model, x_train, y_train), accuracy(model, x_test, y_test));
-        }
+    try {
+        return run(s);
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "train_digits: {}\n", e.what());
+        return 1;
     }
-    nn::save(model.state_dict(), checkpoint,
-             {{"format", "pt"}, {"data", "UCI optdigits (CC BY 4.0)"}});
-    fmt::print("loss curve: {}   checkpoint: {}\n", curve, checkpoint);
-    return 0;
 }

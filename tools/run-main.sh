@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The README's main-job command: set up, build and run the flagship training example
-# (an MLP on the bundled UCI digits). Extra arguments go to the program (--epochs, --seed, ...).
+# (an MLP on the bundled UCI digits). Extra arguments go to the program (--optimizer,
+# --schedule, --epochs, --seed, --resume, ...; --help lists them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup-debian.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release
 cmake --build build/release -j"$(nproc)" --target train_digits
-build/release/examples/train_digits --curve build/digits_loss.csv \
+build/release/examples/train_digits --curve build/digits_loss.csv --plot build/digits_loss.png \
     --checkpoint build/digits_mlp.safetensors "$@"

@@ -1,0 +1,33 @@
+# train_digits interrupted mid-epoch (--stop-after) and resumed ends byte-identical to the run
+# without interruption: model checkpoint, loss curve and epoch log. Every optimizer option set
+# that resume touches is on: Lookahead, warm-up, a schedule, dropout, shuffling.
+#   cmake -DPROGRAM=train_digits -DDIR=out -P resume_check.cmake
+file(REMOVE_RECURSE ${DIR})
+file(MAKE_DIRECTORY ${DIR})
+set(common --epochs 3 --warmup 10 --schedule sgdr)
+function(run)
+  execute_process(COMMAND ${PROGRAM} ${common} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                  ERROR_VARIABLE out)
+  message(STATUS "${out}")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "train_digits ${ARGN} failed (${rc})")
+  endif()
+endfunction()
+run(--curve ${DIR}/straight.csv --checkpoint ${DIR}/straight.safetensors
+    --plot ${DIR}/straight.png)
+# 20 batches an epoch: update 27 is in the middle of the second epoch
+run(--curve ${DIR}/resumed.csv --checkpoint ${DIR}/resumed.safetensors
+    --plot ${DIR}/resumed.png --save-state ${DIR}/state.safetensors --stop-after 27)
+run(--curve ${DIR}/resumed.csv --checkpoint ${DIR}/resumed.safetensors
+    --plot ${DIR}/resumed.png --resume ${DIR}/state.safetensors)
+foreach(pair "straight.safetensors;resumed.safetensors" "straight.csv;resumed.csv"
+        "straight_epochs.csv;resumed_epochs.csv")
+  list(GET pair 0 a)
+  list(GET pair 1 b)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E compare_files ${DIR}/${a} ${DIR}/${b}
+                  RESULT_VARIABLE differ)
+  if(differ)
+    message(FATAL_ERROR "resumed run differs from the straight one: ${a} vs ${b}")
+  endif()
+  message(STATUS "identical: ${a} and ${b}")
+endforeach()
