@@ -1,0 +1,109 @@
+// The bench/compare workloads in descent, written as a user writes them: nn::Sequential of
+// nn::Linear and nn::ReLU, nn::cross_entropy or nn::mse_loss, optim::Adam, zero_grad (set to
+// none). Threads: OMP_NUM_THREADS, as a user runs it.
+
+#include <benchmark/benchmark.h>
+
+#include <descent/autograd.hpp>
+#include <descent/nn.hpp>
+#include <descent/optim.hpp>
+#include <memory>
+#include <string>
+
+#include "workloads.hpp"
+
+namespace dc = descent;
+namespace nn = descent::nn;
+namespace opt = descent::optim;
+
+namespace {
+
+nn::Sequential mlp(const std::vector<std::int64_t>& widths) {
+    nn::Sequential model;
+    for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
+        if (l > 0) model.push_back(nn::ReLU());
+        model.push_back(nn::Linear(widths[l], widths[l + 1]));
+    }
+    return model;
+}
+
+void step(benchmark::State& state, const compare::StepWorkload& w) {
+    dc::manual_seed(0);
+    nn::Sequential model = mlp(w.widths);
+    const dc::Tensor x = dc::randn({w.batch, w.widths.front()});
+    const dc::Tensor y =
+        w.mse ? dc::randn({w.batch, w.widths.back()}) : dc::randint(0, w.widths.back(), {w.batch});
+    opt::Adam adam(model.parameters(), {.lr = 1e-4});
+    for (auto _ : state) {
+        const dc::Tensor out = model(x);
+        const dc::Tensor loss = w.mse ? nn::mse_loss(out, y) : nn::cross_entropy(out, y);
+        adam.zero_grad();
+        loss.backward();
+        adam.step();
+        benchmark::DoNotOptimize(loss.raw_data());
+    }
+}
+
+void add_backward(benchmark::State& state) {
+    dc::Tensor a = dc::full({1}, 1.0, {.requires_grad = true});
+    dc::Tensor b = dc::full({1}, 2.0, {.requires_grad = true});
+    for (auto _ : state) {
+        a.set_grad({});
+        b.set_grad({});
+        (a + b).backward(dc::ones({1}));
+    }
+}
+
+void chain(benchmark::State& state) {
+    dc::Tensor a = dc::full({1}, 1.0, {.requires_grad = true});
+    dc::Tensor b = dc::full({1}, 0.5, {.requires_grad = true});
+    for (auto _ : state) {
+        a.set_grad({});
+        b.set_grad({});
+        dc::Tensor y = a;
+        for (int i = 0; i < compare::kChainOps; ++i) y = i % 2 ? y * b : y + b;
+        y.backward(dc::ones({1}));
+    }
+    state.counters["per_op"] = benchmark::Counter(
+        static_cast<double>(compare::kChainOps),
+        benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+template <class Optimizer, class Options>
+void update(benchmark::State& state, const compare::UpdateWorkload& w, Options options) {
+    std::vector<dc::Tensor> params;
+    for (std::int64_t i = 0; i < w.tensors; ++i) {
+        dc::Tensor p = dc::full({w.elements}, 0.5, {.requires_grad = true});
+        p.set_grad(dc::full({w.elements}, 1e-3));
+        params.push_back(p);
+    }
+    Optimizer optimizer(params, options);
+    optimizer.step();  // state buffers allocated outside the timed loop
+    for (auto _ : state) optimizer.step();
+}
+
+[[maybe_unused]] const int registered = [] {
+    for (const auto& w : compare::step_workloads())
+        benchmark::RegisterBenchmark((std::string("step/") + w.name).c_str(),
+                                     [&w](benchmark::State& s) { step(s, w); })
+            ->UseRealTime();
+    benchmark::RegisterBenchmark("add_backward/1", add_backward);
+    benchmark::RegisterBenchmark("chain/100", chain);
+    for (const auto& w : compare::update_workloads()) {
+        benchmark::RegisterBenchmark(
+            (std::string("adam/") + w.name).c_str(),
+            [&w](benchmark::State& s) { update<opt::Adam>(s, w, opt::AdamOptions{.lr = 1e-3}); })
+            ->UseRealTime();
+        benchmark::RegisterBenchmark((std::string("sgd_momentum/") + w.name).c_str(),
+                                     [&w](benchmark::State& s) {
+                                         update<opt::SGD>(
+                                             s, w, opt::SGDOptions{.lr = 1e-3, .momentum = 0.9});
+                                     })
+            ->UseRealTime();
+    }
+    return 0;
+}();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,115 @@
+// The bench/compare workloads in libtorch's C++ frontend, written as its user would: a
+// torch::nn::Sequential of Linear and ReLU, cross_entropy or mse_loss, torch::optim::Adam, and
+// gradients dropped (set to none, as descent does; libtorch 1.13's zero_grad() zeroes them
+// instead). Threads: intra-op from BENCH_TORCH_THREADS (default 1); OpenBLAS's own from
+// OPENBLAS_NUM_THREADS (compare.py sets both).
+
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "workloads.hpp"
+
+namespace {
+
+torch::nn::Sequential mlp(const std::vector<std::int64_t>& widths) {
+    torch::nn::Sequential model;
+    for (std::size_t l = 0; l + 1 < widths.size(); ++l) {
+        if (l > 0) model->push_back(torch::nn::ReLU());
+        model->push_back(torch::nn::Linear(widths[l], widths[l + 1]));
+    }
+    return model;
+}
+
+/// Drops every gradient (torch.optim's zero_grad(set_to_none=True)).
+void drop_grads(const std::vector<torch::Tensor>& params) {
+    for (const torch::Tensor& p : params) p.mutable_grad().reset();
+}
+
+void step(benchmark::State& state, const compare::StepWorkload& w) {
+    torch::manual_seed(0);
+    torch::nn::Sequential model = mlp(w.widths);
+    const torch::Tensor x = torch::randn({w.batch, w.widths.front()});
+    const torch::Tensor y = w.mse ? torch::randn({w.batch, w.widths.back()})
+                                  : torch::randint(0, w.widths.back(), {w.batch}, torch::kLong);
+    const std::vector<torch::Tensor> params = model->parameters();
+    torch::optim::Adam adam(params, torch::optim::AdamOptions(1e-4));
+    for (auto _ : state) {
+        const torch::Tensor out = model->forward(x);
+        const torch::Tensor loss = w.mse ? torch::nn::functional::mse_loss(out, y)
+                                         : torch::nn::functional::cross_entropy(out, y);
+        drop_grads(params);
+        loss.backward();
+        adam.step();
+        benchmark::DoNotOptimize(loss.data_ptr());
+    }
+}
+
+void add_backward(benchmark::State& state) {
+    const torch::Tensor a = torch::full({1}, 1.0, torch::requires_grad());
+    const torch::Tensor b = torch::full({1}, 2.0, torch::requires_grad());
+    const torch::Tensor one = torch::ones({1});
+    for (auto _ : state) {
+        drop_grads({a, b});
+        (a + b).backward(one);
+    }
+}
+
+void chain(benchmark::State& state) {
+    const torch::Tensor a = torch::full({1}, 1.0, torch::requires_grad());
+    const torch::Tensor b = torch::full({1}, 0.5, torch::requires_grad());
+    const torch::Tensor one = torch::ones({1});
+    for (auto _ : state) {
+        drop_grads({a, b});
+        torch::Tensor y = a;
+        for (int i = 0; i < compare::kChainOps; ++i) y = i % 2 ? y * b : y + b;
+        y.backward(one);
+    }
+    state.counters["per_op"] = benchmark::Counter(
+        static_cast<double>(compare::kChainOps),
+        benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+template <class Optimizer, class Options>
+void update(benchmark::State& state, const compare::UpdateWorkload& w, Options options) {
+    std::vector<torch::Tensor> params;
+    const torch::NoGradGuard no_grad;
+    for (std::int64_t i = 0; i < w.tensors; ++i) {
+        torch::Tensor p = torch::full({w.elements}, 0.5, torch::requires_grad());
+        p.mutable_grad() = torch::full({w.elements}, 1e-3);
+        params.push_back(p);
+    }
+    Optimizer optimizer(params, options);
+    optimizer.step();  // state buffers allocated outside the timed loop
+    for (auto _ : state) optimizer.step();
+}
+
+[[maybe_unused]] const int registered = [] {
+    const char* threads = std::getenv("BENCH_TORCH_THREADS");
+    torch::set_num_threads(threads ? std::atoi(threads) : 1);
+    for (const auto& w : compare::step_workloads())
+        benchmark::RegisterBenchmark((std::string("step/") + w.name).c_str(),
+                                     [&w](benchmark::State& s) { step(s, w); })
+            ->UseRealTime();
+    benchmark::RegisterBenchmark("add_backward/1", add_backward);
+    benchmark::RegisterBenchmark("chain/100", chain);
+    for (const auto& w : compare::update_workloads()) {
+        benchmark::RegisterBenchmark((std::string("adam/") + w.name).c_str(), [&w](benchmark::State&
+                                                                                       s) {
+            update<torch::optim::Adam>(s, w, torch::optim::AdamOptions(1e-3));
+        })->UseRealTime();
+        benchmark::RegisterBenchmark((std::string("sgd_momentum/") + w.name).c_str(),
+                                     [&w](benchmark::State& s) {
+                                         update<torch::optim::SGD>(
+                                             s, w, torch::optim::SGDOptions(1e-3).momentum(0.9));
+                                     })
+            ->UseRealTime();
+    }
+    return 0;
+}();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,44 @@
+#pragma once
+// The side-by-side workloads of bench/compare (descent and libtorch build the same list, under
+// the same benchmark names, so compare.py can pair them): training steps (forward, loss,
+// backward, Adam, gradients dropped) of MLPs from tiny to large, the fixed cost of one op and
+// of a 100-op chain, and optimizer updates over one large and many small tensors.
+
+#include <cstdint>
+#include <vector>
+
+namespace compare {
+
+struct StepWorkload {
+    const char* name;
+    std::vector<std::int64_t> widths;  ///< layer widths, input first; ReLU between layers
+    std::int64_t batch;
+    bool mse;  ///< mean squared error against a [batch, out] target; else cross-entropy
+};
+
+inline const std::vector<StepWorkload>& step_workloads() {
+    static const std::vector<StepWorkload> list{
+        {"tiny_2_16_1_b8_mse", {2, 16, 1}, 8, true},
+        {"mlp_784_256_256_10_b1", {784, 256, 256, 10}, 1, false},
+        {"mlp_784_256_256_10_b32", {784, 256, 256, 10}, 32, false},
+        {"mlp_784_256_256_10_b256", {784, 256, 256, 10}, 256, false},
+        {"mlp_784_1024_1024_10_b512", {784, 1024, 1024, 10}, 512, false},
+    };
+    return list;
+}
+
+/// Optimizer updates: `tensors` parameters of `elements` float32 each.
+struct UpdateWorkload {
+    const char* name;
+    std::int64_t tensors, elements;
+};
+
+inline const std::vector<UpdateWorkload>& update_workloads() {
+    static const std::vector<UpdateWorkload> list{{"1x10M", 1, 10'000'000},
+                                                  {"1000x10k", 1000, 10'000}};
+    return list;
+}
+
+inline constexpr int kChainOps = 100;  ///< ops of the chain benchmark (then one backward)
+
+}  // namespace compare
