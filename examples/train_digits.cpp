@@ -144,25 +144,29 @@ int run(const Settings& s) {
         const std::int64_t epoch = at.epochs_done + 1;
         support::Progress bar(fmt::format("epoch {:3d}/{}", epoch, s.epochs), loader.batches());
         model.train();
-        for (auto& [x, y] : loader) {
-            const dc::Tensor loss = nn::cross_entropy(model(x), y, {.label_smoothing = 0.05});
-            optimizer.get().zero_grad();
-            loss.backward();
-            opt::clip_grad_norm(model.parameters(), 5.0);
-            const double rate = optimizer.get().param_groups()[0].lr();
-            optimizer.get().step();
-            schedule.step();
-            at.epoch_loss += loss.item();
-            ++at.epoch_batches;
-            curve << ++at.step << ',' << fmt::format("{}", loss.item()) << ','
-                  << fmt::format("{}", rate) << '\n';
-            bar.update(at.epoch_batches, at.epoch_loss / static_cast<double>(at.epoch_batches));
-            if (at.step == s.stop_after) {
-                bar.finish();
-                state.save(save_state);
-                fmt::print("stopped after update {}; resume with --resume {}\n", at.step,
-                           save_state);
-                return 0;
+        // Resumed from a state saved after an epoch's last batch, only the end-of-epoch work is
+        // left: the loader, asked for batches, would start (and shuffle) the next epoch.
+        if (at.epoch_batches < loader.batches()) {
+            for (auto& [x, y] : loader) {
+                const dc::Tensor loss = nn::cross_entropy(model(x), y, {.label_smoothing = 0.05});
+                optimizer.get().zero_grad();
+                loss.backward();
+                opt::clip_grad_norm(model.parameters(), 5.0);
+                const double rate = optimizer.get().param_groups()[0].lr();
+                optimizer.get().step();
+                schedule.step();
+                at.epoch_loss += loss.item();
+                ++at.epoch_batches;
+                curve << ++at.step << ',' << fmt::format("{}", loss.item()) << ','
+                      << fmt::format("{}", rate) << '\n';
+                bar.update(at.epoch_batches, at.epoch_loss / static_cast<double>(at.epoch_batches));
+                if (at.step == s.stop_after) {
+                    bar.finish();
+                    state.save(save_state);
+                    fmt::print("stopped after update {}; resume with --resume {}\n", at.step,
+                               save_state);
+                    return 0;
+                }
             }
         }
         bar.finish();
