@@ -46,13 +46,17 @@ void Adam::step() {
         const detail::Moments<T> moments(u, beta1, beta2);
         T* __restrict vmax = group.get("amsgrad") != 0.0 ? u.buffer("max_exp_avg_sq") : nullptr;
         detail::with_flag(vmax != nullptr, [&](auto keep_max) {
-            for (std::int64_t i = 0; i < u.n; ++i) {
-                const T d = u.g[i] + l2 * u.w[i];
-                moments.update(i, d);
-                T second = moments.v[i];
-                if constexpr (keep_max) second = vmax[i] = std::max(vmax[i], moments.v[i]);
-                u.w[i] = keep * u.w[i] - rate * moments.m[i] / (std::sqrt(second) / bias2 + e);
-            }
+            detail::for_ranges(u, [=](auto r) {
+                const detail::Moments<T> mo = moments.from(r.begin);
+                T* __restrict vm = r.at(vmax);
+                for (std::int64_t i = 0; i < r.n; ++i) {
+                    const T d = r.g[i] + l2 * r.w[i];
+                    mo.update(i, d);
+                    T second = mo.v[i];
+                    if constexpr (keep_max) second = vm[i] = std::max(vm[i], mo.v[i]);
+                    r.w[i] = keep * r.w[i] - rate * mo.m[i] / (std::sqrt(second) / bias2 + e);
+                }
+            });
         });
     });
 }

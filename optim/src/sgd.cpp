@@ -33,27 +33,32 @@ void SGD::step() {
         const bool first = !u.state.buffers.contains("momentum_buffer");
         ++u.state.step;
         if (mu == 0.0) {
-            for (std::int64_t i = 0; i < u.n; ++i) {
-                u.w[i] = keep * u.w[i] - rate * (u.g[i] + l2 * u.w[i]);  // θ ← θ − lr·(g + wd·θ)
-            }
+            detail::for_ranges(u, [=](auto r) {
+                for (std::int64_t i = 0; i < r.n; ++i)  // θ ← θ − lr·(g + wd·θ)
+                    r.w[i] = keep * r.w[i] - rate * (r.g[i] + l2 * r.w[i]);
+            });
             return;
         }
-        T* __restrict b = u.buffer("momentum_buffer");
+        T* const buffer = u.buffer("momentum_buffer");
         detail::with_flag(first, [&](auto is_first) {
             detail::with_flag(group.get("nesterov") != 0.0, [&](auto is_nesterov) {
-                for (std::int64_t i = 0; i < u.n; ++i) {
-                    const T d = u.g[i] + l2 * u.w[i];  // d = g + wd·θ (L2, coupled)
-                    if constexpr (is_first) {
-                        b[i] = d;  // b = d on the first step
-                    } else {
-                        b[i] = mom * b[i] + take * d;  // b = μb + (1 − τ)d
+                detail::for_ranges(u, [=](auto r) {
+                    T* __restrict b = r.at(buffer);
+                    for (std::int64_t i = 0; i < r.n; ++i) {
+                        const T d = r.g[i] + l2 * r.w[i];  // d = g + wd·θ (L2, coupled)
+                        if constexpr (is_first) {
+                            b[i] = d;  // b = d on the first step
+                        } else {
+                            b[i] = mom * b[i] + take * d;  // b = μb + (1 − τ)d
+                        }
+                        if constexpr (is_nesterov) {
+                            r.w[i] =
+                                keep * r.w[i] - rate * (d + mom * b[i]);  // θ ← θ − lr·(d + μb)
+                        } else {
+                            r.w[i] = keep * r.w[i] - rate * b[i];  // θ ← θ − lr·b
+                        }
                     }
-                    if constexpr (is_nesterov) {
-                        u.w[i] = keep * u.w[i] - rate * (d + mom * b[i]);  // θ ← θ − lr·(d + μb)
-                    } else {
-                        u.w[i] = keep * u.w[i] - rate * b[i];  // θ ← θ − lr·b
-                    }
-                }
+                });
             });
         });
     });
