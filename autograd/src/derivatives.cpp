@@ -88,6 +88,14 @@ Tensor jacobian_of(const Tensor& y, const Tensor& at, bool create_graph) {
     return reshape(stack(rows), shape);
 }
 
+/// J·v for y(at) by two reverse passes: u ↦ uᵀJ is linear in u, so J·v = ∂(uᵀJ·v)/∂u at any u
+/// (taken as 0).
+Tensor forward_product(const Tensor& y, const Tensor& at, const Tensor& v, bool create_graph) {
+    const GradModeGuard grad_mode(true);
+    const Tensor u = zeros_like(y).requires_grad_();
+    return pullback(pullback(y, at, u, true), u, v, create_graph);
+}
+
 }  // namespace
 
 Tensor jacobian(const VectorFn& f, const Tensor& x, DerivativeOptions options) {
@@ -108,24 +116,15 @@ Tensor vjp(const VectorFn& f, const Tensor& x, const Tensor& v, DerivativeOption
 }
 
 Tensor jvp(const VectorFn& f, const Tensor& x, const Tensor& v, DerivativeOptions options) {
-    // u ↦ uᵀJ is linear in u, so J·v = ∂(uᵀJ·v)/∂u at any u (taken as 0)
     check_like(v, x, "jvp", "x");
     const Tensor at = prepare(x, options, "jvp");
-    const Tensor y = evaluate(f, at, "jvp");
-    const GradModeGuard grad_mode(true);
-    const Tensor u = zeros_like(y).requires_grad_();
-    const Tensor uj = pullback(y, at, u, true);
-    return pullback(uj, u, v, options.create_graph);
+    return forward_product(evaluate(f, at, "jvp"), at, v, options.create_graph);
 }
 
 Tensor hvp(const VectorFn& f, const Tensor& x, const Tensor& v, DerivativeOptions options) {
     check_like(v, x, "hvp", "x");
     const Tensor at = prepare(x, options, "hvp");
-    const Tensor g = gradient(f, at, "hvp");
-    const GradModeGuard grad_mode(true);
-    const Tensor u = zeros_like(at).requires_grad_();
-    const Tensor uh = pullback(g, at, u, true);  // uᵀH, linear in u: its derivative in u is H·v
-    return pullback(uh, u, v, options.create_graph);
+    return forward_product(gradient(f, at, "hvp"), at, v, options.create_graph);  // H = J(∇f)
 }
 
 Tensor vhp(const VectorFn& f, const Tensor& x, const Tensor& v, DerivativeOptions options) {

@@ -38,20 +38,13 @@ const OptimizerInfo& optimizer_info(const std::string& name) {
 }
 
 namespace {
-/// One optimizer of type O over the two groups, each with its own options.
-template <class O, class Options>
-std::unique_ptr<opt::Optimizer> two_groups(const opt::DecaySplit& groups, Options decay,
-                                           Options no_decay) {
-    auto o = std::make_unique<O>(groups.decay, decay);
-    if (!groups.no_decay.empty()) o->add_param_group(groups.no_decay, no_decay);
-    return o;
-}
-
-/// O over the groups with options made by options(weight decay).
+/// O over the two groups: `decay` with options(weight_decay), `no_decay` with options(0).
 template <class O, class Make>
 std::unique_ptr<opt::Optimizer> build(const opt::DecaySplit& groups, double weight_decay,
                                       Make options) {
-    return two_groups<O>(groups, options(weight_decay), options(0.0));
+    auto o = std::make_unique<O>(groups.decay, options(weight_decay));
+    if (!groups.no_decay.empty()) o->add_param_group(groups.no_decay, options(0.0));
+    return o;
 }
 
 std::unique_ptr<opt::Optimizer> make_inner(const std::string& name, const opt::DecaySplit& g,

@@ -2,8 +2,8 @@
 // gradcheck and gradgradcheck in float64 (default tolerances unless the sample states others).
 
 #include <algorithm>
-#include <cmath>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <descent/autograd.hpp>
 #include <descent/op_table.hpp>
 
@@ -67,17 +67,16 @@ struct BadSoftsign : dc::Function<BadSoftsign> {
 
 template <class F>
 dc::OpInfo softsign_entry(std::string name) {
-    return {std::move(name), [] {
-                const dc::Tensor x =
-                    dc::tensor({-2.0, -0.4, 0.3, 1.7}, {2, 2},
-                               {.dtype = dc::float64, .requires_grad = true});
-                return std::vector<dc::OpSample>{
-                    {"[2,2]",
-                     [](const std::vector<dc::Tensor>& in) {
-                         return std::vector<dc::Tensor>{F::apply(in[0])};
-                     },
-                     {x}}};
-            }};
+    return {
+        std::move(name), [] {
+            const dc::Tensor x = dc::tensor({-2.0, -0.4, 0.3, 1.7}, {2, 2},
+                                            {.dtype = dc::float64, .requires_grad = true});
+            return std::vector<dc::OpSample>{{"[2,2]",
+                                              [](const std::vector<dc::Tensor>& in) {
+                                                  return std::vector<dc::Tensor>{F::apply(in[0])};
+                                              },
+                                              {x}}};
+        }};
 }
 }  // namespace
 
