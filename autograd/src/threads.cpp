@@ -20,10 +20,13 @@ std::atomic<int> configured{0};
 // "Threads"): idle, a second thread loses or ties below it and wins 1.25–2.7× from it up; on a
 // loaded machine a split small product waits a whole scheduler slice (~12 ms).
 std::atomic<std::int64_t> threshold{std::int64_t{1} << 21};
+// More threads than this is a mistake, not a setting: OpenMP would try to start them all at the
+// next product and abort when the system refuses.
+constexpr int max_threads = 1024;
 }  // namespace
 
 void set_num_threads(int n) {
-    check_count(n, 1, "set_num_threads", "n");
+    check_option(n, closed(1, max_threads), "set_num_threads", "n");
     configured.store(n);
     omp_set_num_threads(n);
 }

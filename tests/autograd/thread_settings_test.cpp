@@ -52,7 +52,7 @@ TEST_CASE("thread settings: counts below one and negative thresholds are errors"
           "[thread-settings]") {
     const RestoreSettings restore;
     dc::set_num_threads(1);
-    for (const int n : {0, -1, -2147483647 - 1}) {
+    for (const int n : {0, -1, -2147483647 - 1, 1025, 2147483647}) {
         CHECK_THROWS_AS(dc::set_num_threads(n), dc::Error);
         CHECK_THROWS_WITH(dc::set_num_threads(n), Contains("set_num_threads: n"));
         CHECK(dc::get_num_threads() == 1);  // unchanged

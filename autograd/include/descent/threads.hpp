@@ -10,7 +10,7 @@
 
 namespace descent {
 
-/// Threads for every later product, process-wide (n ≥ 1); also OpenMP's default for the
+/// Threads for every later product, process-wide (1 ≤ n ≤ 1024); also OpenMP's default for the
 /// calling thread (omp_set_num_threads). The default: OpenMP's (OMP_NUM_THREADS, else the cores).
 void set_num_threads(int n);
 int get_num_threads();
