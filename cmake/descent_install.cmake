@@ -14,6 +14,13 @@ install(DIRECTORY autograd/include/descent autograd/testing/include/descent nn/i
 install(FILES data/digits.csv data/iris.csv data/wine.csv data/README.md
         DESTINATION ${CMAKE_INSTALL_DATADIR}/descent/data)
 install(EXPORT descentTargets NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
+if(DESCENT_MPI)  # the dist component: find_package(descent COMPONENTS dist)
+  install(TARGETS descent_dist EXPORT descentDistTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+          INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(DIRECTORY dist/include/descent DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(EXPORT descentDistTargets NAMESPACE descent::
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
+endif()
 
 configure_package_config_file(cmake/descentConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/descentConfig.cmake

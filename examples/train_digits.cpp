@@ -4,7 +4,9 @@
 // schedule, gradient clipping. Any optimizer and schedule of optim by name (--help lists them).
 // It shows a progress bar on a terminal (one line per epoch otherwise), writes the loss after
 // every update as CSV and plots it with the held-out accuracy, saves the model, and — with
-// --save-state / --resume — continues an interrupted run to the bit-identical end.
+// --save-state / --resume — continues an interrupted run to the bit-identical end. Built with
+// descent::dist it also trains data-parallel: --distributed under mpirun -np R, or --local-ranks R
+// in one process, with byte-identical results.
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -21,6 +23,7 @@
 #include "support/choices.hpp"
 #include "support/plot.hpp"
 #include "support/progress.hpp"
+#include "support/ranks.hpp"
 
 namespace dc = descent;
 namespace nn = descent::nn;
@@ -33,6 +36,8 @@ struct Settings {
     std::optional<double> lr, weight_decay;
     bool lookahead = true;
     std::int64_t warmup = 50, epochs = 40, batch_size = 64, stop_after = 0;
+    bool distributed = false;
+    int local_ranks = 0;
     std::uint64_t seed = 0;
     std::string curve = "digits_loss.csv", plot = "digits_loss.png",
                 checkpoint = "digits_mlp.safetensors", save_state, resume;
@@ -86,7 +91,8 @@ void plot(const Settings& s, const std::vector<double>& steps, const std::vector
     support::draw({.title = title, .panels = {loss, rate}, .height = 800}, s.plot);
 }
 
-int run(const Settings& s) {
+/// One rank's run (the whole run in one process); only the lead rank prints and writes files.
+int run(const Settings& s, support::Ranks& ranks) {
     dc::manual_seed(s.seed);
     const nn::datasets::Dataset digits = nn::datasets::digits();
     const nn::DataSplit data = nn::train_val_test_split(
@@ -96,10 +102,19 @@ int run(const Settings& s) {
     const dc::Tensor x_train = scaler.fit_transform(data.x_train);
     const dc::Tensor x_val = scaler.transform(data.x_validation),
                      x_test = scaler.transform(data.x_test);
-    nn::DataLoader loader(x_train, data.y_train, {.batch_size = s.batch_size});
+    // every rank draws the same order and takes its shard of each global batch
+    nn::DataLoader loader(x_train, data.y_train,
+                          {.batch_size = s.batch_size,
+                           .seed = s.seed,
+                           .num_replicas = ranks.size(),
+                           .rank = ranks.rank()});
 
-    nn::Sequential model{nn::Linear(64, 128), nn::BatchNorm1d(128), nn::ReLU(), nn::Dropout(0.2),
-                         nn::Linear(128, 10)};
+    nn::Sequential model{nn::Linear(64, 128)};
+    ranks.push_batch_norm(model, 128);
+    model.push_back(nn::ReLU());
+    model.push_back(nn::Dropout(0.2));
+    model.push_back(nn::Linear(128, 10));
+    ranks.replicate(model);
     const support::OptimizerInfo& info = support::optimizer_info(s.optimizer);
     const double lr = s.lr.value_or(info.lr);
     support::OptimizerStack optimizer =
@@ -119,52 +134,76 @@ int run(const Settings& s) {
     state.add("loader", loader).add("scaler", scaler).add_generator();
     state.add("step", at.step).add("epochs_done", at.epochs_done);
     state.add("epoch_batches", at.epoch_batches).add("epoch_loss", at.epoch_loss);
+    const bool lead = ranks.lead();
     if (!s.resume.empty()) {
         state.load(s.resume);
-        fmt::print("resumed {} at update {} (epoch {}, batch {})\n", s.resume, at.step,
-                   at.epochs_done + 1, at.epoch_batches);
+        if (lead)
+            fmt::print("resumed {} at update {} (epoch {}, batch {})\n", s.resume, at.step,
+                       at.epochs_done + 1, at.epoch_batches);
     }
     const std::string save_state = s.save_state.empty() ? s.resume : s.save_state;
     if (s.stop_after > 0 && save_state.empty())
         throw dc::Error("--stop-after needs --save-state (or --resume)");
 
-    std::ofstream curve = rewrite(s.curve, csv_prefix(s.curve, "step,loss,lr", at.step));
     const std::string epochs_csv = s.curve.substr(0, s.curve.rfind('.')) + "_epochs.csv";
     const std::string epochs_header = "epoch,step,loss,validation_accuracy,test_accuracy";
-    std::ofstream epoch_log =
-        rewrite(epochs_csv, csv_prefix(epochs_csv, epochs_header, at.epochs_done));
-    fmt::print("{} training, {} validation, {} test images; {} updates; {}{} lr {:g}, {}{}\n",
-               data.y_train.numel(), data.y_validation.numel(), data.y_test.numel(), total,
-               s.optimizer, s.lookahead ? " + Lookahead" : "", lr, s.schedule,
-               s.warmup > 0 ? fmt::format(" after {} warm-up updates", s.warmup) : "");
+    std::ofstream curve, epoch_log;  // the lead rank's
+    if (lead) {                      // the other ranks train the same replica and write nothing
+        curve = rewrite(s.curve, csv_prefix(s.curve, "step,loss,lr", at.step));
+        epoch_log = rewrite(epochs_csv, csv_prefix(epochs_csv, epochs_header, at.epochs_done));
+        fmt::print("{} training, {} validation, {} test images; {} updates; {}{} lr {:g}, {}{}\n",
+                   data.y_train.numel(), data.y_validation.numel(), data.y_test.numel(), total,
+                   s.optimizer, s.lookahead ? " + Lookahead" : "", lr, s.schedule,
+                   s.warmup > 0 ? fmt::format(" after {} warm-up updates", s.warmup) : "");
+        if (ranks.size() > 1)
+            fmt::print("data-parallel over {} ranks: {} of each batch's {} rows on each\n",
+                       ranks.size(), s.batch_size / ranks.size(), s.batch_size);
+    }
 
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t start_step = at.step;
     while (at.epochs_done < s.epochs) {
         const std::int64_t epoch = at.epochs_done + 1;
-        support::Progress bar(fmt::format("epoch {:3d}/{}", epoch, s.epochs), loader.batches());
+        support::Progress bar(fmt::format("epoch {:3d}/{}", epoch, s.epochs), loader.batches(),
+                              lead && support::stdout_is_terminal());
         model.train();
         // Resumed from a state saved after an epoch's last batch, only the end-of-epoch work is
         // left: the loader, asked for batches, would start (and shuffle) the next epoch.
         if (at.epoch_batches < loader.batches()) {
-            for (auto& [x, y] : loader) {
-                const dc::Tensor loss = nn::cross_entropy(model(x), y, {.label_smoothing = 0.05});
+            for (auto& batch : loader) {
+                // dropout masks keyed by (seed, update, row): the same whichever rank has the row
+                const nn::SampleKeys keys(batch.indices, s.seed,
+                                          static_cast<std::uint64_t>(at.step));
+                // the shard's summed loss over the global batch's rows: the ranks' gradients add
+                // up to the gradient of the global batch's mean loss
+                const dc::Tensor loss =
+                    nn::cross_entropy(model(batch.x), batch.y,
+                                      {.reduction = nn::Reduction::sum, .label_smoothing = 0.05}) /
+                    static_cast<double>(batch.global_rows);
                 optimizer.get().zero_grad();
                 loss.backward();
+                ranks.reduce_gradients();
                 opt::clip_grad_norm(model.parameters(), 5.0);
                 const double rate = optimizer.get().param_groups()[0].lr();
                 optimizer.get().step();
                 schedule.step();
-                at.epoch_loss += loss.item();
+                const double global_loss = ranks.sum(loss.item());
+                at.epoch_loss += global_loss;
                 ++at.epoch_batches;
-                curve << ++at.step << ',' << fmt::format("{}", loss.item()) << ','
-                      << fmt::format("{}", rate) << '\n';
-                bar.update(at.epoch_batches, at.epoch_loss / static_cast<double>(at.epoch_batches));
+                ++at.step;
+                if (lead) {
+                    curve << at.step << ',' << fmt::format("{}", global_loss) << ','
+                          << fmt::format("{}", rate) << '\n';
+                    bar.update(at.epoch_batches,
+                               at.epoch_loss / static_cast<double>(at.epoch_batches));
+                }
                 if (at.step == s.stop_after) {
                     bar.finish();
-                    state.save(save_state);
-                    fmt::print("stopped after update {}; resume with --resume {}\n", at.step,
-                               save_state);
+                    if (lead) {
+                        state.save(save_state);
+                        fmt::print("stopped after update {}; resume with --resume {}\n", at.step,
+                                   save_state);
+                    }
                     return 0;
                 }
             }
@@ -178,14 +217,16 @@ int run(const Settings& s) {
         const double mean_loss = at.epoch_loss / static_cast<double>(at.epoch_batches);
         const double val_acc = nn::accuracy(val_logits, data.y_validation);
         const double test_acc = nn::accuracy(model(x_test), data.y_test);
-        fmt::print("epoch {:3d}  loss {:.4f}  validation accuracy {:.4f}  test accuracy {:.4f}\n",
-                   epoch, mean_loss, val_acc, test_acc);
-        epoch_log << fmt::format("{},{},{},{},{}\n", epoch, at.step, mean_loss, val_acc, test_acc);
         at.epochs_done = epoch;
         at.epoch_batches = 0;
         at.epoch_loss = 0.0;
+        if (!lead) continue;
+        fmt::print("epoch {:3d}  loss {:.4f}  validation accuracy {:.4f}  test accuracy {:.4f}\n",
+                   epoch, mean_loss, val_acc, test_acc);
+        epoch_log << fmt::format("{},{},{},{},{}\n", epoch, at.step, mean_loss, val_acc, test_acc);
         if (!save_state.empty()) state.save(save_state);
     }
+    if (!lead) return 0;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     nn::save(model.state_dict(), s.checkpoint,
@@ -257,9 +298,39 @@ int main(int argc, char** argv) {
     app.add_option("--resume", s.resume, "continue the run saved in this training-state file");
     app.add_option("--stop-after", s.stop_after, "stop after this many updates in all (0: never)")
         ->check(CLI::NonNegativeNumber);
+#ifdef DESCENT_HAVE_DIST
+    app.add_flag("--distributed", s.distributed,
+                 "train data-parallel, one rank per MPI process: mpirun -np R train_digits "
+                 "--distributed (each rank takes batch-size/R rows of every batch)");
+    app.add_option("--local-ranks", s.local_ranks,
+                   "train data-parallel on R ranks emulated as threads of this process "
+                   "(byte-identical to mpirun -np R)")
+        ->check(CLI::Range(1, 256))
+        ->excludes("--distributed");
+#endif
     CLI11_PARSE(app, argc, argv);
     try {
-        return run(s);
+#ifdef DESCENT_HAVE_DIST
+        namespace dist = descent::dist;
+        if (s.distributed) {
+            dist::MpiWorld world;
+            return dist::run_or_abort(world, [&] {
+                support::Ranks ranks(world);
+                return run(s, ranks);
+            });
+        }
+        if (s.local_ranks > 0) {
+            int code = 0;
+            dist::run_local(s.local_ranks, [&](dist::Communicator& world) {
+                support::Ranks ranks(world);
+                const int rank_code = run(s, ranks);
+                if (world.rank() == 0) code = rank_code;
+            });
+            return code;
+        }
+#endif
+        support::Ranks one_process;
+        return run(s, one_process);
     } catch (const std::exception& e) {
         fmt::print(stderr, "train_digits: {}\n", e.what());
         return 1;

@@ -4,8 +4,8 @@
 # --schedule, --epochs, --seed, --resume, ...; --help lists them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup-debian.sh
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release
+tools/setup-debian.sh mpi
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DDESCENT_MPI=ON
 cmake --build build/release -j"$(nproc)" --target train_digits
 build/release/examples/train_digits --curve build/digits_loss.csv --plot build/digits_loss.png \
     --checkpoint build/digits_mlp.safetensors "$@"

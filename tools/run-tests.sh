@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The README's test command: set up, configure, build and run every test (Release build).
+# The README's test command: set up, configure, build and run every test (Release build, with
+# descent::dist and its MPI tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup-debian.sh
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release
+tools/setup-debian.sh mpi
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DDESCENT_MPI=ON
 cmake --build build/release -j"$(nproc)"
 ctest --test-dir build/release --output-on-failure -j"$(nproc)"

@@ -2,6 +2,7 @@
 # Installs what descent needs on Debian 12, as root, and only what is missing.
 #   tools/setup-debian.sh            build dependencies (compiler, CMake, Eigen, fmt, Catch2, JSON,
 #                                    CLI11) and gnuplot for the examples' plots
+#   tools/setup-debian.sh mpi        also Open MPI (descent::dist, -DDESCENT_MPI=ON)
 #   tools/setup-debian.sh bench      also Google Benchmark
 #   tools/setup-debian.sh fixtures   also PyTorch (to regenerate the reference fixtures)
 set -euo pipefail
@@ -9,6 +10,7 @@ set -euo pipefail
 packages=(g++ cmake make libeigen3-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev gnuplot-nox)
 for extra in "$@"; do
     case "$extra" in
+        mpi) packages+=(libopenmpi-dev openmpi-bin) ;;
         bench) packages+=(libbenchmark-dev) ;;
         fixtures) packages+=(python3-torch) ;;
         *) echo "setup-debian.sh: unknown extra '$extra'" >&2; exit 2 ;;

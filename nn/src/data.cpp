@@ -33,13 +33,36 @@ DataLoader::DataLoader(Tensor features, Tensor targets, DataLoaderOptions option
     if (options_.batch_size < 1) {
         throw Error(fmt::format("DataLoader: batch_size must be ≥ 1, got {}", options_.batch_size));
     }
+    const std::int64_t replicas = options_.num_replicas;
+    if (replicas < 1) {
+        throw Error(fmt::format("DataLoader: num_replicas must be ≥ 1, got {}", replicas));
+    }
+    if (options_.rank < 0 || options_.rank >= replicas) {
+        throw Error(fmt::format("DataLoader: rank {} is not in [0, num_replicas) = [0, {})",
+                                options_.rank, replicas));
+    }
+    if (replicas > 1 && options_.batch_size < replicas) {
+        throw Error(fmt::format(
+            "DataLoader: batch_size {} is smaller than num_replicas {}: some rank would get an "
+            "empty shard",
+            options_.batch_size, replicas));
+    }
+    if (replicas > 1 && options_.shuffle && !options_.seed) {
+        throw Error(fmt::format(
+            "DataLoader: shuffling over num_replicas {} needs a seed: every rank must draw the "
+            "same order, so the loader needs its own seed",
+            replicas));
+    }
     if (options_.seed) generator_.emplace(*options_.seed);
     order_ = arange(0, static_cast<double>(rows()), 1.0, {.dtype = Dtype::int64});
 }
 
 std::int64_t DataLoader::batches() const {
     const std::int64_t full = rows() / options_.batch_size;
-    return options_.drop_last || rows() % options_.batch_size == 0 ? full : full + 1;
+    const std::int64_t rest = rows() % options_.batch_size;
+    // a final smaller batch counts unless drop_last, or unless it has a row for every replica
+    const bool partial = rest > 0 && !options_.drop_last && rest >= options_.num_replicas;
+    return partial ? full + 1 : full;
 }
 
 DataLoader::Iterator DataLoader::begin() {
@@ -134,11 +157,20 @@ DataLoader::Iterator& DataLoader::Iterator::operator++() {
 void DataLoader::Iterator::load() {
     if (batch_ >= loader_->batches()) return;
     loader_->next_batch_ = batch_ + 1;
-    const std::int64_t begin = batch_ * loader_->options_.batch_size;
-    const std::int64_t end = std::min(begin + loader_->options_.batch_size, loader_->rows());
+    const DataLoaderOptions& options = loader_->options_;
+    // global batch b: positions [b·batch_size, b·batch_size + n) of the order, n ≤ batch_size
+    const std::int64_t first = batch_ * options.batch_size;  // < rows(): no overflow
+    const std::int64_t n = std::min(options.batch_size, loader_->rows() - first);
+    // shard r of R: ⌊n/R⌋ rows plus one if r < n mod R, the shards in rank order
+    const std::int64_t share = n / options.num_replicas, extra = n % options.num_replicas;
+    const std::int64_t begin = first + options.rank * share + std::min(options.rank, extra);
+    const std::int64_t end = begin + share + (options.rank < extra ? 1 : 0);
     const NoGradGuard no_grad;
     const Tensor rows = loader_->order_.slice(0, begin, end);
-    current_ = {loader_->features_.index_select(0, rows), loader_->targets_.index_select(0, rows)};
+    current_ = {.x = loader_->features_.index_select(0, rows),
+                .y = loader_->targets_.index_select(0, rows),
+                .indices = rows,
+                .global_rows = n};
 }
 
 Standardizer& Standardizer::fit(const Tensor& x) {

@@ -6,6 +6,7 @@
 
 #include "descent/check.hpp"
 #include "descent/grad_mode.hpp"
+#include "descent/nn/sample_keys.hpp"
 #include "descent/random.hpp"
 
 namespace descent::nn::functional {
@@ -14,9 +15,13 @@ Tensor dropout(const Tensor& x, double p, bool training) {
     check_option(p, closed(0, 1), "dropout", "p");
     if (!training || p == 0.0) return x;
     if (p == 1.0) return x * zeros_like(x);
-    // keep with probability 1 − p, scaled by 1/(1 − p) so the expectation is unchanged
-    const Tensor mask =
-        (rand(x.shape(), {.dtype = x.dtype()}) >= p).to(x.dtype()) * (1.0 / (1.0 - p));
+    // keep with probability 1 − p, scaled by 1/(1 − p) so the expectation is unchanged; the
+    // draws are keyed by sample under a SampleKeys guard (compared in double, so a sample's
+    // mask is the same in every dtype), else from the thread's generator
+    SampleKeys* keys = SampleKeys::active();
+    const Tensor draws = keys ? keys->uniform(x.shape(), Dtype::float64, "dropout")
+                              : rand(x.shape(), {.dtype = x.dtype()});
+    const Tensor mask = (draws >= p).to(x.dtype()) * (1.0 / (1.0 - p));
     return x * mask;
 }
 

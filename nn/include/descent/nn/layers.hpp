@@ -77,7 +77,8 @@ struct Flatten : Lambda {
                  fmt::format("start_dim={}, end_dim={}", start_dim, end_dim)) {}
 };
 
-/// Inverted dropout in training mode, the identity in eval mode.
+/// Inverted dropout in training mode, the identity in eval mode; under a SampleKeys guard the
+/// masks are keyed by sample (sample_keys.hpp).
 class Dropout : public Module {
   public:
     explicit Dropout(double p = 0.5);

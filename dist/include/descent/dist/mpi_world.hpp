@@ -1,0 +1,46 @@
+#pragma once
+// One rank per process over Open MPI (the C API): MPI is initialised for the lifetime of the
+// MpiWorld (MPI_Init_thread, funneled: collectives from the thread that made it) and finalised
+// with it; descent's traffic runs on its own duplicate of MPI_COMM_WORLD.
+//
+//   int main() {
+//       descent::dist::MpiWorld world;
+//       return descent::dist::run_or_abort(world, [&] { return train(world); });
+//   }
+
+#include <memory>
+
+#include "descent/dist/communicator.hpp"
+
+namespace descent::dist {
+
+class MpiWorld : public Communicator {
+  public:
+    /// Initialises MPI unless the program already has; one MpiWorld per process at a time.
+    MpiWorld();
+    /// Finalises MPI if this MpiWorld initialised it.
+    ~MpiWorld() override;
+
+    int rank() const override;
+    int size() const override;
+    std::string kind() const override { return "mpi"; }
+    void barrier() override;
+    void broadcast_bytes(std::span<std::byte> bytes, int root) override;
+    void allgather_bytes(std::span<const std::byte> mine, std::span<std::byte> all,
+                         std::span<const std::size_t> counts) override;
+    void alltoall_bytes(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
+                        std::span<std::byte> recv,
+                        std::span<const std::size_t> recv_counts) override;
+    /// Prints the message on stderr and ends every rank (MPI_Abort, exit code 1).
+    [[noreturn]] void abort(const std::string& message) override;
+
+  protected:
+    void engine_sum(std::span<float> data) override;
+    void engine_sum(std::span<double> data) override;
+
+  private:
+    struct State;  // keeps <mpi.h> out of this header
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace descent::dist
