@@ -4,8 +4,8 @@
 #   tools/make-figures.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/setup-debian.sh
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release
+tools/setup-debian.sh mpi
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DDESCENT_MPI=ON
 examples=(train_digits optimizer_race descent_paths learning_rates schedules warmup newton
           sgd_vs_gd)
 cmake --build build/release -j"$(nproc)" --target "${examples[@]}"

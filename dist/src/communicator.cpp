@@ -37,25 +37,26 @@ void Communicator::rank_order_sum(std::span<T> data) {
     const int ranks = size(), me = rank();
     if (ranks == 1) return;
     const auto R = static_cast<std::size_t>(ranks);
-    std::vector<std::size_t> send_counts(R), recv_counts(R), slice_counts(R);
+    std::vector<std::size_t> recv_counts(R), slice_counts(R);
+    // kept between calls: a buffer freshly mapped every step costs its page faults every step
+    std::vector<T>& received = scratch<T>();
     for (std::size_t start = 0; start < data.size(); start += kPiece) {
         const std::span<T> piece = data.subspan(start, std::min(kPiece, data.size() - start));
         for (int s = 0; s < ranks; ++s)
             slice_counts[static_cast<std::size_t>(s)] =
                 slice_of(piece.size(), ranks, s).length * sizeof(T);
-        const Slice mine = slice_of(piece.size(), ranks, me);
-        std::fill(recv_counts.begin(), recv_counts.end(), mine.length * sizeof(T));
+        const std::size_t length = slice_of(piece.size(), ranks, me).length;
+        std::fill(recv_counts.begin(), recv_counts.end(), length * sizeof(T));
         // reduce-scatter: slice s of every rank's piece goes to rank s ...
-        std::vector<T> received(R * mine.length);
-        alltoall_bytes(std::as_bytes(piece), slice_counts,
-                       std::as_writable_bytes(std::span(received)), recv_counts);
-        // ... which adds them in rank order: ((x_0 + x_1) + x_2) + ...
-        std::vector<T> total(received.begin(),
-                             received.begin() + static_cast<std::ptrdiff_t>(mine.length));
+        if (received.size() < R * length) received.resize(R * length);
+        const std::span<T> from_ranks(received.data(), R * length);
+        alltoall_bytes(std::as_bytes(piece), slice_counts, std::as_writable_bytes(from_ranks),
+                       recv_counts);
+        // ... which adds them in rank order: ((x_0 + x_1) + x_2) + ..., into x_0's place
         for (std::size_t s = 1; s < R; ++s)
-            for (std::size_t i = 0; i < mine.length; ++i) total[i] += received[s * mine.length + i];
+            for (std::size_t i = 0; i < length; ++i) from_ranks[i] += from_ranks[s * length + i];
         // allgather: every rank's summed slice, in rank order, is the summed piece
-        allgather_bytes(std::as_bytes(std::span(total)), std::as_writable_bytes(piece),
+        allgather_bytes(std::as_bytes(from_ranks.first(length)), std::as_writable_bytes(piece),
                         slice_counts);
     }
 }

@@ -72,7 +72,7 @@ void broadcast_values(Communicator& world, std::vector<Tensor>& tensors) {
 /// (a parameter without a gradient gets a new one).
 template <class T>
 void reduce_flat(Communicator& world, std::vector<Tensor>& parameters,
-                 const std::vector<bool>& any_grad, ReduceOrder order) {
+                 const std::vector<bool>& any_grad, ReduceOrder order, std::vector<T>& flat) {
     std::vector<std::size_t> members;
     std::size_t total = 0;
     for (std::size_t i = 0; i < parameters.size(); ++i) {
@@ -82,7 +82,7 @@ void reduce_flat(Communicator& world, std::vector<Tensor>& parameters,
         }
     }
     if (members.empty()) return;
-    std::vector<T> flat(total);
+    flat.resize(total);
     std::size_t at = 0;
     for (const std::size_t i : members) {
         const Tensor g = parameters[i].grad();
@@ -151,8 +151,8 @@ void DataParallel::reduce_gradients() {
         if (everyone[k] != std::byte{0}) any_grad[k % mine.size()] = true;
 
     const NoGradGuard no_grad;
-    reduce_flat<float>(world, parameters_, any_grad, options_.order);
-    reduce_flat<double>(world, parameters_, any_grad, options_.order);
+    reduce_flat<float>(world, parameters_, any_grad, options_.order, flat_float_);
+    reduce_flat<double>(world, parameters_, any_grad, options_.order, flat_double_);
     if (options_.broadcast_buffers) broadcast_values(world, buffers_);
     ++reductions_;
     if (options_.check_every > 0 && reductions_ % options_.check_every == 0) check_replicas();

@@ -12,10 +12,6 @@
 namespace descent::dist {
 namespace {
 
-const char* bool_repr(bool b) {
-    return b ? "True" : "False";
-}
-
 /// (N, C) or (N, C, L) with C = num_features, in the dtype of the module's tensors (if any).
 void check_input(const Tensor& x, std::int64_t num_features,
                  const std::array<const Tensor*, 4>& per_channel) {
@@ -46,22 +42,8 @@ void check_input(const Tensor& x, std::int64_t num_features,
 
 SyncBatchNorm::SyncBatchNorm(Communicator& world, std::int64_t num_features, double eps,
                              double momentum, bool affine, bool track_running_stats)
-    : world_(world, "SyncBatchNorm"),
-      num_features_(check_count(num_features, 0, "SyncBatchNorm", "num_features")),
-      eps_(check_option(eps, at_least(0), "SyncBatchNorm", "eps")),
-      momentum_(check_option(momentum, closed(0, 1), "SyncBatchNorm", "momentum")) {
-    // BatchNorm1d's names, dtypes and initial values, so state dicts move between the two
-    if (affine) {
-        weight_ = &register_parameter("weight", ones({num_features}));
-        bias_ = &register_parameter("bias", zeros({num_features}));
-    }
-    if (track_running_stats) {
-        running_mean_ = &register_buffer("running_mean", zeros({num_features}));
-        running_var_ = &register_buffer("running_var", ones({num_features}));
-        num_batches_tracked_ =
-            &register_buffer("num_batches_tracked", zeros({}, {.dtype = Dtype::int64}));
-    }
-}
+    : BatchNorm1d("SyncBatchNorm", num_features, eps, momentum, affine, track_running_stats),
+      world_(world, "SyncBatchNorm") {}
 
 Tensor SyncBatchNorm::forward(const Tensor& x) {
     check_input(x, num_features_, {weight_, bias_, running_mean_, running_var_});
@@ -105,12 +87,6 @@ Tensor SyncBatchNorm::forward(const Tensor& x) {
     if (weight_) y = y * weight.reshape(per_channel);  // y = x̂·γ + β
     if (bias_) y = y + bias.reshape(per_channel);
     return y;
-}
-
-std::string SyncBatchNorm::extra_repr() const {
-    return fmt::format("{}, eps={}, momentum={}, affine={}, track_running_stats={}", num_features_,
-                       eps_, momentum_, bool_repr(weight_ != nullptr),
-                       bool_repr(running_mean_ != nullptr));
 }
 
 }  // namespace descent::dist

@@ -31,11 +31,11 @@ Tensor Linear::forward(const Tensor& x) {
 
 Dropout::Dropout(double p) : p_(check_option(p, closed(0, 1), "Dropout", "p")) {}
 
-BatchNorm1d::BatchNorm1d(std::int64_t num_features, double eps, double momentum, bool affine,
-                         bool track_running_stats)
-    : num_features_(check_count(num_features, 0, "BatchNorm1d", "num_features")),
-      eps_(check_option(eps, at_least(0), "BatchNorm1d", "eps")),
-      momentum_(check_option(momentum, closed(0, 1), "BatchNorm1d", "momentum")) {
+BatchNorm1d::BatchNorm1d(std::string_view op, std::int64_t num_features, double eps,
+                         double momentum, bool affine, bool track_running_stats)
+    : num_features_(check_count(num_features, 0, op, "num_features")),
+      eps_(check_option(eps, at_least(0), op, "eps")),
+      momentum_(check_option(momentum, closed(0, 1), op, "momentum")) {
     if (affine) {
         weight_ = &register_parameter("weight", ones({num_features}));
         bias_ = &register_parameter("bias", zeros({num_features}));

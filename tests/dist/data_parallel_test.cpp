@@ -129,7 +129,6 @@ TEST_CASE(
     }
 }
 
-
 TEST_CASE("in float32 data-parallel training stays within 1e-5 of the unsplit run",
           "[dist][ddp][training]") {
     // measured here: 1.2e-7 (2 ranks) and 1.1e-7 (3 ranks) after 24 updates — float32's

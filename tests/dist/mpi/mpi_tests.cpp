@@ -56,6 +56,11 @@ TEST_CASE("MPI: training gives to the bit what the world emulated in one process
     }
 }
 
+TEST_CASE("MPI: one MpiWorld per process", "[mpi][hostile]") {
+    CHECK_THROWS_WITH(dist::MpiWorld(), Catch::Matchers::Contains("one MPI world per process"));
+    CHECK(mpi->kind() == "mpi");
+}
+
 int main(int argc, char** argv) {
     dist::MpiWorld world;
     mpi = &world;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "descent/error.hpp"
@@ -89,6 +90,15 @@ class Communicator {
   private:
     template <class T>
     void rank_order_sum(std::span<T> data);
+    template <class T>
+    std::vector<T>& scratch() {
+        if constexpr (std::is_same_v<T, float>)
+            return scratch_float_;
+        else
+            return scratch_double_;
+    }
+    std::vector<float> scratch_float_;  // what the ranks send in a sum, kept between sums
+    std::vector<double> scratch_double_;
     std::shared_ptr<const int> lifetime_ = std::make_shared<const int>(0);
 };
 

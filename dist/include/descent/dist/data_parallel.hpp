@@ -41,9 +41,10 @@ class DataParallel {
     /// then gives every rank rank 0's values. Holds the model's tensors, not the module.
     DataParallel(Communicator& world, const nn::Module& model, DataParallelOptions options = {});
 
-    /// grad ← Σ_r grad_r over ranks, the parameters' gradients flattened per dtype in parameter
-    /// order into one buffer (one reduction per dtype and step). A parameter gets a gradient
-    /// if any rank has one (zeros for the ranks without).
+    /// grad ← Σ_r grad_r over ranks, in place: the parameters' gradients flattened per dtype in
+    /// parameter order into one buffer (one reduction per dtype and step, whatever the model's
+    /// size: no buckets). A parameter gets a gradient if any rank has one (zeros for the ranks
+    /// without). In a world of one rank it changes nothing.
     void reduce_gradients();
     /// Compares the parameters' hash across ranks now (DistError naming the first rank whose
     /// replica differs from rank 0's).
@@ -57,6 +58,8 @@ class DataParallel {
     CommunicatorRef world_;
     DataParallelOptions options_;
     std::vector<Tensor> parameters_, buffers_;
+    std::vector<float> flat_float_;  // the gradients in one buffer per dtype, kept between steps
+    std::vector<double> flat_double_;
     std::int64_t reductions_ = 0;
 };
 

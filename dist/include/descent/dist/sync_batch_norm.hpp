@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "descent/dist/communicator.hpp"
-#include "descent/nn/module.hpp"
+#include "descent/nn/layers.hpp"
 
 namespace descent::dist {
 
@@ -17,22 +17,14 @@ namespace descent::dist {
 /// backward in the same order, with the input requiring grad on all ranks or none; a global
 /// batch with one value per channel is an error on every rank. Eval with running statistics
 /// does not communicate. Communicating after `world` is destroyed is a DistError.
-class SyncBatchNorm : public nn::Module {
+class SyncBatchNorm : public nn::BatchNorm1d {
   public:
     SyncBatchNorm(Communicator& world, std::int64_t num_features, double eps = 1e-5,
                   double momentum = 0.1, bool affine = true, bool track_running_stats = true);
     Tensor forward(const Tensor& x) override;
-    std::string extra_repr() const override;
 
   private:
     CommunicatorRef world_;
-    std::int64_t num_features_;
-    double eps_, momentum_;
-    Tensor* weight_ = nullptr;
-    Tensor* bias_ = nullptr;
-    Tensor* running_mean_ = nullptr;
-    Tensor* running_var_ = nullptr;
-    Tensor* num_batches_tracked_ = nullptr;
 };
 
 }  // namespace descent::dist

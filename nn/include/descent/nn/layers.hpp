@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "descent/nn/functional.hpp"
 #include "descent/nn/module.hpp"
@@ -95,11 +96,15 @@ class Dropout : public Module {
 class BatchNorm1d : public Module {
   public:
     explicit BatchNorm1d(std::int64_t num_features, double eps = 1e-5, double momentum = 0.1,
-                         bool affine = true, bool track_running_stats = true);
+                         bool affine = true, bool track_running_stats = true)
+        : BatchNorm1d("BatchNorm1d", num_features, eps, momentum, affine, track_running_stats) {}
     Tensor forward(const Tensor& x) override;
     std::string extra_repr() const override;
 
-  private:
+  protected:
+    /// For variants with the same state (dist::SyncBatchNorm): options checked under `op`.
+    BatchNorm1d(std::string_view op, std::int64_t num_features, double eps, double momentum,
+                bool affine, bool track_running_stats);
     std::int64_t num_features_;
     double eps_, momentum_;
     Tensor* weight_ = nullptr;
