@@ -34,8 +34,7 @@ bool all_finite(const Tensor& t) {
     });
 }
 
-void check_forward_finite(std::string_view op, const std::vector<Tensor>& inputs,
-                          const Tensor& out) {
+void check_forward_finite(std::string_view op, std::span<const Tensor> inputs, const Tensor& out) {
     if (all_finite(out)) return;
     std::vector<Shape> shapes;
     for (const auto& t : inputs) shapes.push_back(t.shape());

@@ -1,6 +1,7 @@
 #pragma once
 // Anomaly mode checks: the first op whose forward or backward produces NaN/Inf is named.
 
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -24,8 +25,7 @@ class AnomalyScope {
     std::string_view previous_op_, previous_phase_;
 };
 /// Throws AnomalyError naming op and the input shapes if `out` holds NaN or Inf.
-void check_forward_finite(std::string_view op, const std::vector<Tensor>& inputs,
-                          const Tensor& out);
+void check_forward_finite(std::string_view op, std::span<const Tensor> inputs, const Tensor& out);
 /// Throws AnomalyError if a gradient computed by op's backward holds NaN or Inf.
 void check_backward_finite(std::string_view op, const std::vector<Shape>& input_shapes,
                            const std::vector<Tensor>& grads);

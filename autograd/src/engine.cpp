@@ -9,7 +9,6 @@
 
 #include <array>
 #include <mutex>
-#include <unordered_map>
 
 #include "anomaly.hpp"
 #include "descent/grad_mode.hpp"
@@ -72,6 +71,62 @@ void deliver_to_leaf(Node& node, const Tensor& grad, bool create_graph) {
     }
 }
 
+/// What a pass keeps per node.
+struct Slot {
+    int pending_parents = 0;
+    bool needed = true;
+    bool capture = false;
+    Tensor grad;  // the sum of the gradients arrived so far
+};
+
+/// Node → Slot for one pass: open addressing with linear probing in one array, grown to keep
+/// it at most half full (std::unordered_map allocated every entry).
+class SlotTable {
+  public:
+    /// The node's slot, and whether it was just created.
+    std::pair<Slot*, bool> try_emplace(Node* node) {
+        if (2 * (size_ + 1) > entries_.size()) grow();
+        Entry& e = probe(node);
+        if (e.node) return {&e.slot, false};
+        e.node = node;
+        ++size_;
+        return {&e.slot, true};
+    }
+    /// The slot of a node of the pass, or nullptr.
+    Slot* find(Node* node) {
+        if (entries_.empty()) return nullptr;
+        Entry& e = probe(node);
+        return e.node ? &e.slot : nullptr;
+    }
+    const Slot* find(Node* node) const { return const_cast<SlotTable*>(this)->find(node); }
+    /// The slot of a node known to be in the pass.
+    Slot& at(Node* node) { return *find(node); }
+    std::size_t size() const { return size_; }
+
+  private:
+    struct Entry {
+        Node* node = nullptr;
+        Slot slot;
+    };
+    /// The entry holding node, or the empty one where it would go (Fibonacci hashing of the
+    /// address, whose low bits are alignment).
+    Entry& probe(Node* node) {
+        const std::size_t mask = entries_.size() - 1;
+        std::size_t i = (reinterpret_cast<std::uintptr_t>(node) >> 4) * 0x9E3779B97F4A7C15u;
+        i = (i >> 20) & mask;
+        while (entries_[i].node && entries_[i].node != node) i = (i + 1) & mask;
+        return entries_[i];
+    }
+    void grow() {
+        std::vector<Entry> old = std::move(entries_);
+        entries_ = std::vector<Entry>(old.empty() ? 64 : 2 * old.size());
+        for (Entry& e : old)
+            if (e.node) probe(e.node) = std::move(e);
+    }
+    std::vector<Entry> entries_;  // a power of two in size
+    std::size_t size_ = 0;
+};
+
 /// One reverse pass over the graph reachable from the roots.
 class GraphTask {
   public:
@@ -80,13 +135,13 @@ class GraphTask {
         order_reachable();
     }
 
-    bool reaches(Node* node) const { return slots_.contains(node); }
+    bool reaches(Node* node) const { return slots_.find(node) != nullptr; }
 
     /// descent::grad(): the gradient arriving at `node` is kept, not delivered to a leaf, and
     /// only the nodes with a path to such a node run.
     void capture(Node* node) {
         capturing_ = true;
-        if (auto it = slots_.find(node); it != slots_.end()) it->second.capture = true;
+        if (Slot* slot = slots_.find(node)) slot->capture = true;
     }
 
     void execute(bool retain_graph, bool create_graph) {
@@ -95,7 +150,7 @@ class GraphTask {
         for (std::size_t i = 0; i < roots_.size(); ++i) add_to(roots_[i].get(), root_grads_[i]);
         for (const auto& node_ptr : order_) {
             Node& node = *node_ptr;
-            Slot& slot = slots_[&node];
+            Slot& slot = slots_.at(&node);
             if (!slot.needed || !slot.grad.defined()) continue;
             Tensor grad = run_hooks(node, std::move(slot.grad));
             if (slot.capture) slot.grad = grad;
@@ -113,18 +168,11 @@ class GraphTask {
 
     /// The gradient captured at `node` (undefined if none arrived).
     Tensor captured(Node* node) const {
-        const auto it = slots_.find(node);
-        return it != slots_.end() && it->second.capture ? it->second.grad : Tensor{};
+        const Slot* slot = slots_.find(node);
+        return slot && slot->capture ? slot->grad : Tensor{};
     }
 
   private:
-    struct Slot {
-        int pending_parents = 0;
-        bool needed = true;
-        bool capture = false;
-        Tensor grad;  // the sum of the gradients arrived so far
-    };
-
     // Kahn's algorithm: count each node's parents with an explicit stack, then emit a node
     // once every parent has been emitted.
     void order_reachable() {
@@ -135,16 +183,16 @@ class GraphTask {
         while (!stack.empty()) {
             Node* node = stack.back();
             stack.pop_back();
-            for (const auto& child : node->next) {
-                if (!child) continue;
-                auto [it, fresh] = slots_.try_emplace(child.get());
-                ++it->second.pending_parents;
-                if (fresh) stack.push_back(child.get());
+            for (const auto& edge : node->inputs) {
+                if (!edge.node) continue;
+                auto [slot, fresh] = slots_.try_emplace(edge.node.get());
+                ++slot->pending_parents;
+                if (fresh) stack.push_back(edge.node.get());
             }
         }
         std::vector<NodePtr> ready;
         for (const auto& r : roots_) {
-            Slot& slot = slots_[r.get()];
+            Slot& slot = slots_.at(r.get());
             if (slot.pending_parents == 0) {
                 slot.pending_parents = -1;  // queued once, even if listed twice
                 ready.push_back(r);
@@ -154,8 +202,9 @@ class GraphTask {
         while (!ready.empty()) {
             NodePtr node = std::move(ready.back());
             ready.pop_back();
-            for (const auto& child : node->next) {
-                if (child && --slots_[child.get()].pending_parents == 0) ready.push_back(child);
+            for (const auto& edge : node->inputs) {
+                if (edge.node && --slots_.at(edge.node.get()).pending_parents == 0)
+                    ready.push_back(edge.node);
             }
             order_.push_back(std::move(node));
         }
@@ -163,16 +212,16 @@ class GraphTask {
 
     void mark_needed() {
         for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
-            Slot& slot = slots_[it->get()];
+            Slot& slot = slots_.at(it->get());
             slot.needed = slot.capture;
-            for (const auto& child : (*it)->next) {
-                slot.needed = slot.needed || (child && slots_[child.get()].needed);
+            for (const auto& edge : (*it)->inputs) {
+                slot.needed = slot.needed || (edge.node && slots_.at(edge.node.get()).needed);
             }
         }
     }
 
     void add_to(Node* node, Tensor grad) {
-        Slot& slot = slots_[node];
+        Slot& slot = slots_.at(node);
         slot.grad = slot.grad.defined() ? slot.grad + grad : std::move(grad);
     }
 
@@ -187,22 +236,25 @@ class GraphTask {
         if (is_anomaly_enabled()) {
             const AnomalyScope scope(node.name(), "backward");
             grads = node.backward(BackwardContext(node), grad);
-            check_backward_finite(node.name(), node.input_shapes, grads);
+            std::vector<Shape> shapes;
+            for (const Edge& edge : node.inputs) shapes.push_back(edge.shape);
+            check_backward_finite(node.name(), shapes, grads);
         } else {
             grads = node.backward(BackwardContext(node), grad);
         }
-        for (std::size_t i = 0; i < node.next.size() && i < grads.size(); ++i) {
-            Node* child = node.next[i].get();
-            if (!child || !grads[i].defined() || !slots_[child].needed) continue;
+        for (std::size_t i = 0; i < node.inputs.size() && i < grads.size(); ++i) {
+            const Edge& edge = node.inputs[i];
+            Node* child = edge.node.get();
+            if (!child || !grads[i].defined() || !slots_.at(child).needed) continue;
             Tensor g = std::move(grads[i]);
-            if (g.shape() != node.input_shapes[i]) g = sum_to(g, node.input_shapes[i]);
+            if (g.shape() != edge.shape) g = sum_to(g, edge.shape);
             add_to(child, std::move(g));
         }
     }
 
     std::vector<NodePtr> roots_;
     std::vector<Tensor> root_grads_;
-    std::unordered_map<Node*, Slot> slots_;
+    SlotTable slots_;
     std::vector<NodePtr> order_;  // the tape: every node after all the nodes that feed it
     bool capturing_ = false;
 };

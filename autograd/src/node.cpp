@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <span>
 #include <unordered_set>
 
 #include "anomaly.hpp"
 #include "descent/engine.hpp"
 #include "descent/grad_mode.hpp"
+#include "pool.hpp"
 #include "tensor_impl.hpp"
 
 namespace descent {
@@ -44,13 +46,13 @@ Node::Node() {
 Node::~Node() {
     std::vector<std::shared_ptr<Node>> pending;
     auto take_children = [&pending](Node& node) {
-        for (auto& child : node.next) {
-            if (child) pending.push_back(std::move(child));
+        for (auto& edge : node.inputs) {
+            if (edge.node) pending.push_back(std::move(edge.node));
         }
         for (auto& s : node.saved) {
             if (s.grad_fn) pending.push_back(std::move(s.grad_fn));
         }
-        node.next.clear();
+        node.inputs.clear();
         node.saved.clear();
     };
     take_children(*this);
@@ -89,7 +91,7 @@ std::shared_ptr<Node> gradient_edge(const Tensor& t) {
     if (!impl->requires_grad) return nullptr;
     if (impl->grad_fn) return impl->grad_fn;
     if (!impl->grad_accumulator) {
-        impl->grad_accumulator = std::make_shared<Node>();
+        impl->grad_accumulator = std::allocate_shared<Node>(pool::Allocator<Node>{});
         impl->grad_accumulator->accumulator = true;
         impl->grad_accumulator->leaf = impl;
     }
@@ -97,8 +99,8 @@ std::shared_ptr<Node> gradient_edge(const Tensor& t) {
 }
 
 namespace {
-Tensor record_node(Op op, std::string label, const std::vector<Tensor>& inputs, Tensor out,
-                   const std::vector<Tensor>& to_save, BackwardFn backward) {
+Tensor record_node(Op op, std::string label, std::span<const Tensor> inputs, Tensor out,
+                   std::span<const Tensor> to_save, BackwardFn backward) {
     if (is_anomaly_enabled()) {
         check_forward_finite(op == Op::custom ? std::string_view(label) : op_name(op), inputs, out);
     }
@@ -107,15 +109,11 @@ Tensor record_node(Op op, std::string label, const std::vector<Tensor>& inputs, 
     for (const auto& t : inputs) any = any || t.requires_grad();
     if (!any) return out;
 
-    auto node = std::make_shared<Node>();
+    auto node = std::allocate_shared<Node>(pool::Allocator<Node>{});
     node->op = op;
     node->label = std::move(label);
-    node->next.reserve(inputs.size());
-    for (const auto& t : inputs) {
-        node->next.push_back(gradient_edge(t));
-        node->input_shapes.push_back(t.shape());
-        node->input_dtypes.push_back(t.dtype());
-    }
+    node->inputs.reserve(inputs.size());
+    for (const auto& t : inputs) node->inputs.push_back({gradient_edge(t), t.shape(), t.dtype()});
     node->saved.reserve(to_save.size());
     for (const auto& t : to_save) node->saved.push_back(save(t, out));
     node->backward = std::move(backward);
@@ -148,8 +146,8 @@ std::vector<std::string> custom_functions_in_graph(const Tensor& t) {
             std::find(names.begin(), names.end(), node->label) == names.end()) {
             names.push_back(node->label);
         }
-        for (const auto& child : node->next) {
-            if (child && seen.insert(child.get()).second) stack.push_back(child.get());
+        for (const auto& edge : node->inputs) {
+            if (edge.node && seen.insert(edge.node.get()).second) stack.push_back(edge.node.get());
         }
     }
     return names;
@@ -157,8 +155,8 @@ std::vector<std::string> custom_functions_in_graph(const Tensor& t) {
 
 Tensor record(Op op, std::initializer_list<Tensor> inputs, Tensor out,
               std::initializer_list<Tensor> to_save, BackwardFn backward) {
-    return record(op, std::vector<Tensor>(inputs), std::move(out), std::vector<Tensor>(to_save),
-                  std::move(backward));
+    return record_node(op, {}, std::span(inputs.begin(), inputs.size()), std::move(out),
+                       std::span(to_save.begin(), to_save.size()), std::move(backward));
 }
 
 std::int64_t live_node_count() {

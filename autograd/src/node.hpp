@@ -30,6 +30,13 @@ class BackwardContext;
 /// Gradients of the inputs (undefined where not needed) from the gradient of the output.
 using BackwardFn = std::function<std::vector<Tensor>(const BackwardContext&, const Tensor&)>;
 
+/// Where the gradient of one input goes, and the input's shape and dtype.
+struct Edge {
+    std::shared_ptr<Node> node;  // null where no gradient flows
+    Shape shape;
+    Dtype dtype = Dtype::float32;
+};
+
 struct Node : std::enable_shared_from_this<Node> {
     Node();
     ~Node();
@@ -39,11 +46,9 @@ struct Node : std::enable_shared_from_this<Node> {
     std::string_view name() const;
 
     Op op = Op::add;
-    std::string label;                        // a custom function's name (Op::custom)
-    bool accumulator = false;                 // delivers gradients into a leaf's .grad()
-    std::vector<std::shared_ptr<Node>> next;  // per input; null where no gradient flows
-    std::vector<Shape> input_shapes;
-    std::vector<Dtype> input_dtypes;
+    std::string label;         // a custom function's name (Op::custom)
+    bool accumulator = false;  // delivers gradients into a leaf's .grad()
+    std::vector<Edge> inputs;  // one per input of the op
     std::vector<SavedTensor> saved;
     BackwardFn backward;
     std::weak_ptr<TensorImpl> leaf;
@@ -57,10 +62,10 @@ class BackwardContext {
     /// Saved tensor i, checked against in-place modification since it was saved.
     Tensor saved(std::size_t i) const;
     std::size_t saved_count() const { return node_.saved.size(); }
-    std::size_t input_count() const { return node_.next.size(); }
-    bool needs_grad(std::size_t i) const { return node_.next[i] != nullptr; }
-    const Shape& input_shape(std::size_t i) const { return node_.input_shapes[i]; }
-    Dtype input_dtype(std::size_t i) const { return node_.input_dtypes[i]; }
+    std::size_t input_count() const { return node_.inputs.size(); }
+    bool needs_grad(std::size_t i) const { return node_.inputs[i].node != nullptr; }
+    const Shape& input_shape(std::size_t i) const { return node_.inputs[i].shape; }
+    Dtype input_dtype(std::size_t i) const { return node_.inputs[i].dtype; }
 
   private:
     Node& node_;

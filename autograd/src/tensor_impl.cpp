@@ -11,6 +11,7 @@
 
 #include "descent/engine.hpp"
 #include "node.hpp"
+#include "pool.hpp"
 
 namespace descent {
 namespace {
@@ -68,14 +69,24 @@ BlockCache& block_cache() {
 }
 }  // namespace
 
+// Small blocks come from the per-thread pool, large ones from the block cache.
 Storage::Storage(std::size_t bytes) : nbytes(bytes) {
     if (bytes == 0) return;
+    if (bytes <= pool::kMaxBytes) {
+        data = pool::allocate(bytes);
+        return;
+    }
     data = block_cache().take(bytes);
     if (!data) data = ::operator new(bytes, kAlignment);
 }
 
 Storage::~Storage() {
-    if (data && !block_cache().keep(data, nbytes)) ::operator delete(data, kAlignment);
+    if (!data) return;
+    if (nbytes <= pool::kMaxBytes) {
+        pool::deallocate(data, nbytes);
+    } else if (!block_cache().keep(data, nbytes)) {
+        ::operator delete(data, kAlignment);
+    }
 }
 
 TensorImpl::TensorImpl(std::shared_ptr<Storage> s, Shape sh, Dtype dt, std::int64_t n)
@@ -96,7 +107,7 @@ std::uint64_t memory_bytes() {
     return bytes;
 }
 
-Tensor empty(const Shape& shape, Dtype dtype, std::string_view op) {
+Tensor empty(Shape shape, Dtype dtype, std::string_view op) {
     const auto n = static_cast<std::uint64_t>(checked_numel(shape, op));
     std::uint64_t bytes = 0;
     if (__builtin_mul_overflow(n, dtype_size(dtype), &bytes) || bytes > memory_bytes()) {
@@ -106,9 +117,11 @@ Tensor empty(const Shape& shape, Dtype dtype, std::string_view op) {
             op, shape_str(shape), dtype_name(dtype), n, dtype_size(dtype), memory_bytes()));
     }
     try {
-        return Tensor(
-            std::make_shared<TensorImpl>(std::make_shared<Storage>(static_cast<std::size_t>(bytes)),
-                                         shape, dtype, static_cast<std::int64_t>(n)));
+        return Tensor(std::allocate_shared<TensorImpl>(
+            pool::Allocator<TensorImpl>{},
+            std::allocate_shared<Storage>(pool::Allocator<Storage>{},
+                                          static_cast<std::size_t>(bytes)),
+            std::move(shape), dtype, static_cast<std::int64_t>(n)));
     } catch (const std::bad_alloc&) {
         throw ShapeError(fmt::format("{}: cannot allocate {} bytes for shape {} of {}", op, bytes,
                                      shape_str(shape), dtype_name(dtype)));
@@ -121,7 +134,8 @@ Tensor alias(const Tensor& t, const Shape& shape) {
         throw ShapeError(fmt::format("alias: shape {} does not hold the {} elements of {}",
                                      shape_str(shape), t.numel(), shape_str(t.shape())));
     }
-    return Tensor(std::make_shared<TensorImpl>(t.impl()->storage, shape, t.dtype(), n));
+    return Tensor(std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>{}, t.impl()->storage,
+                                                   shape, t.dtype(), n));
 }
 
 std::int64_t live_tensor_count() {

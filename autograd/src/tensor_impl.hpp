@@ -45,7 +45,7 @@ std::uint64_t memory_bytes();
 
 /// A new tensor with uninitialised storage. A shape with a negative extent, one whose element
 /// or byte count overflows, or one larger than this machine's memory is a ShapeError naming op.
-Tensor empty(const Shape& shape, Dtype dtype, std::string_view op = "empty");
+Tensor empty(Shape shape, Dtype dtype, std::string_view op = "empty");
 /// A new handle on the same storage with another shape (same element count), off the tape.
 Tensor alias(const Tensor& t, const Shape& shape);
 

@@ -30,7 +30,48 @@ Slice slice_of(std::size_t n, int ranks, int r) {
     return {k * q + std::min(k, extra), q + (k < extra ? 1 : 0)};
 }
 
+std::size_t total_of(std::span<const std::size_t> counts) {
+    std::size_t total = 0;
+    for (const std::size_t c : counts) total += c;
+    return total;
+}
+
 }  // namespace
+
+void Communicator::broadcast_bytes(std::span<std::byte> bytes, int root) {
+    if (root < 0 || root >= size()) {
+        throw DistError(
+            fmt::format("broadcast: root {} is not a rank of this world of {}", root, size()));
+    }
+    broadcast_impl(bytes, root);
+}
+
+void Communicator::allgather_bytes(std::span<const std::byte> mine, std::span<std::byte> all,
+                                   std::span<const std::size_t> counts) {
+    if (counts.size() != static_cast<std::size_t>(size()) ||
+        counts[static_cast<std::size_t>(rank())] != mine.size() || total_of(counts) != all.size()) {
+        throw DistError(fmt::format(
+            "allgather: rank {} of {} gives {} counts, {} bytes of its own and room for {}; "
+            "expected one count per rank, its own count equal to its bytes, and room for their sum",
+            rank(), size(), counts.size(), mine.size(), all.size()));
+    }
+    allgather_impl(mine, all, counts);
+}
+
+void Communicator::alltoall_bytes(std::span<const std::byte> send,
+                                  std::span<const std::size_t> send_counts,
+                                  std::span<std::byte> recv,
+                                  std::span<const std::size_t> recv_counts) {
+    const auto ranks = static_cast<std::size_t>(size());
+    if (send_counts.size() != ranks || recv_counts.size() != ranks ||
+        total_of(send_counts) != send.size() || total_of(recv_counts) != recv.size()) {
+        throw DistError(fmt::format(
+            "alltoall: rank {} of {} gives {} send counts for {} bytes and {} receive counts for "
+            "room of {}; expected one count per rank, each list summing to its buffer",
+            rank(), size(), send_counts.size(), send.size(), recv_counts.size(), recv.size()));
+    }
+    alltoall_impl(send, send_counts, recv, recv_counts);
+}
 
 template <class T>
 void Communicator::rank_order_sum(std::span<T> data) {
@@ -124,12 +165,7 @@ std::vector<std::string> Communicator::allgather(const std::string& value) {
 
 void Communicator::broadcast(Tensor& tensor, int root) {
     if (!tensor.defined()) throw Error("broadcast: the tensor is undefined");
-    if (root < 0 || root >= size()) {
-        throw Error(
-            fmt::format("broadcast: root {} is not a rank of this world of {}", root, size()));
-    }
     const std::size_t bytes = static_cast<std::size_t>(tensor.numel()) * dtype_size(tensor.dtype());
-    if (bytes == 0) return;
     broadcast_bytes(std::span(static_cast<std::byte*>(tensor.raw_mutable_data()), bytes), root);
 }
 

@@ -29,7 +29,8 @@ struct World {
     std::condition_variable changed;
     int arrived = 0;
     std::uint64_t generation = 0;
-    std::optional<std::string> failure;  // "rank r: what" of the first rank that failed
+    std::optional<std::string> failure;   // "rank r: what" of the first rank that failed
+    std::optional<std::string> mismatch;  // sizes that did not match in a collective
     std::vector<Post> posts;
     std::vector<bool> ended;  // a rank whose body has returned takes part in nothing more
 
@@ -37,6 +38,18 @@ struct World {
         const std::lock_guard lock(mutex);
         if (!failure) failure = std::move(message);
         changed.notify_all();
+    }
+    /// Ranks that passed a collective different sizes (MPI would abort): noted during the copy,
+    /// raised on every rank after the collective's last barrier.
+    void note_mismatch(std::string message) {
+        const std::lock_guard lock(mutex);
+        if (!mismatch) mismatch = std::move(message);
+    }
+    void raise_mismatch() {
+        const std::lock_guard lock(mutex);
+        if (!mismatch) return;
+        if (!failure) failure = *mismatch;  // the world ends: every later collective throws
+        throw DistError(*mismatch);
     }
     void end(int rank) {
         const std::lock_guard lock(mutex);
@@ -84,57 +97,60 @@ class LocalRank final : public Communicator {
     std::string kind() const override { return "local"; }
     void barrier() override { world_.barrier(rank_); }
 
-    void broadcast_bytes(std::span<std::byte> bytes, int root) override {
-        if (root < 0 || root >= size()) {
-            throw DistError(
-                fmt::format("broadcast: root {} is not a rank of this world of {}", root, size()));
-        }
+    [[noreturn]] void abort(const std::string& message) override {
+        world_.fail(message);
+        throw DistError(message);
+    }
+
+  protected:
+    void broadcast_impl(std::span<std::byte> bytes, int root) override {
         post(bytes.data(), bytes.size(), {});
         const Post& from = world_.posts[static_cast<std::size_t>(root)];
         if (from.bytes != bytes.size()) {
-            stop_all(fmt::format("broadcast: rank {} sends {} bytes, rank {} expects {}", root,
-                                 from.bytes, rank_, bytes.size()));
+            world_.note_mismatch(
+                fmt::format("broadcast: rank {} sends {} bytes, rank {} expects {}", root,
+                            from.bytes, rank_, bytes.size()));
+        } else if (rank_ != root && !bytes.empty()) {
+            std::memcpy(bytes.data(), from.data, bytes.size());
         }
-        if (rank_ != root && !bytes.empty()) std::memcpy(bytes.data(), from.data, bytes.size());
-        barrier();
+        end_collective();
     }
 
-    void allgather_bytes(std::span<const std::byte> mine, std::span<std::byte> all,
-                         std::span<const std::size_t> counts) override {
+    void allgather_impl(std::span<const std::byte> mine, std::span<std::byte> all,
+                        std::span<const std::size_t> counts) override {
         post(mine.data(), mine.size(), counts);
         for (int r = 0; r < size(); ++r) {
+            const Post& from = world_.posts[static_cast<std::size_t>(r)];
             const std::size_t n = counts[static_cast<std::size_t>(r)];
-            if (world_.posts[static_cast<std::size_t>(r)].bytes != n) {
-                stop_all(fmt::format("allgather: rank {} sends {} bytes, rank {} expects {}", r,
-                                     world_.posts[static_cast<std::size_t>(r)].bytes, rank_, n));
+            if (from.bytes != n) {
+                world_.note_mismatch(
+                    fmt::format("allgather: rank {} sends {} bytes, rank {} expects {}", r,
+                                from.bytes, rank_, n));
+            } else if (n > 0) {
+                std::memcpy(all.data() + offset_of(counts, r), from.data, n);
             }
-            if (n > 0)
-                std::memcpy(all.data() + offset_of(counts, r),
-                            world_.posts[static_cast<std::size_t>(r)].data, n);
         }
-        barrier();
+        end_collective();
     }
 
-    void alltoall_bytes(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
-                        std::span<std::byte> recv,
-                        std::span<const std::size_t> recv_counts) override {
+    void alltoall_impl(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
+                       std::span<std::byte> recv,
+                       std::span<const std::size_t> recv_counts) override {
         post(send.data(), send.size(), send_counts);
         for (int s = 0; s < size(); ++s) {
             const Post& from = world_.posts[static_cast<std::size_t>(s)];
             const std::size_t n = from.counts[static_cast<std::size_t>(rank_)];
             if (n != recv_counts[static_cast<std::size_t>(s)]) {
-                stop_all(
+                world_.note_mismatch(
                     fmt::format("alltoall: rank {} sends {} bytes to rank {}, which expects {}", s,
                                 n, rank_, recv_counts[static_cast<std::size_t>(s)]));
-            }
-            if (n > 0)
+            } else if (n > 0) {
                 std::memcpy(recv.data() + offset_of(recv_counts, s),
                             from.data + offset_of(from.counts, rank_), n);
+            }
         }
-        barrier();
+        end_collective();
     }
-
-    [[noreturn]] void abort(const std::string& message) override { stop_all(message); }
 
   private:
     /// Posts this rank's buffer and waits until every rank has posted its own.
@@ -142,10 +158,11 @@ class LocalRank final : public Communicator {
         world_.posts[static_cast<std::size_t>(rank_)] = {data, bytes, counts};
         barrier();
     }
-    /// Ends the collective on every rank: this one throws now, the others at their next barrier.
-    [[noreturn]] void stop_all(const std::string& message) {
-        world_.fail(message);
-        throw DistError(message);
+    /// The last barrier of a collective: once every rank has copied what it needs (so no
+    /// buffer is read after its rank moves on), a size mismatch any rank noted ends them all.
+    void end_collective() {
+        barrier();
+        world_.raise_mismatch();
     }
     World& world_;
     const int rank_;

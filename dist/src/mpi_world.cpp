@@ -104,27 +104,23 @@ void MpiWorld::barrier() {
     check(MPI_Barrier(state_->comm), "MPI_Barrier");
 }
 
-void MpiWorld::broadcast_bytes(std::span<std::byte> bytes, int root) {
-    if (root < 0 || root >= size()) {
-        throw DistError(
-            fmt::format("broadcast: root {} is not a rank of this world of {}", root, size()));
-    }
+void MpiWorld::broadcast_impl(std::span<std::byte> bytes, int root) {
     check(
         MPI_Bcast(bytes.data(), as_count(bytes.size(), "broadcast"), MPI_BYTE, root, state_->comm),
         "MPI_Bcast");
 }
 
-void MpiWorld::allgather_bytes(std::span<const std::byte> mine, std::span<std::byte> all,
-                               std::span<const std::size_t> counts) {
+void MpiWorld::allgather_impl(std::span<const std::byte> mine, std::span<std::byte> all,
+                              std::span<const std::size_t> counts) {
     const Layout layout(counts, "allgather");
     check(MPI_Allgatherv(mine.data(), as_count(mine.size(), "allgather"), MPI_BYTE, all.data(),
                          layout.counts.data(), layout.offsets.data(), MPI_BYTE, state_->comm),
           "MPI_Allgatherv");
 }
 
-void MpiWorld::alltoall_bytes(std::span<const std::byte> send,
-                              std::span<const std::size_t> send_counts, std::span<std::byte> recv,
-                              std::span<const std::size_t> recv_counts) {
+void MpiWorld::alltoall_impl(std::span<const std::byte> send,
+                             std::span<const std::size_t> send_counts, std::span<std::byte> recv,
+                             std::span<const std::size_t> recv_counts) {
     const Layout out(send_counts, "alltoall"), in(recv_counts, "alltoall");
     check(MPI_Alltoallv(send.data(), out.counts.data(), out.offsets.data(), MPI_BYTE, recv.data(),
                         in.counts.data(), in.offsets.data(), MPI_BYTE, state_->comm),

@@ -84,7 +84,7 @@ inline Run train(descent::dist::Communicator* world, dc::Dtype dtype, std::int64
 inline bool identical(const Run& a, const Run& b) {
     const auto same = [](const std::vector<double>& u, const std::vector<double>& v) {
         return u.size() == v.size() &&
-               std::memcmp(u.data(), v.data(), u.size() * sizeof(double)) == 0;
+               (u.empty() || std::memcmp(u.data(), v.data(), u.size() * sizeof(double)) == 0);
     };
     if (!same(a.losses, b.losses) || a.params.size() != b.params.size() ||
         a.buffers.size() != b.buffers.size())

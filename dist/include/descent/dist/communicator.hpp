@@ -49,16 +49,15 @@ class Communicator {
     /// Returns once every rank has called it.
     virtual void barrier() = 0;
     /// `bytes` of rank `root` copied to every rank (same length everywhere).
-    virtual void broadcast_bytes(std::span<std::byte> bytes, int root) = 0;
+    void broadcast_bytes(std::span<std::byte> bytes, int root);
     /// Every rank's `mine` concatenated in rank order into `all`; counts[r] bytes from rank r
-    /// (counts known to every rank, counts[rank()] == mine.size()).
-    virtual void allgather_bytes(std::span<const std::byte> mine, std::span<std::byte> all,
-                                 std::span<const std::size_t> counts) = 0;
-    /// Rank r sends send[send_offsets[s] .. + send_counts[s]) to each rank s and receives
-    /// recv_counts[s] bytes from each s, stored in rank order.
-    virtual void alltoall_bytes(std::span<const std::byte> send,
-                                std::span<const std::size_t> send_counts, std::span<std::byte> recv,
-                                std::span<const std::size_t> recv_counts) = 0;
+    /// (counts known to every rank, counts[rank()] == mine.size(), all.size() == Σ counts).
+    void allgather_bytes(std::span<const std::byte> mine, std::span<std::byte> all,
+                         std::span<const std::size_t> counts);
+    /// Rank r sends send_counts[s] bytes of `send` (in rank order) to each rank s and receives
+    /// recv_counts[s] bytes from each s, stored in rank order in `recv`.
+    void alltoall_bytes(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
+                        std::span<std::byte> recv, std::span<const std::size_t> recv_counts);
     /// Ends every rank with `message` (which names this rank): MPI_Abort in an MpiWorld; in a
     /// LocalWorld the other ranks' next collective throws DistError with it.
     [[noreturn]] virtual void abort(const std::string& message) = 0;
@@ -83,6 +82,13 @@ class Communicator {
 
   protected:
     Communicator() = default;
+    /// The collectives, after the public functions have checked this rank's arguments.
+    virtual void broadcast_impl(std::span<std::byte> bytes, int root) = 0;
+    virtual void allgather_impl(std::span<const std::byte> mine, std::span<std::byte> all,
+                                std::span<const std::size_t> counts) = 0;
+    virtual void alltoall_impl(std::span<const std::byte> send,
+                               std::span<const std::size_t> send_counts, std::span<std::byte> recv,
+                               std::span<const std::size_t> recv_counts) = 0;
     /// The engine's own sum (ReduceOrder::engine); the default forms it in rank order.
     virtual void engine_sum(std::span<float> data);
     virtual void engine_sum(std::span<double> data);

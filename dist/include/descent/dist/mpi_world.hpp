@@ -25,16 +25,16 @@ class MpiWorld : public Communicator {
     int size() const override;
     std::string kind() const override { return "mpi"; }
     void barrier() override;
-    void broadcast_bytes(std::span<std::byte> bytes, int root) override;
-    void allgather_bytes(std::span<const std::byte> mine, std::span<std::byte> all,
-                         std::span<const std::size_t> counts) override;
-    void alltoall_bytes(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
-                        std::span<std::byte> recv,
-                        std::span<const std::size_t> recv_counts) override;
     /// Prints the message on stderr and ends every rank (MPI_Abort, exit code 1).
     [[noreturn]] void abort(const std::string& message) override;
 
   protected:
+    void broadcast_impl(std::span<std::byte> bytes, int root) override;
+    void allgather_impl(std::span<const std::byte> mine, std::span<std::byte> all,
+                        std::span<const std::size_t> counts) override;
+    void alltoall_impl(std::span<const std::byte> send, std::span<const std::size_t> send_counts,
+                       std::span<std::byte> recv,
+                       std::span<const std::size_t> recv_counts) override;
     void engine_sum(std::span<float> data) override;
     void engine_sum(std::span<double> data) override;
 
