@@ -10,7 +10,7 @@
     X(add) X(sub) X(mul) X(div) X(neg) X(add_scalar) X(mul_scalar) X(div_scalar)                \
     X(rdiv_scalar) X(exp) X(log) X(sqrt) X(abs) X(tanh) X(sigmoid) X(erf) X(relu)               \
     X(leaky_relu) X(gelu) X(softplus) X(pow_scalar) X(pow) X(clamp) X(maximum) X(minimum)       \
-    X(where) X(sum) X(amax) X(amin) X(matmul) X(reshape) X(permute) X(expand)                    \
+    X(where) X(sum) X(amax) X(amin) X(matmul) X(linear) X(reshape) X(permute) X(expand)          \
     X(slice) X(slice_backward) X(index_select) X(index_add) X(gather) X(scatter_add)             \
     X(concat) X(to_dtype) X(clone)
 // clang-format on

@@ -1,5 +1,6 @@
 #include "pool.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace descent::pool {
@@ -9,9 +10,9 @@ constexpr std::align_val_t kAlignment{64};
 
 // Size classes: 64, 128, ..., 1024 bytes (16 classes), then 2, 4, 8, 16, 32 KiB.
 constexpr std::size_t kSmallClasses = 16, kClasses = kSmallClasses + 5;
-// A list keeps at most this many blocks of its class (the rest are freed): at most 1 MiB of
-// 64-byte blocks, 32 MiB of 32 KiB ones, per thread.
-constexpr std::size_t kMaxBlocksPerClass = 1024;
+// A list keeps at most 1024 blocks of its class and at most 4 MiB (the rest are freed): at
+// most about 27 MiB per thread in all.
+constexpr std::size_t kMaxBlocks = 1024, kMaxListBytes = std::size_t{4} << 20;
 
 std::size_t class_of(std::size_t bytes) {
     if (bytes <= 1024) return bytes == 0 ? 0 : (bytes - 1) / 64;
@@ -25,6 +26,10 @@ std::size_t class_of(std::size_t bytes) {
 
 std::size_t class_bytes(std::size_t c) {
     return c < kSmallClasses ? (c + 1) * 64 : std::size_t{2048} << (c - kSmallClasses);
+}
+
+std::size_t max_blocks(std::size_t c) {
+    return std::min(kMaxBlocks, kMaxListBytes / class_bytes(c));
 }
 
 /// One thread's free lists: each free block holds the pointer to the next.
@@ -82,7 +87,7 @@ void deallocate(void* block, std::size_t bytes) noexcept {
     if (kPooled && bytes <= kMaxBytes) {
         const std::size_t c = class_of(bytes);
         FreeLists* l = this_thread_lists();
-        if (l && l->count[c] < kMaxBlocksPerClass) {
+        if (l && l->count[c] < max_blocks(c)) {
             *static_cast<void**>(block) = l->head[c];
             l->head[c] = block;
             ++l->count[c];

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
 #include "kernels.hpp"
 #include "node.hpp"
@@ -107,6 +108,35 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     return detail::matmul_t(a, b, false, false);
 }
 
+namespace {
+/// The layer's step as one node: y = x·Wᵀ + b for x [N, in], W [out, in], b [out];
+/// ∂x = G·W, ∂W = Gᵀ·x, ∂b = Σ_rows G (one node and one tensor fewer than a product and a sum).
+Tensor linear_2d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+    Tensor y;
+    {
+        const NoGradGuard unrecorded;
+        y = detail::matmul_t(x, weight, false, true);
+    }
+    kernel::dispatch_floating(y.dtype(), "linear", [&](auto tag) {
+        using T = decltype(tag);
+        Eigen::Map<RowMatrix<T>> rows(static_cast<T*>(y.impl()->storage->data), y.size(0),
+                                      y.size(1));
+        rows.rowwise() +=
+            Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(bias.data<T>(), bias.numel());
+    });
+    return record(Op::linear, {x, weight, bias}, y, {x, weight},
+                  [](const BackwardContext& ctx, const Tensor& g) {
+                      Grads grads(3);
+                      if (ctx.needs_grad(0))
+                          grads[0] = detail::matmul_t(g, ctx.saved(1), false, false);
+                      if (ctx.needs_grad(1))
+                          grads[1] = detail::matmul_t(g, ctx.saved(0), true, false);
+                      if (ctx.needs_grad(2)) grads[2] = sum(g, {0});
+                      return grads;
+                  });
+}
+}  // namespace
+
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     kernel::check_same_dtype(x, weight, "linear");
     if (x.dim() < 1 || weight.dim() != 2 || x.size(-1) != weight.size(1)) {
@@ -114,15 +144,15 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                                      shape_str(x.shape()), shape_str(weight.shape())));
     }
     if (bias.defined()) kernel::check_same_dtype(x, bias, "linear");
-    const Tensor x2 = x.dim() == 1 ? unsqueeze(x, 0) : x;
-    Tensor y = detail::matmul_t(x2, weight, false, true);  // x·Wᵀ
-    if (x.dim() == 1) y = squeeze(y, 0);
-    if (!bias.defined()) return y;
-    if (bias.dim() != 1 || bias.size(0) != weight.size(0)) {
+    if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0))) {
         throw ShapeError(fmt::format("linear: bias {} does not fit weight {}",
                                      shape_str(bias.shape()), shape_str(weight.shape())));
     }
-    return y + bias;
+    if (x.dim() == 2 && bias.defined()) return linear_2d(x, weight, bias);
+    const Tensor x2 = x.dim() == 1 ? unsqueeze(x, 0) : x;
+    Tensor y = detail::matmul_t(x2, weight, false, true);  // x·Wᵀ
+    if (x.dim() == 1) y = squeeze(y, 0);
+    return bias.defined() ? y + bias : y;
 }
 
 }  // namespace descent

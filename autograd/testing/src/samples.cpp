@@ -120,6 +120,9 @@ std::vector<OpSample> linear_samples() {
     auto f = [](const Inputs& in) { return Inputs{linear(in[0], in[1], in[2])}; };
     return std::vector<OpSample>{
         {"[5,4] [3,4] [3]", f, {m.normal({5, 4}), m.normal({3, 4}), m.normal({3})}},
+        {"[1,4] [3,4] [3]", f, {m.normal({1, 4}), m.normal({3, 4}), m.normal({3})}},
+        {"[0,4] [3,4] [3]", f, {m.normal({0, 4}), m.normal({3, 4}), m.normal({3})}},
+        {"[2,3,4] [3,4] [3]", f, {m.normal({2, 3, 4}), m.normal({3, 4}), m.normal({3})}},
         {"[4] [3,4] [3]", f, {m.normal({4}), m.normal({3, 4}), m.normal({3})}}};
 }
 
