@@ -43,7 +43,13 @@ void Communicator::broadcast_bytes(std::span<std::byte> bytes, int root) {
         throw DistError(
             fmt::format("broadcast: root {} is not a rank of this world of {}", root, size()));
     }
-    broadcast_impl(bytes, root);
+    // in pieces of at most 2^30 bytes: MPI counts are ints, and a model may be larger
+    constexpr std::size_t piece = std::size_t{1} << 30;
+    std::size_t at = 0;
+    do {  // once for an empty buffer too: every rank takes part
+        broadcast_impl(bytes.subspan(at, std::min(piece, bytes.size() - at)), root);
+        at += piece;
+    } while (at < bytes.size());
 }
 
 void Communicator::allgather_bytes(std::span<const std::byte> mine, std::span<std::byte> all,
