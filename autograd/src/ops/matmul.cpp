@@ -1,4 +1,4 @@
-// Matrix products through Eigen's GEMM (parallel with OpenMP). One primitive, op(a)·op(b) with
+// Matrix products (the GEMM kernel: gemm.hpp). One primitive, op(a)·op(b) with
 // optional transposes, serves the forward and every backward product without copying a
 // transpose: for C = A·B, ∂A = G·Bᵀ and ∂B = Aᵀ·G.
 
@@ -6,33 +6,14 @@
 
 #include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
+#include "gemm.hpp"
 #include "kernels.hpp"
 #include "node.hpp"
 #include "ops_internal.hpp"
-#include "threads_internal.hpp"
 
 namespace descent {
 namespace {
 using Grads = std::vector<Tensor>;
-
-template <class T>
-void gemm(const T* a, std::int64_t ar, std::int64_t ac, bool ta, const T* b, std::int64_t br,
-          std::int64_t bc, bool tb, T* c) {
-    using In = Eigen::Map<const RowMatrix<T>>;
-    const In A(a, ar, ac), B(b, br, bc);
-    Eigen::Map<RowMatrix<T>> C(c, ta ? ac : ar, tb ? br : bc);
-    if ((ta ? ar : ac) == 0) {
-        C.setZero();
-    } else if (!ta && !tb) {
-        C.noalias() = A * B;
-    } else if (!ta && tb) {
-        C.noalias() = A * B.transpose();
-    } else if (ta && !tb) {
-        C.noalias() = A.transpose() * B;
-    } else {
-        C.noalias() = A.transpose() * B.transpose();
-    }
-}
 
 Shape batch_of(const Shape& s) {
     return Shape(s.begin(), s.end() - 2);
@@ -67,8 +48,6 @@ Tensor matmul_t(const Tensor& a, const Tensor& b, bool ta, bool tb) {
     const Tensor wb = kernel::broadcast_copy(b, with_batch(batch, br, bc));
     Tensor c = empty(with_batch(batch, n, m), a.dtype(), "matmul");
     const std::int64_t batches = numel_of(batch);
-    const detail::ProductThreads threads(static_cast<double>(n) * static_cast<double>(m) *
-                                         static_cast<double>(k));
     kernel::dispatch_floating(a.dtype(), "matmul", [&](auto tag) {
         using T = decltype(tag);
         const T* pa = static_cast<const T*>(wa.raw_data());

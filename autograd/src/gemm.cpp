@@ -1,0 +1,153 @@
+// Matrix products: Eigen's GEMM everywhere, OpenBLAS's (one thread per call) from the sizes at
+// which it is faster. Both run under the one thread policy of threads.hpp: below the parallel
+// threshold a product runs on the calling thread; above it Eigen splits it over OpenMP itself,
+// and an OpenBLAS product is cut into row (or column) blocks of C, one per OpenMP thread, each
+// a single-threaded OpenBLAS call over the whole depth k — every element of C is computed by one
+// call with the same arithmetic whatever the thread count.
+
+#include "gemm.hpp"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <climits>
+#include <type_traits>
+
+#include "descent/tensor.hpp"
+#include "descent/threads.hpp"
+#include "threads_internal.hpp"
+
+#ifdef DESCENT_HAVE_OPENBLAS
+#include <cblas.h>
+extern "C" void openblas_set_num_threads(int);
+#endif
+
+namespace descent::detail {
+namespace {
+
+template <class T>
+void eigen_gemm(const T* a, std::int64_t ar, std::int64_t ac, bool ta, const T* b, std::int64_t br,
+                std::int64_t bc, bool tb, T* c) {
+    using In = Eigen::Map<const RowMatrix<T>>;
+    const In A(a, ar, ac), B(b, br, bc);
+    Eigen::Map<RowMatrix<T>> C(c, ta ? ac : ar, tb ? br : bc);
+    if (!ta && !tb) {
+        C.noalias() = A * B;
+    } else if (!ta && tb) {
+        C.noalias() = A * B.transpose();
+    } else if (ta && !tb) {
+        C.noalias() = A.transpose() * B;
+    } else {
+        C.noalias() = A.transpose() * B.transpose();
+    }
+}
+
+// OpenBLAS wins from these extents on (bench/README.md, "GEMM": 1.1–1.7× at 16+ rows and
+// columns with depth 32+ and 64³ multiply-adds; below, Eigen's small-product paths are faster,
+// and for a single row or column, its matrix-vector product up to 6×).
+constexpr std::int64_t kBlasMinSide = 16, kBlasMinDepth = 32, kBlasMinWork = 64 * 64 * 64;
+
+// cblas counts in int: larger extents stay with Eigen.
+bool blas_pays(std::int64_t n, std::int64_t k, std::int64_t m) {
+#ifdef DESCENT_HAVE_OPENBLAS
+    return std::min(n, m) >= kBlasMinSide && k >= kBlasMinDepth && std::max({n, k, m}) <= INT_MAX &&
+           static_cast<double>(n) * static_cast<double>(m) * static_cast<double>(k) >=
+               static_cast<double>(kBlasMinWork);
+#else
+    (void)n, (void)k, (void)m;
+    return false;
+#endif
+}
+
+#ifdef DESCENT_HAVE_OPENBLAS
+// OpenBLAS keeps one thread per call: descent splits the product itself (its own threads would
+// compete with OpenMP's for the same cores). Its OpenMP build also resets the caller's OpenMP
+// thread count when told, so that is put back.
+void single_threaded_openblas() {
+    static const bool once = [] {
+        const int omp_threads = omp_get_max_threads();
+        openblas_set_num_threads(1);
+        omp_set_num_threads(omp_threads);
+        return true;
+    }();
+    (void)once;
+}
+
+template <class T>
+void blas_call(bool ta, bool tb, std::int64_t n, std::int64_t m, std::int64_t k, const T* a,
+               std::int64_t lda, const T* b, std::int64_t ldb, T* c, std::int64_t ldc) {
+    const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+    if constexpr (std::is_same_v<T, float>) {
+        cblas_sgemm(CblasRowMajor, opa, opb, int(n), int(m), int(k), 1.0f, a, int(lda), b, int(ldb),
+                    0.0f, c, int(ldc));
+    } else {
+        cblas_dgemm(CblasRowMajor, opa, opb, int(n), int(m), int(k), 1.0, a, int(lda), b, int(ldb),
+                    0.0, c, int(ldc));
+    }
+}
+
+// C's rows [r0, r1) need op(A)'s rows [r0, r1): rows of A, or columns of A when it is
+// transposed. C's columns [c0, c1) need op(B)'s columns: columns of B, or rows when transposed.
+template <class T>
+void blas_gemm(const T* a, std::int64_t ac, bool ta, const T* b, std::int64_t bc, bool tb, T* c,
+               std::int64_t n, std::int64_t k, std::int64_t m, int threads) {
+    single_threaded_openblas();
+    const bool by_rows = n >= m;
+    const std::int64_t side = by_rows ? n : m;
+    const int pieces = int(std::clamp<std::int64_t>(side / kBlasMinSide, 1, threads));
+    auto piece = [&](int p) {
+        const std::int64_t lo = side * p / pieces, hi = side * (p + 1) / pieces;
+        if (by_rows) {
+            blas_call(ta, tb, hi - lo, m, k, ta ? a + lo : a + lo * ac, ac, b, bc, c + lo * m, m);
+        } else {
+            blas_call(ta, tb, n, hi - lo, k, a, ac, tb ? b + lo * bc : b + lo, bc, c + lo, m);
+        }
+    };
+    if (pieces == 1) {  // OpenBLAS's OpenMP build reads the caller's thread count: one
+        const int omp_threads = omp_get_max_threads();
+        omp_set_num_threads(1);
+        piece(0);
+        omp_set_num_threads(omp_threads);
+        return;
+    }
+    // Inside another parallel region the team may be smaller than asked: every thread takes
+    // every team-size-th piece.
+#pragma omp parallel num_threads(pieces)
+    for (int p = omp_get_thread_num(); p < pieces; p += omp_get_num_threads()) piece(p);
+}
+#endif
+}  // namespace
+
+const char* gemm_kernel(std::int64_t n, std::int64_t k, std::int64_t m) {
+    return blas_pays(n, k, m) ? "openblas" : "eigen";
+}
+
+template <class T>
+void gemm(const T* a, std::int64_t ar, std::int64_t ac, bool ta, const T* b, std::int64_t br,
+          std::int64_t bc, bool tb, T* c) {
+    const std::int64_t n = ta ? ac : ar, k = ta ? ar : ac, m = tb ? br : bc;
+    if (n == 0 || m == 0) return;
+    if (k == 0) {
+        std::fill(c, c + n * m, T(0));
+        return;
+    }
+    const double work = static_cast<double>(n) * static_cast<double>(m) * static_cast<double>(k);
+#ifdef DESCENT_HAVE_OPENBLAS
+    if (blas_pays(n, k, m)) {
+        const int threads =
+            work < static_cast<double>(parallel_threshold()) ? 1 : get_num_threads();
+        blas_gemm(a, ac, ta, b, bc, tb, c, n, k, m, threads);
+        return;
+    }
+#endif
+    const ProductThreads threads(work);
+    eigen_gemm(a, ar, ac, ta, b, br, bc, tb, c);
+}
+
+template void gemm<float>(const float*, std::int64_t, std::int64_t, bool, const float*,
+                          std::int64_t, std::int64_t, bool, float*);
+template void gemm<double>(const double*, std::int64_t, std::int64_t, bool, const double*,
+                           std::int64_t, std::int64_t, bool, double*);
+
+}  // namespace descent::detail
