@@ -49,7 +49,7 @@ void check_forward_finite(std::string_view op, std::span<const Tensor> inputs, c
 }
 
 void check_backward_finite(std::string_view op, const std::vector<Shape>& input_shapes,
-                           const std::vector<Tensor>& grads) {
+                           std::span<const Tensor> grads) {
     for (std::size_t i = 0; i < grads.size(); ++i) {
         if (grads[i].defined() && !all_finite(grads[i])) {
             throw AnomalyError(fmt::format(

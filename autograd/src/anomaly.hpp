@@ -28,6 +28,6 @@ class AnomalyScope {
 void check_forward_finite(std::string_view op, std::span<const Tensor> inputs, const Tensor& out);
 /// Throws AnomalyError if a gradient computed by op's backward holds NaN or Inf.
 void check_backward_finite(std::string_view op, const std::vector<Shape>& input_shapes,
-                           const std::vector<Tensor>& grads);
+                           std::span<const Tensor> grads);
 
 }  // namespace descent

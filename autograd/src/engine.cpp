@@ -232,12 +232,12 @@ class GraphTask {
                 "tensors were freed by the first backward; pass retain_graph = true to the first",
                 node.name()));
         }
-        std::vector<Tensor> grads;
+        Grads grads;
         if (is_anomaly_enabled()) {
             const AnomalyScope scope(node.name(), "backward");
             grads = node.backward(BackwardContext(node), grad);
             std::vector<Shape> shapes;
-            for (const Edge& edge : node.inputs) shapes.push_back(edge.shape);
+            for (const Edge& edge : node.inputs) shapes.push_back(edge.full_shape());
             check_backward_finite(node.name(), shapes, grads);
         } else {
             grads = node.backward(BackwardContext(node), grad);
@@ -247,7 +247,7 @@ class GraphTask {
             Node* child = edge.node.get();
             if (!child || !grads[i].defined() || !slots_.at(child).needed) continue;
             Tensor g = std::move(grads[i]);
-            if (g.shape() != edge.shape) g = sum_to(g, edge.shape);
+            if (!edge.has_shape(g.shape())) g = sum_to(g, edge.full_shape());
             add_to(child, std::move(g));
         }
     }

@@ -103,13 +103,13 @@ class InBackward {
 /// refuses to run: the gradient of a once_differentiable function.
 Tensor refuse_second_derivative(const std::string& name, const Tensor& g,
                                 std::vector<Tensor> depends_on) {
-    return record_custom(name, depends_on, g.detach(), {},
-                         [name](const BackwardContext&, const Tensor&) -> std::vector<Tensor> {
-                             throw AutogradError(fmt::format(
-                                 "{}: its backward is once_differentiable and cannot be "
-                                 "differentiated (create_graph or gradgradcheck through it)",
-                                 name));
-                         });
+    return record_custom(
+        name, depends_on, g.detach(), {}, [name](const BackwardContext&, const Tensor&) -> Grads {
+            throw AutogradError(
+                fmt::format("{}: its backward is once_differentiable and cannot be "
+                            "differentiated (create_graph or gradgradcheck through it)",
+                            name));
+        });
 }
 
 BackwardFn function_backward(std::string name, bool once, FunctionBackward backward,
@@ -148,7 +148,7 @@ BackwardFn function_backward(std::string name, bool once, FunctionBackward backw
                     dtype_name(c.input_dtype(i)), shape_str(c.input_shape(i))));
             }
         }
-        return grads;
+        return Grads(std::make_move_iterator(grads.begin()), std::make_move_iterator(grads.end()));
     };
 }
 

@@ -113,7 +113,11 @@ Tensor record_node(Op op, std::string label, std::span<const Tensor> inputs, Ten
     node->op = op;
     node->label = std::move(label);
     node->inputs.reserve(inputs.size());
-    for (const auto& t : inputs) node->inputs.push_back({gradient_edge(t), t.shape(), t.dtype()});
+    for (const auto& t : inputs) {
+        const Shape& shape = t.shape();
+        node->inputs.push_back(
+            {gradient_edge(t), EdgeShape(shape.begin(), shape.end()), t.dtype()});
+    }
     node->saved.reserve(to_save.size());
     for (const auto& t : to_save) node->saved.push_back(save(t, out));
     node->backward = std::move(backward);

@@ -6,6 +6,7 @@
 // the nodes of its inputs. A saved output is kept without its node (it gets the node back only
 // while backward unpacks it), so no cycle exists. Destruction is iterative (see ~Node).
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -15,6 +16,7 @@
 
 #include "descent/tensor.hpp"
 #include "op_list.hpp"
+#include "pool.hpp"
 
 namespace descent {
 
@@ -26,15 +28,26 @@ struct SavedTensor {
     bool requires_grad = false;
 };
 
+/// The tape's own small arrays — a node's edges and saved tensors, an edge's shape, a formula's
+/// gradients — come from the per-thread pools (pool.hpp), like the nodes themselves: a step
+/// records and frees them by the dozen.
+template <class T>
+using PooledVector = std::vector<T, pool::Allocator<T>>;
+using EdgeShape = PooledVector<std::int64_t>;
+/// One gradient per input of an op (undefined where not needed).
+using Grads = PooledVector<Tensor>;
+
 class BackwardContext;
-/// Gradients of the inputs (undefined where not needed) from the gradient of the output.
-using BackwardFn = std::function<std::vector<Tensor>(const BackwardContext&, const Tensor&)>;
+/// Gradients of the inputs from the gradient of the output.
+using BackwardFn = std::function<Grads(const BackwardContext&, const Tensor&)>;
 
 /// Where the gradient of one input goes, and the input's shape and dtype.
 struct Edge {
     std::shared_ptr<Node> node;  // null where no gradient flows
-    Shape shape;
+    EdgeShape shape;
     Dtype dtype = Dtype::float32;
+    bool has_shape(const Shape& s) const { return std::ranges::equal(shape, s); }
+    Shape full_shape() const { return Shape(shape.begin(), shape.end()); }
 };
 
 struct Node : std::enable_shared_from_this<Node> {
@@ -46,10 +59,10 @@ struct Node : std::enable_shared_from_this<Node> {
     std::string_view name() const;
 
     Op op = Op::add;
-    std::string label;         // a custom function's name (Op::custom)
-    bool accumulator = false;  // delivers gradients into a leaf's .grad()
-    std::vector<Edge> inputs;  // one per input of the op
-    std::vector<SavedTensor> saved;
+    std::string label;          // a custom function's name (Op::custom)
+    bool accumulator = false;   // delivers gradients into a leaf's .grad()
+    PooledVector<Edge> inputs;  // one per input of the op
+    PooledVector<SavedTensor> saved;
     BackwardFn backward;
     std::weak_ptr<TensorImpl> leaf;
     std::vector<GradHook> pre_hooks;
@@ -64,7 +77,7 @@ class BackwardContext {
     std::size_t saved_count() const { return node_.saved.size(); }
     std::size_t input_count() const { return node_.inputs.size(); }
     bool needs_grad(std::size_t i) const { return node_.inputs[i].node != nullptr; }
-    const Shape& input_shape(std::size_t i) const { return node_.inputs[i].shape; }
+    Shape input_shape(std::size_t i) const { return node_.inputs[i].full_shape(); }
     Dtype input_dtype(std::size_t i) const { return node_.inputs[i].dtype; }
 
   private:

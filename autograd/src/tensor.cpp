@@ -143,7 +143,7 @@ Tensor Tensor::to(Dtype target) const {  // float ↔ float is differentiable: �
     });
     if (!is_floating(target) || !is_floating(dtype())) return y;
     return record(Op::to_dtype, {*this}, y, {}, [](const BackwardContext& c, const Tensor& g) {
-        return std::vector<Tensor>{g.to(c.input_dtype(0))};
+        return Grads{g.to(c.input_dtype(0))};
     });
 }
 
@@ -153,7 +153,7 @@ Tensor Tensor::clone() const {  // ∂: identity
         std::memcpy(y.impl()->storage->data, raw_data(), numel() * dtype_size(dtype()));
     if (!is_floating(dtype())) return y;
     return record(Op::clone, {*this}, y, {},
-                  [](const BackwardContext&, const Tensor& g) { return std::vector<Tensor>{g}; });
+                  [](const BackwardContext&, const Tensor& g) { return Grads{g}; });
 }
 
 Tensor Tensor::detach() const {

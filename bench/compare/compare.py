@@ -40,6 +40,11 @@ WORKLOADS = [
     ("sgd_momentum/1x10M", "SGD-momentum, 1 × 10M floats"),
     ("sgd_momentum/1000x10k", "SGD-momentum, 1000 × 10k floats"),
 ]
+# Bytes each update must move per element (read θ, g and the state, write θ and the state) and
+# the descent-only triad they are measured against (12 bytes per element, STREAM's count).
+UPDATE_BYTES = {"adam": 28, "sgd_momentum": 20}
+UPDATE_ELEMENTS = {"1x10M": 10_000_000, "1000x10k": 10_000_000}
+TRIAD = "triad/1x10M"
 # The hand-written Eigen MLP (no autograd, forward + backward) and descent's, from bench_mlp.
 EIGEN_LIMIT = [(f"BM_MlpEigen/batch:{b}/real_time", f"BM_MlpDescent/batch:{b}/real_time")
                for b in (32, 256)]
@@ -124,6 +129,10 @@ def torch_version():
                           capture_output=True, text=True).stdout or "unknown"
 
 
+def gb_per_s(nbytes, microseconds):
+    return nbytes / microseconds / 1e3
+
+
 def fmt(v):
     return f"{v:.3g}" if v < 10 else f"{v:.0f}" if v >= 100 else f"{v:.1f}"
 
@@ -148,6 +157,12 @@ def main():
                 results.setdefault((name, threads, library, variant), []).append(value)
                 print(f"round {r + 1} {name} {threads}T {library} {variant}: {value:.3f} µs",
                       file=sys.stderr)
+    triad = {}
+    for threads, library, _variant, env in configurations():
+        if library == "descent":
+            triad[threads] = statistics.median(
+                measure(programs["descent"], TRIAD, env, args.min_time, args.max_other, log)
+                for _ in range(args.rounds))
     limit = {}
     for eigen, desc in EIGEN_LIMIT:
         for bench in (eigen, desc):
@@ -178,6 +193,21 @@ def main():
             f"ratio = torch / descent; † = torch's better 2-thread set-up was intra-op 1 + "
             f"OpenBLAS 2 (else intra-op 2).\n\n{table}\n\nThe no-overhead limit "
             f"(`bench_mlp`, forward + backward only, 1 thread): {eigen}.\n")
+    shares = []
+    for name, label in WORKLOADS:
+        kind, _, size = name.partition("/")
+        if kind not in UPDATE_BYTES:
+            continue
+        for threads in (1, 2):
+            gbs = gb_per_s(UPDATE_BYTES[kind] * UPDATE_ELEMENTS[size],
+                           med[(name, threads, "descent", "")])
+            tri = gb_per_s(12 * 10_000_000, triad[threads])
+            shares.append(f"{label} {threads}T {gbs:.1f} GB/s ({100 * gbs / tri:.0f} %)")
+    text += (f"\nBandwidth of descent's updates (bytes each must move: Adam 28, SGD-momentum 20 per "
+             f"element) against the triad a = b + s·c over 10M floats (12 bytes per element) on this "
+             f"machine, {gb_per_s(12e7, triad[1]):.1f} GB/s at 1 thread and "
+             f"{gb_per_s(12e7, triad[2]):.1f} GB/s at 2: "
+             + "; ".join(shares) + ".\n")
     if log:
         text += "\nRepeated runs: " + "; ".join(log) + "\n"
     print(text)

@@ -9,6 +9,7 @@
 #include <descent/optim.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "workloads.hpp"
 
@@ -82,6 +83,25 @@ void update(benchmark::State& state, const compare::UpdateWorkload& w, Options o
     for (auto _ : state) optimizer.step();
 }
 
+/// The machine's bandwidth for the updates to be measured against (descent only, not a torch
+/// workload): a STREAM triad a = b + s·c over 10M floats on get_num_threads() threads, 12 bytes
+/// per element (plus the read-for-ownership of a, which the count leaves out, as STREAM does).
+void triad(benchmark::State& state) {
+    const std::int64_t n = 10'000'000;
+    std::vector<float> a(static_cast<std::size_t>(n)), b(a.size(), 1.0f), c(a.size(), 2.0f);
+    const float s = 3.0f;
+    const int threads = dc::get_num_threads();
+    for (auto _ : state) {
+        float* __restrict pa = a.data();
+        const float* __restrict pb = b.data();
+        const float* __restrict pc = c.data();
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (std::int64_t i = 0; i < n; ++i) pa[i] = pb[i] + s * pc[i];
+        benchmark::DoNotOptimize(a.data());
+        benchmark::ClobberMemory();
+    }
+}
+
 [[maybe_unused]] const int registered = [] {
     for (const auto& w : compare::step_workloads())
         benchmark::RegisterBenchmark((std::string("step/") + w.name).c_str(),
@@ -89,6 +109,7 @@ void update(benchmark::State& state, const compare::UpdateWorkload& w, Options o
             ->UseRealTime();
     benchmark::RegisterBenchmark("add_backward/1", add_backward);
     benchmark::RegisterBenchmark("chain/100", chain);
+    benchmark::RegisterBenchmark("triad/1x10M", triad)->UseRealTime();
     for (const auto& w : compare::update_workloads()) {
         benchmark::RegisterBenchmark(
             (std::string("adam/") + w.name).c_str(),

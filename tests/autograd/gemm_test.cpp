@@ -14,20 +14,12 @@
 #include <vector>
 
 #include "gemm.hpp"
+#include "restore_thread_settings.hpp"
 
 namespace dc = descent;
 using dc::detail::gemm;
 
 namespace {
-struct RestoreSettings {
-    int threads = dc::get_num_threads();
-    std::int64_t threshold = dc::parallel_threshold();
-    ~RestoreSettings() {
-        dc::set_num_threads(threads);
-        dc::set_parallel_threshold(threshold);
-    }
-};
-
 /// A product C [n, m] = op(A)·op(B) with its operands stored as gemm reads them.
 template <class T>
 struct Product {
@@ -100,7 +92,7 @@ const std::vector<Extents> extents = {
 }  // namespace
 
 TEST_CASE("gemm: every transpose combination on both kernels, float and double", "[gemm]") {
-    const RestoreSettings restore;
+    const RestoreThreadSettings restore;
     dc::set_num_threads(1);
     unsigned seed = 1;
     for (const Extents& e : extents) {
@@ -131,7 +123,7 @@ TEST_CASE("gemm: the kernel is chosen by extents", "[gemm]") {
 }
 
 TEST_CASE("gemm: split over two threads, the same bits as on one", "[thread-settings]") {
-    const RestoreSettings restore;
+    const RestoreThreadSettings restore;
     dc::set_parallel_threshold(0);  // split every product that can be
     for (const Extents& e : extents) {
         for (const bool ta : {false, true}) {
@@ -152,7 +144,7 @@ TEST_CASE("gemm: split over two threads, the same bits as on one", "[thread-sett
 
 TEST_CASE("gemm: called from inside a parallel region, every block is computed",
           "[thread-settings]") {
-    const RestoreSettings restore;
+    const RestoreThreadSettings restore;
     dc::set_parallel_threshold(0);
     dc::set_num_threads(2);
     const auto p = make<double>(130, 70, 129, false, true, true, 7);

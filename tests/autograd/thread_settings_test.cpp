@@ -11,20 +11,12 @@
 #include <thread>
 #include <vector>
 
+#include "restore_thread_settings.hpp"
+
 namespace dc = descent;
 using Catch::Contains;
 
 namespace {
-/// Restores the thread settings a test changes.
-struct RestoreSettings {
-    int threads = dc::get_num_threads();
-    std::int64_t threshold = dc::parallel_threshold();
-    ~RestoreSettings() {
-        dc::set_num_threads(threads);
-        dc::set_parallel_threshold(threshold);
-    }
-};
-
 /// An [n, n] float64 matrix of small integers: every product of two is exact in any summation
 /// order, so split and unsplit products must agree to the bit.
 dc::Tensor small_integers(std::int64_t n, std::int64_t offset) {
@@ -50,7 +42,7 @@ std::vector<double> naive_product(const dc::Tensor& a, const dc::Tensor& b, std:
 
 TEST_CASE("thread settings: counts below one and negative thresholds are errors",
           "[thread-settings]") {
-    const RestoreSettings restore;
+    const RestoreThreadSettings restore;
     dc::set_num_threads(1);
     for (const int n : {0, -1, -2147483647 - 1, 1025, 2147483647}) {
         CHECK_THROWS_AS(dc::set_num_threads(n), dc::Error);
@@ -66,7 +58,7 @@ TEST_CASE("thread settings: counts below one and negative thresholds are errors"
 }
 
 TEST_CASE("thread settings: set_num_threads is process-wide and read back", "[thread-settings]") {
-    const RestoreSettings restore;
+    const RestoreThreadSettings restore;
     for (const int n : {1, 2, 3}) {
         dc::set_num_threads(n);
         CHECK(dc::get_num_threads() == n);
@@ -81,7 +73,7 @@ TEST_CASE("thread settings: set_num_threads is process-wide and read back", "[th
 
 TEST_CASE("thread settings: products agree at one and two threads, split or not",
           "[thread-settings]") {
-    const RestoreSettings restore;
+    const RestoreThreadSettings restore;
     // 160³ ≈ 4.1e6 multiply-adds: above the default threshold, so the default splits it.
     const std::int64_t n = 160;
     const dc::Tensor a = small_integers(n, 0), b = small_integers(n, 3);
@@ -100,7 +92,7 @@ TEST_CASE("thread settings: products agree at one and two threads, split or not"
 }
 
 TEST_CASE("thread settings: changed while other threads multiply", "[threads]") {
-    const RestoreSettings restore;
+    const RestoreThreadSettings restore;
     dc::set_parallel_threshold(std::int64_t{1} << 21);
     const std::int64_t n = 64;  // 64³ work: below the threshold, one thread per product
     const dc::Tensor a = small_integers(n, 1), b = small_integers(n, 5);

@@ -11,24 +11,22 @@ using kernel::zip_floating;
 
 Tensor add(const Tensor& a, const Tensor& b) {  // z = a + b;  ∂z/∂a = 1, ∂z/∂b = 1
     Tensor z = zip_floating(a, b, "add", [](const auto& x, const auto& y) { return x + y; });
-    return record(Op::add, {a, b}, z, {},
-                  [](const BackwardContext&, const Tensor& g) -> std::vector<Tensor> {
-                      return {g, g};
-                  });
+    return record(Op::add, {a, b}, z, {}, [](const BackwardContext&, const Tensor& g) -> Grads {
+        return {g, g};
+    });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {  // z = a − b;  ∂z/∂a = 1, ∂z/∂b = −1
     Tensor z = zip_floating(a, b, "sub", [](const auto& x, const auto& y) { return x - y; });
-    return record(Op::sub, {a, b}, z, {},
-                  [](const BackwardContext& c, const Tensor& g) -> std::vector<Tensor> {
-                      return {g, c.needs_grad(1) ? neg(g) : Tensor{}};
-                  });
+    return record(Op::sub, {a, b}, z, {}, [](const BackwardContext& c, const Tensor& g) -> Grads {
+        return {g, c.needs_grad(1) ? neg(g) : Tensor{}};
+    });
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {  // z = a·b;  ∂z/∂a = b, ∂z/∂b = a
     Tensor z = zip_floating(a, b, "mul", [](const auto& x, const auto& y) { return x * y; });
     return record(Op::mul, {a, b}, z, {a, b},
-                  [](const BackwardContext& c, const Tensor& g) -> std::vector<Tensor> {
+                  [](const BackwardContext& c, const Tensor& g) -> Grads {
                       return {c.needs_grad(0) ? g * c.saved(1) : Tensor{},
                               c.needs_grad(1) ? g * c.saved(0) : Tensor{}};
                   });
@@ -37,7 +35,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {  // z = a·b;  ∂z/∂a = b, ∂
 Tensor div(const Tensor& a, const Tensor& b) {  // z = a/b;  ∂z/∂a = 1/b, ∂z/∂b = −a/b²
     Tensor z = zip_floating(a, b, "div", [](const auto& x, const auto& y) { return x / y; });
     return record(Op::div, {a, b}, z, {a, b},
-                  [](const BackwardContext& c, const Tensor& g) -> std::vector<Tensor> {
+                  [](const BackwardContext& c, const Tensor& g) -> Grads {
                       const Tensor bb = c.saved(1);
                       return {c.needs_grad(0) ? g / bb : Tensor{},
                               c.needs_grad(1) ? -g * c.saved(0) / (bb * bb) : Tensor{}};
@@ -46,9 +44,8 @@ Tensor div(const Tensor& a, const Tensor& b) {  // z = a/b;  ∂z/∂a = 1/b, �
 
 Tensor neg(const Tensor& x) {  // y = −x;  ∂y/∂x = −1
     Tensor y = map_floating(x, "neg", [](const auto& a) { return -a; });
-    return record(Op::neg, {x}, y, {}, [](const BackwardContext&, const Tensor& g) {
-        return std::vector<Tensor>{neg(g)};
-    });
+    return record(Op::neg, {x}, y, {},
+                  [](const BackwardContext&, const Tensor& g) { return Grads{neg(g)}; });
 }
 
 Tensor add(const Tensor& x, double c) {  // y = x + c;  ∂y/∂x = 1
@@ -57,7 +54,7 @@ Tensor add(const Tensor& x, double c) {  // y = x + c;  ∂y/∂x = 1
         return kernel::map_as<T>(x, [c](const auto& a) { return a + static_cast<T>(c); });
     });
     return record(Op::add_scalar, {x}, y, {},
-                  [](const BackwardContext&, const Tensor& g) { return std::vector<Tensor>{g}; });
+                  [](const BackwardContext&, const Tensor& g) { return Grads{g}; });
 }
 
 Tensor mul(const Tensor& x, double c) {  // y = c·x;  ∂y/∂x = c
@@ -65,9 +62,8 @@ Tensor mul(const Tensor& x, double c) {  // y = c·x;  ∂y/∂x = c
         using T = decltype(tag);
         return kernel::map_as<T>(x, [c](const auto& a) { return a * static_cast<T>(c); });
     });
-    return record(Op::mul_scalar, {x}, y, {}, [c](const BackwardContext&, const Tensor& g) {
-        return std::vector<Tensor>{mul(g, c)};
-    });
+    return record(Op::mul_scalar, {x}, y, {},
+                  [c](const BackwardContext&, const Tensor& g) { return Grads{mul(g, c)}; });
 }
 
 Tensor div(const Tensor& x, double c) {  // y = x/c;  ∂y/∂x = 1/c (a true division, not x·(1/c))
@@ -75,9 +71,8 @@ Tensor div(const Tensor& x, double c) {  // y = x/c;  ∂y/∂x = 1/c (a true di
         using T = decltype(tag);
         return kernel::map_as<T>(x, [c](const auto& a) { return a / static_cast<T>(c); });
     });
-    return record(Op::div_scalar, {x}, y, {}, [c](const BackwardContext&, const Tensor& g) {
-        return std::vector<Tensor>{div(g, c)};
-    });
+    return record(Op::div_scalar, {x}, y, {},
+                  [c](const BackwardContext&, const Tensor& g) { return Grads{div(g, c)}; });
 }
 
 Tensor rdiv(double c, const Tensor& x) {  // y = c/x;  ∂y/∂x = −c/x² = −y/x
@@ -86,7 +81,7 @@ Tensor rdiv(double c, const Tensor& x) {  // y = c/x;  ∂y/∂x = −c/x² = �
         return kernel::map_as<T>(x, [c](const auto& a) { return static_cast<T>(c) / a; });
     });
     return record(Op::rdiv_scalar, {x}, y, {x, y}, [](const BackwardContext& c, const Tensor& g) {
-        return std::vector<Tensor>{-g * c.saved(1) / c.saved(0)};
+        return Grads{-g * c.saved(1) / c.saved(0)};
     });
 }
 

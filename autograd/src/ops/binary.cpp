@@ -11,7 +11,6 @@ namespace descent {
 using kernel::zip_floating;
 
 namespace {
-using Grads = std::vector<Tensor>;
 
 /// A bool mask z = f(a, b) with broadcasting; a and b of one dtype (any).
 template <class F>

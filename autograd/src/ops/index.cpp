@@ -13,7 +13,6 @@
 
 namespace descent {
 namespace {
-using Grads = std::vector<Tensor>;
 using kernel::Blocks;
 
 void check_index_tensor(const Tensor& index, std::string_view op) {

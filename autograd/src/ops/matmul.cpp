@@ -13,7 +13,6 @@
 
 namespace descent {
 namespace {
-using Grads = std::vector<Tensor>;
 
 Shape batch_of(const Shape& s) {
     return Shape(s.begin(), s.end() - 2);
@@ -43,11 +42,13 @@ Tensor matmul_t(const Tensor& a, const Tensor& b, bool ta, bool tb) {
         out_shape.back() = m;
         return reshape(matmul_t(reshape(a, {-1, ac}), b, false, tb), out_shape);
     }
-    const Shape batch = broadcast_shapes(batch_of(a.shape()), batch_of(b.shape()), "matmul");
-    const Tensor wa = kernel::broadcast_copy(a, with_batch(batch, ar, ac));
-    const Tensor wb = kernel::broadcast_copy(b, with_batch(batch, br, bc));
-    Tensor c = empty(with_batch(batch, n, m), a.dtype(), "matmul");
-    const std::int64_t batches = numel_of(batch);
+    const bool plain = a.dim() == 2 && b.dim() == 2;  // no batch to broadcast
+    const Shape batch =
+        plain ? Shape{} : broadcast_shapes(batch_of(a.shape()), batch_of(b.shape()), "matmul");
+    const Tensor wa = plain ? a : kernel::broadcast_copy(a, with_batch(batch, ar, ac));
+    const Tensor wb = plain ? b : kernel::broadcast_copy(b, with_batch(batch, br, bc));
+    Tensor c = empty(plain ? Shape{n, m} : with_batch(batch, n, m), a.dtype(), "matmul");
+    const std::int64_t batches = plain ? 1 : numel_of(batch);
     kernel::dispatch_floating(a.dtype(), "matmul", [&](auto tag) {
         using T = decltype(tag);
         const T* pa = static_cast<const T*>(wa.raw_data());

@@ -15,7 +15,6 @@
 
 namespace descent {
 namespace {
-using Grads = std::vector<Tensor>;
 using kernel::Blocks;
 using kernel::Reduction;
 

@@ -12,7 +12,6 @@
 
 namespace descent {
 namespace {
-using Grads = std::vector<Tensor>;
 
 /// The requested shape with its one −1 extent inferred from count; any other negative
 /// extent, a second −1, or a shape of another element count is a ShapeError.

@@ -15,7 +15,6 @@ namespace descent {
 using kernel::map_floating;
 
 namespace {
-using Grads = std::vector<Tensor>;
 
 /// 1 where the predicate holds, else 0, as a constant tensor of x's dtype.
 Tensor mask_of(const Tensor& predicate, const Tensor& like) {
