@@ -96,6 +96,10 @@ Tensor reduce_nll(const std::pair<Tensor, double>& losses, Reduction reduction) 
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
     check_same_shape(input, target, "mse_loss");
+    if (reduction != Reduction::none && input.dtype() == target.dtype() &&
+        is_floating(input.dtype())) {
+        return squared_error(input, target, reduction == Reduction::mean);  // one node
+    }
     const Tensor d = input - target;
     return reduce(d * d, reduction);
 }

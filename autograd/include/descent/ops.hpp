@@ -95,6 +95,10 @@ Tensor var(const Tensor& x, const Dims& dims, bool unbiased = true, bool keepdim
 Tensor std(const Tensor& x);
 Tensor std(const Tensor& x, const Dims& dims, bool unbiased = true, bool keepdim = false);
 Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim = false);
+/// Σ(a − b)² over every element of two tensors of one shape and floating dtype, divided by the
+/// element count when `mean`: a 0-d tensor, one node (nn::mse_loss's sum and mean; the bits of
+/// ((a − b) * (a − b)).sum() or .mean(), forward and backward).
+Tensor squared_error(const Tensor& a, const Tensor& b, bool mean);
 /// One dim without braces: sum(x, 1), mean(x, -1, true), ...
 template <DimIndex I>
 Tensor sum(const Tensor& x, I dim, bool keepdim = false) {

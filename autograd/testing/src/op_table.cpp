@@ -62,6 +62,7 @@ const std::vector<OpInfo>& builtin_ops() {
         {"softmax", softmax_samples},
         {"log_softmax", log_softmax_samples},
         {"sum_to", sum_to_samples},
+        {"squared_error", squared_error_samples},
         // --- linear algebra
         {"matmul", matmul_samples},
         {"linear", linear_samples},

@@ -94,6 +94,19 @@ std::vector<OpSample> sum_to_samples() {
         {"[3,4] to []", unary([](auto& x) { return sum_to(x, {}); }), {m.normal({3, 4})}}};
 }
 
+std::vector<OpSample> squared_error_samples() {
+    Make m(59);
+    std::vector<OpSample> s;
+    for (const bool mean : {true, false}) {
+        const std::string how = mean ? "mean " : "sum ";
+        auto f = binary([mean](auto& a, auto& b) { return squared_error(a, b, mean); });
+        s.push_back({how + "[3,4]", f, {m.normal({3, 4}), m.normal({3, 4})}});
+        s.push_back({how + "0-d", f, {m.normal({}), m.normal({})}});
+        s.push_back({how + "[2,3,2]", f, {m.normal({2, 3, 2}), m.normal({2, 3, 2})}});
+    }
+    return s;
+}
+
 std::vector<OpSample> matmul_samples() {
     Make m(53);
     auto f = binary([](auto& a, auto& b) { return matmul(a, b); });
