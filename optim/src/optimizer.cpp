@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <bit>
+#include <cstdint>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -74,11 +76,12 @@ void check_hyperparameter(std::string_view name, double value, std::string_view 
 }
 
 double ParamGroup::get(std::string_view key) const {
-    const auto it = options.find(key);
-    if (it == options.end()) {
-        throw Error(fmt::format("param group: no hyperparameter '{}'", key));
+    // A group holds a handful of keys: a scan that compares lengths first does one string
+    // comparison where the tree's search does three or four (called for every parameter).
+    for (const auto& [name, value] : options) {
+        if (name.size() == key.size() && name == key) return value;
     }
-    return it->second;
+    throw Error(fmt::format("param group: no hyperparameter '{}'", key));
 }
 
 void ParamGroup::set(std::string_view key, double value) {
@@ -173,9 +176,29 @@ void GroupOptimizer::check_step() {
     prepare_step();
 }
 
+namespace {
+/// True when `options` holds exactly the keys and values (bit for bit) of `checked`.
+bool holds_exactly(const Hyperparameters& options,
+                   const std::vector<std::pair<std::string, double>>& checked) {
+    if (options.size() != checked.size()) return false;
+    auto it = checked.begin();
+    for (const auto& [key, value] : options) {
+        if (key != it->first ||
+            std::bit_cast<std::uint64_t>(value) != std::bit_cast<std::uint64_t>(it->second)) {
+            return false;
+        }
+        ++it;
+    }
+    return true;
+}
+}  // namespace
+
 std::vector<GroupOptimizer::Target> GroupOptimizer::prepare_step() {
     sync_state();
+    if (checked_.size() != groups_.size()) checked_.assign(groups_.size(), std::nullopt);
     for (std::size_t g = 0; g < groups_.size(); ++g) {
+        if (checked_[g] && holds_exactly(groups_[g].options, *checked_[g])) continue;
+        checked_[g].reset();
         for (const auto& key : required_) {
             if (!groups_[g].has(key)) {
                 throw Error(fmt::format("{}: group {} has no hyperparameter '{}'", name(), g, key));
@@ -186,6 +209,7 @@ std::vector<GroupOptimizer::Target> GroupOptimizer::prepare_step() {
                 check_hyperparameter(key, value, fmt::format("{}: group {}", name(), g));
             }
         }
+        checked_[g].emplace(groups_[g].options.begin(), groups_[g].options.end());
     }
     std::vector<Target> targets;
     for (std::size_t g = 0; g < groups_.size(); ++g) {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -155,6 +156,9 @@ class GroupOptimizer : public Optimizer {
 
     std::vector<ParamGroup> groups_;
     std::vector<std::string> required_;  // the algorithm's hyperparameters: every group has them
+    // Each group's hyperparameters as last checked (none: not checked yet); a step whose group
+    // still holds exactly these keys and values skips their checks.
+    std::vector<std::optional<std::vector<std::pair<std::string, double>>>> checked_;
     // Parallel to groups_ as last seen: the parameters (held, so that identity is never reused)
     // and each one's state.
     mutable std::vector<std::vector<Tensor>> seen_;
