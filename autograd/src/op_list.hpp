@@ -12,7 +12,8 @@
     X(leaky_relu) X(gelu) X(softplus) X(pow_scalar) X(pow) X(clamp) X(maximum) X(minimum)       \
     X(where) X(sum) X(amax) X(amin) X(matmul) X(linear) X(reshape) X(permute) X(expand)          \
     X(slice) X(slice_backward) X(index_select) X(index_add) X(gather) X(scatter_add)             \
-    X(concat) X(to_dtype) X(clone) X(squared_error)
+    X(concat) X(to_dtype) X(clone) X(squared_error)       \
+    X(softmax_cross_entropy)
 // clang-format on
 
 namespace descent {

@@ -36,49 +36,62 @@ void check_same_shape(const Tensor& input, const Tensor& target, std::string_vie
     }
 }
 
-/// Per-sample losses from log-probabilities [N, C]: −(1 − ε)·logp[y] − ε·mean_c logp, zero
-/// where y = ignore_index; also the number of targets that count.
-std::pair<Tensor, double> per_sample_nll(const Tensor& log_probs, const Tensor& target,
-                                         const CrossEntropyOptions& o, std::string_view op) {
-    if (!log_probs.defined() || !target.defined()) {
+/// The targets of a loss over scores [N, C], checked: each row's class (an ignored row gets
+/// class 0, any valid one, its term weighted 0), each row's weight (1, or 0 where ignored) and
+/// the number that count.
+struct Targets {
+    std::vector<std::int64_t> picked;
+    std::vector<double> keep;
+    double counted = 0.0;
+};
+Targets check_targets(const Tensor& scores, const Tensor& target, const CrossEntropyOptions& o,
+                      std::string_view op) {
+    if (!scores.defined() || !target.defined()) {
         throw Error(fmt::format("{}: input or target is undefined", op));
     }
     check_option(o.label_smoothing, closed(0, 1), op, "label_smoothing");
-    if (!is_floating(log_probs.dtype())) {
+    if (!is_floating(scores.dtype())) {
         throw DtypeError(fmt::format("{}: the input must be float32 or float64, got {} {}", op,
-                                     dtype_name(log_probs.dtype()), shape_str(log_probs.shape())));
+                                     dtype_name(scores.dtype()), shape_str(scores.shape())));
     }
     if (target.dtype() != Dtype::int64) {
         throw DtypeError(fmt::format("{}: targets must be int64 class indices, got {} {}", op,
                                      dtype_name(target.dtype()), shape_str(target.shape())));
     }
-    if (log_probs.dim() != 2 || target.dim() != 1 || target.size(0) != log_probs.size(0)) {
+    if (scores.dim() != 2 || target.dim() != 1 || target.size(0) != scores.size(0)) {
         throw ShapeError(fmt::format("{}: expected input [N, C] and target [N], got {} and {}", op,
-                                     shape_str(log_probs.shape()), shape_str(target.shape())));
+                                     shape_str(scores.shape()), shape_str(target.shape())));
     }
-    const std::int64_t classes = log_probs.size(1);
-    std::vector<std::int64_t> picked = target.to_int_vector();
-    std::vector<double> keep(picked.size(), 1.0);
-    double counted = 0.0;
-    for (std::size_t i = 0; i < picked.size(); ++i) {
-        if (picked[i] == o.ignore_index) {
-            keep[i] = 0.0;
-            picked[i] = 0;  // any valid class; its term is multiplied by 0
-        } else if (picked[i] < 0 || picked[i] >= classes) {
+    const std::int64_t classes = scores.size(1);
+    Targets t{target.to_int_vector(), {}, 0.0};
+    t.keep.assign(t.picked.size(), 1.0);
+    for (std::size_t i = 0; i < t.picked.size(); ++i) {
+        if (t.picked[i] == o.ignore_index) {
+            t.keep[i] = 0.0;
+            t.picked[i] = 0;
+        } else if (t.picked[i] < 0 || t.picked[i] >= classes) {
             throw IndexError(
-                fmt::format("{}: target {} out of range for {} classes", op, picked[i], classes));
+                fmt::format("{}: target {} out of range for {} classes", op, t.picked[i], classes));
         }
-        counted += keep[i];
+        t.counted += t.keep[i];
     }
-    const auto n = static_cast<std::int64_t>(picked.size());
-    const Tensor index = int_tensor(picked, {n, 1});
-    const Tensor mask = tensor(keep, {n}, {.dtype = log_probs.dtype()});
+    return t;
+}
+
+/// Per-sample losses from log-probabilities [N, C]: −(1 − ε)·logp[y] − ε·mean_c logp, zero
+/// where y = ignore_index; also the number of targets that count.
+std::pair<Tensor, double> per_sample_nll(const Tensor& log_probs, const Tensor& target,
+                                         const CrossEntropyOptions& o, std::string_view op) {
+    const Targets t = check_targets(log_probs, target, o, op);
+    const auto n = static_cast<std::int64_t>(t.picked.size());
+    const Tensor index = int_tensor(t.picked, {n, 1});
+    const Tensor mask = tensor(t.keep, {n}, {.dtype = log_probs.dtype()});
     Tensor nll = -gather(log_probs, 1, index).reshape({n});
     if (o.label_smoothing > 0) {
         const Tensor smooth = -log_probs.mean({1});
         nll = nll * (1 - o.label_smoothing) + smooth * o.label_smoothing;
     }
-    return {nll * mask, counted};
+    return {nll * mask, t.counted};
 }
 
 Tensor reduce_nll(const std::pair<Tensor, double>& losses, Reduction reduction) {
@@ -140,6 +153,14 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, CrossEntropyOpt
     if (logits.dim() == 1) {  // one sample: [C] and a 0-d target
         const Tensor loss = cross_entropy(logits.unsqueeze(0), target.reshape({1}), options);
         return options.reduction == Reduction::none ? loss.reshape({}) : loss;
+    }
+    if (options.label_smoothing == 0.0 && options.reduction != Reduction::none) {
+        // One node (descent::softmax_cross_entropy) where the composition records about ten.
+        const Targets t = check_targets(logits, target, options, "cross_entropy");
+        const auto n = static_cast<std::int64_t>(t.picked.size());
+        return softmax_cross_entropy(logits, int_tensor(t.picked, {n}),
+                                     tensor(t.keep, {n}, {.dtype = logits.dtype()}),
+                                     options.reduction == Reduction::mean ? t.counted : 1.0);
     }
     return reduce_nll(per_sample_nll(log_softmax(logits, 1), target, options, "cross_entropy"),
                       options.reduction);

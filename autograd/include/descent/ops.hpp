@@ -99,6 +99,12 @@ Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim = false);
 /// element count when `mean`: a 0-d tensor, one node (nn::mse_loss's sum and mean; the bits of
 /// ((a − b) * (a − b)).sum() or .mean(), forward and backward).
 Tensor squared_error(const Tensor& a, const Tensor& b, bool mean);
+/// Softmax cross-entropy, one node: Σᵢ wᵢ·(log Σ_c exp(zᵢc) − zᵢ,yᵢ) / divisor for logits z
+/// [N, C] (float32/float64), class indices y [N] (int64, each in [0, C)) and row weights w [N]
+/// of z's dtype that do not require grad (nn::cross_entropy's path: w = 0 for ignored rows,
+/// divisor = the rows that count for a mean). ∂z = (softmax(z) − onehot(y))·wᵢ·g / divisor.
+Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weights,
+                             double divisor);
 /// One dim without braces: sum(x, 1), mean(x, -1, true), ...
 template <DimIndex I>
 Tensor sum(const Tensor& x, I dim, bool keepdim = false) {

@@ -63,6 +63,7 @@ const std::vector<OpInfo>& builtin_ops() {
         {"log_softmax", log_softmax_samples},
         {"sum_to", sum_to_samples},
         {"squared_error", squared_error_samples},
+        {"softmax_cross_entropy", softmax_cross_entropy_samples},
         // --- linear algebra
         {"matmul", matmul_samples},
         {"linear", linear_samples},

@@ -107,6 +107,22 @@ std::vector<OpSample> squared_error_samples() {
     return s;
 }
 
+std::vector<OpSample> softmax_cross_entropy_samples() {
+    Make m(61);
+    const Tensor y4 = int_tensor({2, 0, 1, 2}, {4});
+    const Tensor ones4 = tensor({1, 1, 1, 1}, {4}, {.dtype = float64});
+    const Tensor ignore_one = tensor({1, 0, 1, 1}, {4}, {.dtype = float64});
+    auto loss = [](Tensor y, Tensor w, double divisor) {
+        return unary([y, w, divisor](auto& z) { return softmax_cross_entropy(z, y, w, divisor); });
+    };
+    return std::vector<OpSample>{
+        {"mean [4,3]", loss(y4, ones4, 4.0), {m.normal({4, 3})}},
+        {"sum, a row ignored", loss(y4, ignore_one, 1.0), {m.normal({4, 3})}},
+        {"one row of 5",
+         loss(int_tensor({4}, {1}), tensor({1}, {1}, {.dtype = float64}), 1.0),
+         {m.normal({1, 5})}}};
+}
+
 std::vector<OpSample> matmul_samples() {
     Make m(53);
     auto f = binary([](auto& a, auto& b) { return matmul(a, b); });

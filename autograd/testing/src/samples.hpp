@@ -16,6 +16,7 @@ std::vector<OpSample> softmax_samples();
 std::vector<OpSample> log_softmax_samples();
 std::vector<OpSample> sum_to_samples();
 std::vector<OpSample> squared_error_samples();
+std::vector<OpSample> softmax_cross_entropy_samples();
 std::vector<OpSample> matmul_samples();
 std::vector<OpSample> linear_samples();
 std::vector<OpSample> reshape_samples();
