@@ -1,7 +1,9 @@
 // Forward + backward of the MLP 784-256-256-10 (mlp_problem.hpp) with descent: three
-// descent::linear layers, ReLU, and the cross-entropy -(log_softmax(logits, 1).gather(1,
-// targets)).mean(). The six parameters are leaves requiring grad; their gradients are reset
-// with set_grad({}) every iteration, as a training loop does before backward.
+// descent::linear layers, ReLU, and the cross-entropy as nn::cross_entropy computes it
+// (descent::softmax_cross_entropy, one node; the same loss as
+// -(log_softmax(logits, 1).gather(1, targets)).mean()). The six parameters are leaves requiring
+// grad; their gradients are reset with set_grad({}) every iteration, as a training loop does
+// before backward.
 
 #include <benchmark/benchmark.h>
 
@@ -27,13 +29,15 @@ dc::Tensor float_tensor(const std::vector<float>& values, const dc::Shape& shape
 
 struct DescentMlp {
     dc::Tensor x;        // [batch, 784]
-    dc::Tensor targets;  // [batch, 1] int64, the index of gather
+    dc::Tensor targets;  // [batch] int64 class indices
+    dc::Tensor weights;  // [batch] ones: every row counts
     std::array<dc::Tensor, kMlpLayers> weight;
     std::array<dc::Tensor, kMlpLayers> bias;
 
     explicit DescentMlp(const descent_bench::MlpProblem& p)
         : x(float_tensor(p.x, {p.batch, kMlpWidths[0]})),
-          targets(dc::int_tensor(p.labels, {p.batch, 1})) {
+          targets(dc::int_tensor(p.labels, {p.batch})),
+          weights(dc::ones({p.batch})) {
         for (int l = 0; l < kMlpLayers; ++l) {
             weight[l] = float_tensor(p.weight[l], {kMlpWidths[l + 1], kMlpWidths[l]});
             weight[l].requires_grad_();
@@ -46,7 +50,8 @@ struct DescentMlp {
         dc::Tensor h = x;
         for (int l = 0; l < kMlpLayers - 1; ++l) h = dc::relu(dc::linear(h, weight[l], bias[l]));
         const dc::Tensor logits = dc::linear(h, weight[kMlpLayers - 1], bias[kMlpLayers - 1]);
-        return -(dc::log_softmax(logits, 1).gather(1, targets)).mean();
+        return dc::softmax_cross_entropy(logits, targets, weights,
+                                         static_cast<double>(targets.numel()));
     }
 
     void zero_grad() {
