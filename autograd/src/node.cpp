@@ -44,7 +44,7 @@ Node::Node() {
 // node. Instead, the children whose last owner is this node are moved onto an explicit stack
 // and emptied there before they are destroyed, so each destructor call is shallow.
 Node::~Node() {
-    std::vector<std::shared_ptr<Node>> pending;
+    PooledVector<std::shared_ptr<Node>> pending;
     auto take_children = [&pending](Node& node) {
         for (auto& edge : node.inputs) {
             if (edge.node) pending.push_back(std::move(edge.node));

@@ -212,6 +212,9 @@ std::vector<GroupOptimizer::Target> GroupOptimizer::prepare_step() {
         checked_[g].emplace(groups_[g].options.begin(), groups_[g].options.end());
     }
     std::vector<Target> targets;
+    std::size_t params = 0;
+    for (const ParamGroup& group : groups_) params += group.params.size();
+    targets.reserve(params);
     for (std::size_t g = 0; g < groups_.size(); ++g) {
         for (std::size_t i = 0; i < groups_[g].params.size(); ++i) {
             Tensor& p = groups_[g].params[i];

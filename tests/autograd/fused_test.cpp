@@ -142,3 +142,40 @@ TEST_CASE("softmax_cross_entropy: bad targets, weights and shapes are errors nam
     const dc::Tensor nan_row = dc::tensor({0, 0, 0, 1, NAN, 2}, {2, 3});
     CHECK(std::isnan(dc::softmax_cross_entropy(nan_row, dc::int_tensor({0, 1}, {2}), w, 1).item()));
 }
+
+TEST_CASE("relu's backward in one pass has the bits of g * [y > 0]", "[fused]") {
+    // Without create_graph relu's gradient is one loop; it must equal the recorded product,
+    // NaN upstream gradients over masked elements included (NaN · 0 = NaN).
+    for (const dc::Dtype dtype : {dc::float32, dc::float64}) {
+        INFO(dc::dtype_name(dtype));
+        dc::manual_seed(8);
+        const dc::Tensor x = dc::randn({6, 7}, {.dtype = dtype, .requires_grad = true});
+        std::vector<double> g = dc::randn({6, 7}, {.dtype = dc::float64}).to_vector();
+        const std::vector<double> xs = x.to_vector();
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+            if (xs[i] < 0) {
+                g[i] = NAN;  // one masked element with a NaN gradient
+                break;
+            }
+        }
+        const dc::Tensor upstream = dc::tensor(g, {6, 7}, {.dtype = dtype});
+        const dc::Tensor y = dc::relu(x);
+        const dc::Tensor fused = dc::grad({y}, {x}, {upstream})[0];
+        const dc::Tensor recorded =
+            dc::grad({dc::relu(x)}, {x}, {upstream}, {.create_graph = true})[0];
+        const dc::Tensor composed = upstream * (y.detach() > 0.0).to(dtype);
+        const std::vector<double> a = fused.to_vector(), b = recorded.to_vector(),
+                                  c = composed.to_vector();
+        int nans = 0;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            if (std::isnan(c[i])) {
+                ++nans;
+                CHECK((std::isnan(a[i]) && std::isnan(b[i])));
+            } else {
+                CHECK(a[i] == c[i]);
+                CHECK(b[i] == c[i]);
+            }
+        }
+        CHECK(nans == 1);
+    }
+}

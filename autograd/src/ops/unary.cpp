@@ -7,6 +7,7 @@
 #include <numbers>
 
 #include "descent/check.hpp"
+#include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
 #include "kernels.hpp"
 #include "node.hpp"
@@ -84,7 +85,15 @@ Tensor relu(const Tensor& x) {  // y = max(x, 0);  y' = [x > 0]
     Tensor y = map_floating(x, "relu", [](const auto& a) { return kernel::nan_max(a, 0); });
     return record(Op::relu, {x}, y, {y}, [](const BackwardContext& c, const Tensor& g) {
         const Tensor yy = c.saved(0);
-        return Grads{g * mask_of(yy > 0.0, yy)};
+        if (is_grad_enabled() || g.shape() != yy.shape() || g.dtype() != yy.dtype()) {
+            return Grads{g * mask_of(yy > 0.0, yy)};  // recorded (create_graph)
+        }
+        Tensor dx = empty(g.shape(), g.dtype(), "relu");  // the same product in one pass
+        kernel::dispatch_floating(g.dtype(), "relu", [&](auto tag) {
+            using T = decltype(tag);
+            kernel::out<T>(dx) = kernel::in<T>(g) * (kernel::in<T>(yy) > T(0)).template cast<T>();
+        });
+        return Grads{dx};
     });
 }
 
