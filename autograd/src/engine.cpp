@@ -9,12 +9,14 @@
 
 #include <array>
 #include <mutex>
+#include <span>
 
 #include "anomaly.hpp"
 #include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
 #include "kernels.hpp"
 #include "node.hpp"
+#include "pass_scratch.hpp"
 
 namespace descent {
 namespace {
@@ -51,7 +53,7 @@ bool unshared(const Tensor& t) {
 /// else can see it (else copied), and sums are written in place only into a gradient nobody
 /// else holds. With create_graph the results stay on the tape (a recorded clone or sum). Leaves
 /// shared between threads are safe: each accumulation holds a lock chosen by the leaf.
-void deliver_to_leaf(Node& node, const Tensor& grad, bool create_graph) {
+void deliver_to_leaf(Node& node, Tensor grad, bool create_graph) {
     auto leaf = node.leaf.lock();
     if (!leaf) return;
     static std::array<std::mutex, 64> locks;
@@ -63,7 +65,13 @@ void deliver_to_leaf(Node& node, const Tensor& grad, bool create_graph) {
     }
     const NoGradGuard no_grad;
     if (!slot.defined()) {
-        slot = unshared(grad) ? grad.detach() : grad.clone();
+        if (!unshared(grad)) {
+            slot = grad.clone();
+        } else if (grad.requires_grad()) {
+            slot = grad.detach();
+        } else {
+            slot = std::move(grad);
+        }
     } else if (unshared(slot)) {
         slot.add_(grad);
     } else {
@@ -71,67 +79,23 @@ void deliver_to_leaf(Node& node, const Tensor& grad, bool create_graph) {
     }
 }
 
-/// What a pass keeps per node.
-struct Slot {
-    int pending_parents = 0;
-    bool needed = true;
-    bool capture = false;
-    Tensor grad;  // the sum of the gradients arrived so far
-};
+/// sum += g in place, for a gradient sum nothing else can see.
+void accumulate_into(Tensor& sum, const Tensor& g) {
+    kernel::dispatch_floating(sum.dtype(), "backward", [&](auto tag) {
+        using T = decltype(tag);
+        kernel::out<T>(sum) += kernel::in<T>(g);
+    });
+}
 
-/// Node → Slot for one pass: open addressing with linear probing in one array, grown to keep
-/// it at most half full (std::unordered_map allocated every entry).
-class SlotTable {
-  public:
-    /// The node's slot, and whether it was just created.
-    std::pair<Slot*, bool> try_emplace(Node* node) {
-        if (2 * (size_ + 1) > entries_.size()) grow();
-        Entry& e = probe(node);
-        if (e.node) return {&e.slot, false};
-        e.node = node;
-        ++size_;
-        return {&e.slot, true};
-    }
-    /// The slot of a node of the pass, or nullptr.
-    Slot* find(Node* node) {
-        if (entries_.empty()) return nullptr;
-        Entry& e = probe(node);
-        return e.node ? &e.slot : nullptr;
-    }
-    const Slot* find(Node* node) const { return const_cast<SlotTable*>(this)->find(node); }
-    /// The slot of a node known to be in the pass.
-    Slot& at(Node* node) { return *find(node); }
-    std::size_t size() const { return size_; }
-
-  private:
-    struct Entry {
-        Node* node = nullptr;
-        Slot slot;
-    };
-    /// The entry holding node, or the empty one where it would go (Fibonacci hashing of the
-    /// address, whose low bits are alignment).
-    Entry& probe(Node* node) {
-        const std::size_t mask = entries_.size() - 1;
-        std::size_t i = (reinterpret_cast<std::uintptr_t>(node) >> 4) * 0x9E3779B97F4A7C15u;
-        i = (i >> 20) & mask;
-        while (entries_[i].node && entries_[i].node != node) i = (i + 1) & mask;
-        return entries_[i];
-    }
-    void grow() {
-        std::vector<Entry> old = std::move(entries_);
-        entries_ = std::vector<Entry>(old.empty() ? 64 : 2 * old.size());
-        for (Entry& e : old)
-            if (e.node) probe(e.node) = std::move(e);
-    }
-    std::vector<Entry> entries_;  // a power of two in size
-    std::size_t size_ = 0;
-};
-
-/// One reverse pass over the graph reachable from the roots.
+/// One reverse pass over the graph reachable from the roots. The roots own the graph while
+/// the pass runs (a pass never removes an edge), so the pass refers to nodes by address.
 class GraphTask {
   public:
-    GraphTask(const std::vector<NodePtr>& roots, std::vector<Tensor> root_grads)
-        : roots_(roots), root_grads_(std::move(root_grads)) {
+    GraphTask(const PooledVector<NodePtr>& roots, Grads root_grads)
+        : roots_(roots),
+          root_grads_(std::move(root_grads)),
+          slots_((*scratch_).slots),
+          order_((*scratch_).order) {
         order_reachable();
     }
 
@@ -148,14 +112,15 @@ class GraphTask {
         if (capturing_) mark_needed();
         GradModeGuard mode(create_graph);
         for (std::size_t i = 0; i < roots_.size(); ++i) add_to(roots_[i].get(), root_grads_[i]);
-        for (const auto& node_ptr : order_) {
+        root_grads_.clear();  // a root's gradient may now be taken over by a leaf
+        for (Node* node_ptr : order_) {
             Node& node = *node_ptr;
             Slot& slot = slots_.at(&node);
             if (!slot.needed || !slot.grad.defined()) continue;
             Tensor grad = run_hooks(node, std::move(slot.grad));
             if (slot.capture) slot.grad = grad;
             if (node.accumulator) {
-                if (!capturing_) deliver_to_leaf(node, grad, create_graph);
+                if (!capturing_) deliver_to_leaf(node, std::move(grad), create_graph);
                 continue;
             }
             propagate(node, grad);
@@ -176,7 +141,7 @@ class GraphTask {
     // Kahn's algorithm: count each node's parents with an explicit stack, then emit a node
     // once every parent has been emitted.
     void order_reachable() {
-        std::vector<Node*> stack;
+        std::vector<Node*>& stack = (*scratch_).stack;
         for (const auto& r : roots_) {
             if (slots_.try_emplace(r.get()).second) stack.push_back(r.get());
         }
@@ -190,29 +155,28 @@ class GraphTask {
                 if (fresh) stack.push_back(edge.node.get());
             }
         }
-        std::vector<NodePtr> ready;
         for (const auto& r : roots_) {
             Slot& slot = slots_.at(r.get());
             if (slot.pending_parents == 0) {
                 slot.pending_parents = -1;  // queued once, even if listed twice
-                ready.push_back(r);
+                stack.push_back(r.get());
             }
         }
         order_.reserve(slots_.size());
-        while (!ready.empty()) {
-            NodePtr node = std::move(ready.back());
-            ready.pop_back();
+        while (!stack.empty()) {
+            Node* node = stack.back();
+            stack.pop_back();
             for (const auto& edge : node->inputs) {
                 if (edge.node && --slots_.at(edge.node.get()).pending_parents == 0)
-                    ready.push_back(edge.node);
+                    stack.push_back(edge.node.get());
             }
-            order_.push_back(std::move(node));
+            order_.push_back(node);
         }
     }
 
     void mark_needed() {
         for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
-            Slot& slot = slots_.at(it->get());
+            Slot& slot = slots_.at(*it);
             slot.needed = slot.capture;
             for (const auto& edge : (*it)->inputs) {
                 slot.needed = slot.needed || (edge.node && slots_.at(edge.node.get()).needed);
@@ -220,9 +184,18 @@ class GraphTask {
         }
     }
 
+    /// Adds a gradient arriving at node to the ones before it: in place when no graph is being
+    /// built and nothing else holds the sum so far (as torch's input buffer), else a new sum.
     void add_to(Node* node, Tensor grad) {
         Slot& slot = slots_.at(node);
-        slot.grad = slot.grad.defined() ? slot.grad + grad : std::move(grad);
+        if (!slot.grad.defined()) {
+            slot.grad = std::move(grad);
+        } else if (!is_grad_enabled() && unshared(slot.grad) && !slot.grad.requires_grad() &&
+                   slot.grad.dtype() == grad.dtype() && slot.grad.shape() == grad.shape()) {
+            accumulate_into(slot.grad, grad);
+        } else {
+            slot.grad = slot.grad + grad;
+        }
     }
 
     void propagate(Node& node, const Tensor& grad) {
@@ -252,16 +225,17 @@ class GraphTask {
         }
     }
 
-    std::vector<NodePtr> roots_;
-    std::vector<Tensor> root_grads_;
-    SlotTable slots_;
-    std::vector<NodePtr> order_;  // the tape: every node after all the nodes that feed it
+    const PooledVector<NodePtr>& roots_;
+    Grads root_grads_;
+    ScratchLease scratch_;
+    SlotTable& slots_;
+    std::vector<Node*>& order_;
     bool capturing_ = false;
 };
 
 struct Roots {
-    std::vector<NodePtr> nodes;
-    std::vector<Tensor> grads;
+    PooledVector<NodePtr> nodes;
+    Grads grads;
 };
 
 Tensor default_root_grad(const Tensor& out, std::string_view op) {
@@ -274,13 +248,15 @@ Tensor default_root_grad(const Tensor& out, std::string_view op) {
     return ones_like(out);
 }
 
-Roots make_roots(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
+Roots make_roots(std::span<const Tensor> outputs, std::span<const Tensor> grad_outputs,
                  std::string_view op) {
     if (!grad_outputs.empty() && grad_outputs.size() != outputs.size()) {
         throw AutogradError(fmt::format("{}: {} outputs but {} output gradients", op,
                                         outputs.size(), grad_outputs.size()));
     }
     Roots roots;
+    roots.nodes.reserve(outputs.size());
+    roots.grads.reserve(outputs.size());
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         const Tensor& out = outputs[i];
         if (!out.defined() || !out.requires_grad()) {
@@ -302,13 +278,22 @@ Roots make_roots(const std::vector<Tensor>& outputs, const std::vector<Tensor>& 
     return roots;
 }
 
+void run_backward(std::span<const Tensor> outputs, std::span<const Tensor> grad_outputs,
+                  BackwardOptions options) {
+    Roots roots = make_roots(outputs, grad_outputs, "backward");
+    GraphTask(roots.nodes, std::move(roots.grads))
+        .execute(options.retain_graph || options.create_graph, options.create_graph);
+}
+
 }  // namespace
 
 void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
               BackwardOptions options) {
-    Roots roots = make_roots(outputs, grad_outputs, "backward");
-    GraphTask(roots.nodes, std::move(roots.grads))
-        .execute(options.retain_graph || options.create_graph, options.create_graph);
+    run_backward(outputs, grad_outputs, options);
+}
+
+void backward_one(const Tensor& output, const Tensor& grad_output, BackwardOptions options) {
+    run_backward(std::span(&output, 1), std::span(&grad_output, 1), options);
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,

@@ -26,11 +26,9 @@ SavedTensor save(const Tensor& t, const Tensor& out) {
         s.is_output = true;
         s.requires_grad = true;  // record() is about to put out on the tape
         s.data = alias(t, t.shape()).impl();
-    } else if (impl->grad_fn) {
-        s.data = alias(t, t.shape()).impl();
-        s.grad_fn = impl->grad_fn;
     } else {
-        s.data = impl;  // a leaf: unpacking must give back this very tensor
+        s.data = impl;  // a leaf's unpacking must give back this very tensor
+        s.grad_fn = impl->grad_fn;
     }
     return s;
 }
@@ -77,9 +75,14 @@ Tensor BackwardContext::saved(std::size_t i) const {
             "saved, {} now); clone it before modifying it",
             node_.name(), shape_str(s.data->shape), s.version, s.data->storage->version));
     }
-    if (!s.is_output && !s.grad_fn) return Tensor(s.data);
+    // Without a graph being built, what was saved: the input itself, or the output's alias.
+    // With one, a leaf input is itself too; the output and a non-leaf input come back as an
+    // alias wearing their producer (the output's node is given back only here; a non-leaf
+    // keeps the producer it had when saved, whatever the tensor's is now).
+    const bool on_tape = is_grad_enabled() && s.requires_grad;
+    if (!on_tape || (!s.is_output && !s.grad_fn)) return Tensor(s.data);
     Tensor t = alias(Tensor(s.data), s.data->shape);
-    if (is_grad_enabled() && s.requires_grad) {
+    if (on_tape) {
         t.impl()->requires_grad = true;
         t.impl()->grad_fn = s.is_output ? node_.shared_from_this() : s.grad_fn;
     }
@@ -114,9 +117,7 @@ Tensor record_node(Op op, std::string label, std::span<const Tensor> inputs, Ten
     node->label = std::move(label);
     node->inputs.reserve(inputs.size());
     for (const auto& t : inputs) {
-        const Shape& shape = t.shape();
-        node->inputs.push_back(
-            {gradient_edge(t), EdgeShape(shape.begin(), shape.end()), t.dtype()});
+        node->inputs.push_back({gradient_edge(t), EdgeShape(t.shape()), t.dtype()});
     }
     node->saved.reserve(to_save.size());
     for (const auto& t : to_save) node->saved.push_back(save(t, out));

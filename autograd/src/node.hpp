@@ -7,6 +7,7 @@
 // while backward unpacks it), so no cycle exists. Destruction is iterative (see ~Node).
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -21,8 +22,8 @@
 namespace descent {
 
 struct SavedTensor {
-    std::shared_ptr<TensorImpl> data;  // the tensor itself, or (if it has a grad_fn) an alias
-    std::shared_ptr<Node> grad_fn;     // producer of a saved non-leaf input
+    std::shared_ptr<TensorImpl> data;  // the input itself, or an alias of the output
+    std::shared_ptr<Node> grad_fn;     // producer of a saved non-leaf input when saved
     std::uint64_t version = 0;         // storage version when saved
     bool is_output = false;
     bool requires_grad = false;
@@ -33,7 +34,29 @@ struct SavedTensor {
 /// records and frees them by the dozen.
 template <class T>
 using PooledVector = std::vector<T, pool::Allocator<T>>;
-using EdgeShape = PooledVector<std::int64_t>;
+
+/// An input's shape as its edge keeps it: up to four extents in place, more on the pools.
+class EdgeShape {
+  public:
+    explicit EdgeShape(const Shape& shape) : rank_(shape.size()) {
+        if (rank_ > kInline) {
+            spilled_.assign(shape.begin(), shape.end());
+        } else {
+            std::copy(shape.begin(), shape.end(), inline_.begin());
+        }
+    }
+    bool operator==(const Shape& shape) const {
+        return shape.size() == rank_ && std::equal(shape.begin(), shape.end(), data());
+    }
+    Shape to_shape() const { return Shape(data(), data() + rank_); }
+
+  private:
+    static constexpr std::size_t kInline = 4;
+    const std::int64_t* data() const { return rank_ > kInline ? spilled_.data() : inline_.data(); }
+    std::size_t rank_;
+    std::array<std::int64_t, kInline> inline_{};
+    PooledVector<std::int64_t> spilled_;
+};
 /// One gradient per input of an op (undefined where not needed).
 using Grads = PooledVector<Tensor>;
 
@@ -46,8 +69,8 @@ struct Edge {
     std::shared_ptr<Node> node;  // null where no gradient flows
     EdgeShape shape;
     Dtype dtype = Dtype::float32;
-    bool has_shape(const Shape& s) const { return std::ranges::equal(shape, s); }
-    Shape full_shape() const { return Shape(shape.begin(), shape.end()); }
+    bool has_shape(const Shape& s) const { return shape == s; }
+    Shape full_shape() const { return shape.to_shape(); }
 };
 
 struct Node : std::enable_shared_from_this<Node> {
@@ -96,6 +119,9 @@ Tensor record_custom(std::string name, const std::vector<Tensor>& inputs, Tensor
 
 /// The names of the custom functions in the graph that produced t, each once.
 std::vector<std::string> custom_functions_in_graph(const Tensor& t);
+
+/// backward({output}, {grad_output}, options) without building the lists (Tensor::backward).
+void backward_one(const Tensor& output, const Tensor& grad_output, BackwardOptions options);
 
 /// The node a gradient for t flows into: its grad_fn, or its leaf accumulator (created once).
 std::shared_ptr<Node> gradient_edge(const Tensor& t);

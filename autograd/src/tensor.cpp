@@ -241,7 +241,7 @@ std::string Tensor::grad_fn_name() const {
 }
 
 void Tensor::backward(const Tensor& gradient, BackwardOptions options) const {
-    descent::backward({*this}, {gradient}, options);
+    backward_one(*this, gradient, options);
 }
 
 void Tensor::register_hook(GradHook hook) const {
