@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <map>
@@ -316,6 +317,14 @@ Tensor& buffer(ParamState& state, std::string_view name, const Tensor& like, dou
         it = state.buffers.emplace(std::string(name), full_like(like, fill)).first;
     }
     return it->second;
+}
+
+bool disjoint(std::vector<ByteRange> ranges) {
+    std::sort(ranges.begin(), ranges.end());
+    for (std::size_t i = 1; i < ranges.size(); ++i) {
+        if (ranges[i].first < ranges[i - 1].second) return false;
+    }
+    return true;
 }
 }  // namespace detail
 

@@ -31,23 +31,25 @@ void SWATS::step() {
 void SWATS::adam_step() {
     const auto k = static_cast<double>(steps_ + 1);  // this step's number
     double pp = 0.0, pd = 0.0;                       // pᵀp and pᵀd over every parameter
-    update_each([&](const ParamGroup& group, auto u) {
-        using T = typename decltype(u)::Scalar;
-        const double lr = group.lr(), beta1 = group.get("beta1"), beta2 = group.get("beta2");
-        // p_k = −lr·√(1 − β₂ᵏ)/(1 − β₁ᵏ) · m/(√v + ε)
-        const T scale = T(-lr * std::sqrt(1 - std::pow(beta2, k)) / (1 - std::pow(beta1, k)));
-        const T wd = T(group.get("weight_decay")), eps = T(group.get("eps"));
-        ++u.state.step;
-        const detail::Moments<T> moments(u, beta1, beta2);
-        for (std::int64_t i = 0; i < u.n; ++i) {
-            const T d = u.g[i] + wd * u.w[i];
-            moments.update(i, d);
-            const T step = scale * moments.m[i] / (std::sqrt(moments.v[i]) + eps);
-            u.w[i] += step;
-            pp += static_cast<double>(step) * static_cast<double>(step);
-            pd += static_cast<double>(step) * static_cast<double>(d);
-        }
-    });
+    update_each(
+        [&](const ParamGroup& group, auto u) {
+            using T = typename decltype(u)::Scalar;
+            const double lr = group.lr(), beta1 = group.get("beta1"), beta2 = group.get("beta2");
+            // p_k = −lr·√(1 − β₂ᵏ)/(1 − β₁ᵏ) · m/(√v + ε)
+            const T scale = T(-lr * std::sqrt(1 - std::pow(beta2, k)) / (1 - std::pow(beta1, k)));
+            const T wd = T(group.get("weight_decay")), eps = T(group.get("eps"));
+            ++u.state.step;
+            const detail::Moments<T> moments(u, beta1, beta2);
+            for (std::int64_t i = 0; i < u.n; ++i) {
+                const T d = u.g[i] + wd * u.w[i];
+                moments.update(i, d);
+                const T step = scale * moments.m[i] / (std::sqrt(moments.v[i]) + eps);
+                u.w[i] += step;
+                pp += static_cast<double>(step) * static_cast<double>(step);
+                pd += static_cast<double>(step) * static_cast<double>(d);
+            }
+        },
+        Spread::in_order);  // pp and pd sum over every parameter
     if (pd == 0.0) return;
     const double beta2 = param_groups().front().get("beta2");
     const double gamma = pp / -pd;                    // γ_k = pᵀp / (−pᵀd)

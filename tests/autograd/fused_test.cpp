@@ -144,14 +144,16 @@ TEST_CASE("softmax_cross_entropy: bad targets, weights and shapes are errors nam
 }
 
 TEST_CASE("relu's backward in one pass has the bits of g * [y > 0]", "[fused]") {
-    // Without create_graph relu's gradient is one loop; it must equal the recorded product,
-    // NaN upstream gradients over masked elements included (NaN · 0 = NaN).
+    // Without create_graph relu's gradient is one loop (packets of 4 or 8, then single
+    // elements); it must equal the recorded product, NaN upstream gradients over masked
+    // elements included (NaN · 0 = NaN).
     for (const dc::Dtype dtype : {dc::float32, dc::float64}) {
         INFO(dc::dtype_name(dtype));
         dc::manual_seed(8);
-        const dc::Tensor x = dc::randn({6, 7}, {.dtype = dtype, .requires_grad = true});
+        std::vector<double> xs = dc::randn({6, 7}, {.dtype = dc::float64}).to_vector();
+        xs[3] = NAN;  // relu passes NaN on, and its mask is 0 there (NaN > 0 is false)
+        const dc::Tensor x = dc::tensor(xs, {6, 7}, {.dtype = dtype, .requires_grad = true});
         std::vector<double> g = dc::randn({6, 7}, {.dtype = dc::float64}).to_vector();
-        const std::vector<double> xs = x.to_vector();
         for (std::size_t i = 0; i < xs.size(); ++i) {
             if (xs[i] < 0) {
                 g[i] = NAN;  // one masked element with a NaN gradient
@@ -174,6 +176,7 @@ TEST_CASE("relu's backward in one pass has the bits of g * [y > 0]", "[fused]") 
             } else {
                 CHECK(a[i] == c[i]);
                 CHECK(b[i] == c[i]);
+                CHECK(std::signbit(a[i]) == std::signbit(c[i]));  // g·0 keeps g's sign
             }
         }
         CHECK(nans == 1);

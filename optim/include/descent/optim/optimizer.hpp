@@ -125,12 +125,17 @@ class GroupOptimizer : public Optimizer {
     /// hyperparameter in the range its name requires).
     void add_group(std::vector<Tensor> params, Hyperparameters options);
 
+    /// How the driver may go through the parameters: several at once on the threads (each
+    /// update touches only its own parameter, gradient and state), or one by one in order
+    /// (an update that sums over all parameters, as SWATS's).
+    enum class Spread { threads, in_order };
+
     /// The driver: checks every group's hyperparameters and every gradient's shape and dtype
     /// against its parameter before anything changes, then, grad mode off, calls
     /// update(group, detail::ParamUpdate<T>) with T = float or double for every parameter that
     /// has a gradient. Defined in optim/src/update.hpp.
     template <class F>
-    void update_each(F&& update);
+    void update_each(F&& update, Spread spread = Spread::threads);
 
     /// The driver's checks alone (for an algorithm that updates all parameters as one vector,
     /// as L-BFGS): the groups and their hyperparameters, and every gradient's shape and dtype.
