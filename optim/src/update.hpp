@@ -137,11 +137,11 @@ bool disjoint(std::vector<ByteRange> ranges);
 
 /// The bytes of each target's parameter and gradient.
 template <class Target>
-std::vector<ByteRange> byte_ranges(const std::vector<const Target*>& targets) {
+std::vector<ByteRange> byte_ranges(const std::vector<Target>& targets) {
     std::vector<ByteRange> ranges;
     ranges.reserve(2 * targets.size());
-    for (const Target* t : targets) {
-        for (const Tensor& x : {*t->param, t->param->grad()}) {
+    for (const Target& t : targets) {
+        for (const Tensor& x : {*t.param, t.param->grad()}) {
             const auto begin = reinterpret_cast<std::uintptr_t>(x.raw_data());
             ranges.emplace_back(begin, begin + x.numel() * dtype_size(x.dtype()));
         }
@@ -170,31 +170,36 @@ void GroupOptimizer::update_each(F&& update, Spread spread) {
     // A large parameter is split over the threads by its own update (for_ranges); the small
     // ones, when enough, are dealt out to the threads in shares of about equal size, if no
     // parameter shares memory with another (then the order of the updates cannot matter).
-    std::vector<const Target*> all, small;
+    std::size_t small_count = 0;
     std::int64_t small_elements = 0;
     for (const Target& t : targets) {
-        all.push_back(&t);
         if (t.param->numel() < detail::kParallelUpdate) {
-            small.push_back(&t);
+            ++small_count;
             small_elements += t.param->numel();
         }
     }
-    const bool worth = small.size() > 1 && small_elements >= detail::kSpreadUpdates;
+    const bool worth = small_count > 1 && small_elements >= detail::kSpreadUpdates;
     const int threads =
         spread == Spread::threads && worth
-            ? static_cast<int>(std::min<std::size_t>(get_num_threads(), small.size()))
+            ? static_cast<int>(std::min<std::size_t>(get_num_threads(), small_count))
             : 1;
-    if (threads <= 1 || !detail::disjoint(detail::byte_ranges(all))) {
+    if (threads <= 1 || !detail::disjoint(detail::byte_ranges(targets))) {
         for (const Target& t : targets) update_one(t);
         return;
     }
+    // The small parameters in order; parameter i goes to the thread whose share of their
+    // elements holds its first element.
+    std::vector<const Target*> small;
+    std::vector<std::int64_t> first{0};
+    small.reserve(small_count);
+    first.reserve(small_count + 1);
     for (const Target& t : targets) {
-        if (t.param->numel() >= detail::kParallelUpdate) update_one(t);
-    }
-    // Parameter i goes to the thread whose share of the elements holds its first element.
-    std::vector<std::int64_t> first(small.size() + 1, 0);
-    for (std::size_t i = 0; i < small.size(); ++i) {
-        first[i + 1] = first[i] + small[i]->param->numel();
+        if (t.param->numel() >= detail::kParallelUpdate) {
+            update_one(t);
+        } else {
+            small.push_back(&t);
+            first.push_back(first.back() + t.param->numel());
+        }
     }
     std::exception_ptr failure;
 #pragma omp parallel num_threads(threads)
