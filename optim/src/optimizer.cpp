@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <exception>
 #include <map>
 #include <unordered_map>
 #include <unordered_set>
@@ -319,13 +320,85 @@ Tensor& buffer(ParamState& state, std::string_view name, const Tensor& like, dou
     return it->second;
 }
 
-bool disjoint(std::vector<ByteRange> ranges) {
+}  // namespace detail
+
+namespace {
+/// Parameters below kParallelUpdate elements are dealt out to the threads, whole parameters to
+/// each, when they hold at least this many elements together: an Adam update of 2¹⁶ floats
+/// takes about 30 µs, several fork/joins' worth.
+constexpr std::int64_t kSpreadUpdates = std::int64_t{1} << 16;
+
+/// True when no two parameters or gradients of the targets overlap in memory (two leaves may
+/// share storage, a gradient may be another parameter): then they can be updated at once,
+/// in any order.
+template <class Target>
+bool disjoint(const std::vector<Target>& targets) {
+    std::vector<std::pair<std::uintptr_t, std::uintptr_t>> ranges;
+    ranges.reserve(2 * targets.size());
+    for (const Target& t : targets) {
+        for (const Tensor& x : {*t.param, t.param->grad()}) {
+            const auto begin = reinterpret_cast<std::uintptr_t>(x.raw_data());
+            ranges.emplace_back(begin, begin + x.numel() * dtype_size(x.dtype()));
+        }
+    }
     std::sort(ranges.begin(), ranges.end());
     for (std::size_t i = 1; i < ranges.size(); ++i) {
         if (ranges[i].first < ranges[i - 1].second) return false;
     }
     return true;
 }
-}  // namespace detail
+}  // namespace
+
+void GroupOptimizer::update_targets(const std::vector<Target>& targets, Spread spread,
+                                    const std::function<void(const Target&)>& update_one) {
+    // A large parameter is split over the threads by its own update (for_ranges); the small
+    // ones, when enough, are dealt out to the threads in shares of about equal size.
+    std::size_t small_count = 0;
+    std::int64_t small_elements = 0;
+    for (const Target& t : targets) {
+        if (t.param->numel() < detail::kParallelUpdate) {
+            ++small_count;
+            small_elements += t.param->numel();
+        }
+    }
+    const bool worth = small_count > 1 && small_elements >= kSpreadUpdates;
+    const int threads =
+        spread == Spread::threads && worth
+            ? static_cast<int>(std::min<std::size_t>(get_num_threads(), small_count))
+            : 1;
+    if (threads <= 1 || !disjoint(targets)) {
+        for (const Target& t : targets) update_one(t);
+        return;
+    }
+    // The small parameters in order; parameter i goes to the thread whose share of their
+    // elements holds its first element.
+    std::vector<const Target*> small;
+    std::vector<std::int64_t> first{0};
+    small.reserve(small_count);
+    first.reserve(small_count + 1);
+    for (const Target& t : targets) {
+        if (t.param->numel() >= detail::kParallelUpdate) {
+            update_one(t);
+        } else {
+            small.push_back(&t);
+            first.push_back(first.back() + t.param->numel());
+        }
+    }
+    std::exception_ptr failure;
+#pragma omp parallel num_threads(threads)
+    {
+        const NoGradGuard no_grad;  // grad mode is per thread
+        const std::int64_t k = omp_get_num_threads(), me = omp_get_thread_num();
+        try {
+            for (std::size_t i = 0; i < small.size(); ++i) {
+                if (first[i] * k / small_elements == me) update_one(*small[i]);
+            }
+        } catch (...) {
+#pragma omp critical(descent_update_failure)
+            if (!failure) failure = std::current_exception();
+        }
+    }
+    if (failure) std::rethrow_exception(failure);
+}
 
 }  // namespace descent::optim

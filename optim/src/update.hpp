@@ -3,13 +3,9 @@
 // pieces every update rule shares, so that each rule is one fused loop over the elements (no
 // temporary tensors per step) written next to its formula.
 
-#include <algorithm>
 #include <cstdint>
-#include <exception>
 #include <string_view>
 #include <type_traits>
-#include <utility>
-#include <vector>
 
 #include <omp.h>
 
@@ -122,34 +118,6 @@ inline WeightDecay weight_decay(double lr, double wd, bool decoupled) {
 }  // namespace descent::optim::detail
 
 namespace descent::optim {
-namespace detail {
-
-/// Parameters below kParallelUpdate elements are spread over the threads, whole parameters
-/// to each, when they hold at least this many elements together: an Adam update of 2¹⁶ floats
-/// takes about 30 µs, several fork/joins' worth.
-inline constexpr std::int64_t kSpreadUpdates = std::int64_t{1} << 16;
-
-/// True when no two of these byte ranges overlap: parameters updated at once must not write
-/// memory another one reads or writes (two leaves may share storage, a gradient may be
-/// another parameter).
-using ByteRange = std::pair<std::uintptr_t, std::uintptr_t>;
-bool disjoint(std::vector<ByteRange> ranges);
-
-/// The bytes of each target's parameter and gradient.
-template <class Target>
-std::vector<ByteRange> byte_ranges(const std::vector<Target>& targets) {
-    std::vector<ByteRange> ranges;
-    ranges.reserve(2 * targets.size());
-    for (const Target& t : targets) {
-        for (const Tensor& x : {*t.param, t.param->grad()}) {
-            const auto begin = reinterpret_cast<std::uintptr_t>(x.raw_data());
-            ranges.emplace_back(begin, begin + x.numel() * dtype_size(x.dtype()));
-        }
-    }
-    return ranges;
-}
-
-}  // namespace detail
 
 template <class F>
 void GroupOptimizer::update_each(F&& update, Spread spread) {
@@ -167,55 +135,7 @@ void GroupOptimizer::update_each(F&& update, Spread spread) {
                                                p.numel(), *t.state, p});
         }
     };
-    // A large parameter is split over the threads by its own update (for_ranges); the small
-    // ones, when enough, are dealt out to the threads in shares of about equal size, if no
-    // parameter shares memory with another (then the order of the updates cannot matter).
-    std::size_t small_count = 0;
-    std::int64_t small_elements = 0;
-    for (const Target& t : targets) {
-        if (t.param->numel() < detail::kParallelUpdate) {
-            ++small_count;
-            small_elements += t.param->numel();
-        }
-    }
-    const bool worth = small_count > 1 && small_elements >= detail::kSpreadUpdates;
-    const int threads =
-        spread == Spread::threads && worth
-            ? static_cast<int>(std::min<std::size_t>(get_num_threads(), small_count))
-            : 1;
-    if (threads <= 1 || !detail::disjoint(detail::byte_ranges(targets))) {
-        for (const Target& t : targets) update_one(t);
-        return;
-    }
-    // The small parameters in order; parameter i goes to the thread whose share of their
-    // elements holds its first element.
-    std::vector<const Target*> small;
-    std::vector<std::int64_t> first{0};
-    small.reserve(small_count);
-    first.reserve(small_count + 1);
-    for (const Target& t : targets) {
-        if (t.param->numel() >= detail::kParallelUpdate) {
-            update_one(t);
-        } else {
-            small.push_back(&t);
-            first.push_back(first.back() + t.param->numel());
-        }
-    }
-    std::exception_ptr failure;
-#pragma omp parallel num_threads(threads)
-    {
-        const NoGradGuard no_grad_here;  // grad mode is per thread
-        const std::int64_t k = omp_get_num_threads(), me = omp_get_thread_num();
-        try {
-            for (std::size_t i = 0; i < small.size(); ++i) {
-                if (first[i] * k / small_elements == me) update_one(*small[i]);
-            }
-        } catch (...) {
-#pragma omp critical(descent_update_failure)
-            if (!failure) failure = std::current_exception();
-        }
-    }
-    if (failure) std::rethrow_exception(failure);
+    update_targets(targets, spread, update_one);
 }
 
 }  // namespace descent::optim

@@ -83,6 +83,25 @@ TEST_CASE("where and comparisons", "[ops]") {
     CHECK(dc::eq(dc::int_tensor({1, 2}, {2}), dc::int_tensor({1, 3}, {2})).to_vector() == V{1, 0});
 }
 
+TEST_CASE("comparisons with NaN, broadcasting in either order and mismatches", "[ops]") {
+    // gt and ge run as lt and le with the operands exchanged, ne as ¬eq: the same answers.
+    const dc::Tensor a = t({1, NAN, 3, 2, 2, NAN}, {2, 3}), b = t({2, NAN, 1}, {3});
+    CHECK(dc::lt(a, b).to_vector() == V{1, 0, 0, 0, 0, 0});
+    CHECK(dc::le(a, b).to_vector() == V{1, 0, 0, 1, 0, 0});
+    CHECK(dc::gt(a, b).to_vector() == V{0, 0, 1, 0, 0, 0});
+    CHECK(dc::ge(a, b).to_vector() == V{0, 0, 1, 1, 0, 0});
+    CHECK(dc::eq(a, b).to_vector() == V{0, 0, 0, 1, 0, 0});
+    CHECK(dc::ne(a, b).to_vector() == V{1, 1, 1, 0, 1, 1});
+    CHECK(dc::gt(b, a).to_vector() == dc::lt(a, b).to_vector());
+    CHECK(dc::ge(b, a).to_vector() == dc::le(a, b).to_vector());
+    CHECK(dc::gt(b, a).shape() == dc::Shape{2, 3});
+    CHECK_THROWS_WITH(dc::gt(t({1, 2}, {2}), b),
+                      "gt: shapes [2] and [3] cannot be broadcast together");
+    CHECK_THROWS_WITH(dc::ge(a, dc::int_tensor({1, 2, 3}, {3})), Catch::Contains("ge") &&
+                                                                     Catch::Contains("float64") &&
+                                                                     Catch::Contains("int64"));
+}
+
 TEST_CASE("matmul shapes follow NumPy", "[ops]") {
     const dc::Tensor a = t({1, 2, 3, 4, 5, 6}, {2, 3});
     const dc::Tensor b = t({1, 0, 0, 1, 1, 1}, {3, 2});

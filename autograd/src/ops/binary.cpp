@@ -12,17 +12,27 @@ using kernel::zip_floating;
 
 namespace {
 
-/// A bool mask z = f(a, b) with broadcasting; a and b of one dtype (any).
+/// A bool mask z = f(a, b) with broadcasting; a and b of one dtype (any), checked in the
+/// order the caller of `op` gave them. `swapped`: f compares (b, a) — gt and ge are lt and le
+/// with the operands exchanged (the same answers, NaN included), so only three kernels exist.
 template <class F>
-Tensor compare(const Tensor& a, const Tensor& b, std::string_view op, F&& f) {
+Tensor compare(const Tensor& a, const Tensor& b, std::string_view op, F&& f, bool swapped = false) {
     kernel::check_same_dtype(a, b, op);
     Tensor z = empty(broadcast_shapes(a.shape(), b.shape(), op), Dtype::boolean);
     kernel::dispatch_any(a.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        kernel::broadcast_apply<T, bool>(a, b, z, f);
+        if (swapped) {
+            kernel::broadcast_apply<T, bool>(b, a, z, f);
+        } else {
+            kernel::broadcast_apply<T, bool>(a, b, z, f);
+        }
     });
     return z;
 }
+
+const auto equal = [](const auto& x, const auto& y) { return x == y; };
+const auto less = [](const auto& x, const auto& y) { return x < y; };
+const auto less_equal = [](const auto& x, const auto& y) { return x <= y; };
 
 Tensor scalar_like(double value, const Tensor& like) {
     return scalar_tensor(value, {.dtype = like.dtype()});
@@ -95,22 +105,22 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
 }
 
 Tensor eq(const Tensor& a, const Tensor& b) {
-    return compare(a, b, "eq", [](const auto& x, const auto& y) { return x == y; });
+    return compare(a, b, "eq", equal);
 }
-Tensor ne(const Tensor& a, const Tensor& b) {
-    return compare(a, b, "ne", [](const auto& x, const auto& y) { return x != y; });
+Tensor ne(const Tensor& a, const Tensor& b) {  // a ≠ b is ¬(a = b), true where either is NaN
+    return logical_not(compare(a, b, "ne", equal));
 }
 Tensor lt(const Tensor& a, const Tensor& b) {
-    return compare(a, b, "lt", [](const auto& x, const auto& y) { return x < y; });
+    return compare(a, b, "lt", less);
 }
 Tensor le(const Tensor& a, const Tensor& b) {
-    return compare(a, b, "le", [](const auto& x, const auto& y) { return x <= y; });
+    return compare(a, b, "le", less_equal);
 }
-Tensor gt(const Tensor& a, const Tensor& b) {
-    return compare(a, b, "gt", [](const auto& x, const auto& y) { return x > y; });
+Tensor gt(const Tensor& a, const Tensor& b) {  // a > b is b < a
+    return compare(a, b, "gt", less, true);
 }
-Tensor ge(const Tensor& a, const Tensor& b) {
-    return compare(a, b, "ge", [](const auto& x, const auto& y) { return x >= y; });
+Tensor ge(const Tensor& a, const Tensor& b) {  // a ≥ b is b ≤ a
+    return compare(a, b, "ge", less_equal, true);
 }
 
 Tensor logical_not(const Tensor& mask) {

@@ -156,6 +156,10 @@ class GroupOptimizer : public Optimizer {
     };
     /// The parameters to update this step, after every check.
     std::vector<Target> prepare_step();
+    /// Calls update_one for every target, on the threads when `spread` allows and it pays
+    /// (update.hpp's update_each; not a template, so the scheduling is compiled once).
+    static void update_targets(const std::vector<Target>& targets, Spread spread,
+                               const std::function<void(const Target&)>& update_one);
     /// Brings state_ in line with groups_ when they changed, checking new parameters.
     void sync_state() const;
 
