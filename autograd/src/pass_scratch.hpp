@@ -46,10 +46,11 @@ class SlotTable {
     Slot& at(Node* node) { return *find(node); }
     std::size_t size() const { return size_; }
     /// Ends the pass: drops the gradients still held and frees every entry, keeping the array
-    /// unless an earlier large graph left it far bigger than this pass needed. `nodes` lists
-    /// the pass's nodes when the caller has them all, so that only their entries are visited.
+    /// only up to kKeptEntries (a large graph's table is not left to the thread). `nodes`
+    /// lists the pass's nodes when the caller has them all, so that only their entries are
+    /// visited.
     void clear(const std::vector<Node*>& nodes) {
-        if (entries_.size() > kKeptEntries && 8 * size_ < entries_.size()) {
+        if (entries_.size() > kKeptEntries) {
             entries_ = {};
         } else if (nodes.size() == size_) {
             for (Node* node : nodes) at(node).grad = Tensor{};
@@ -64,7 +65,7 @@ class SlotTable {
     }
 
   private:
-    static constexpr std::size_t kKeptEntries = 4096;
+    static constexpr std::size_t kKeptEntries = 4096;  // 2048 nodes, about 160 KB
     struct Entry {
         Node* node = nullptr;
         std::uint32_t pass = 0;  // the pass the entry belongs to (0: none)
@@ -121,10 +122,10 @@ class ScratchLease {
 
   private:
     static constexpr std::size_t kSpares = 4;
-    static constexpr std::size_t kKeptNodes = std::size_t{1} << 16;
+    static constexpr std::size_t kKeptNodes = 4096;
     static void empty_keeping_small(std::vector<Node*>& v) {
         if (v.capacity() > kKeptNodes) {
-            v = {};  // a million-node graph does not pin its lists to the thread
+            v = {};  // a large graph does not leave its lists to the thread
         } else {
             v.clear();
         }

@@ -78,8 +78,8 @@ TEST_CASE("a leaf's gradient never shares storage with one a hook kept", "[engin
 }
 
 TEST_CASE("passes of every size in turn reuse the thread's tables correctly", "[engine]") {
-    // Sizes that grow the table past what is kept between passes (5000 nodes), then a small
-    // pass (which drops the big table), then a middle one, each twice.
+    // Sizes that grow the table past what is kept between passes (5000 and 3000 nodes: those
+    // tables are dropped at the end of their pass) and small ones that reuse theirs.
     for (const int n : {1, 5000, 2, 3000, 0, 5000, 7}) {
         dc::Tensor x = leaf({0.5});
         const dc::Tensor other = leaf({2.0});
