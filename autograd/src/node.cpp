@@ -27,7 +27,7 @@ SavedTensor save(const Tensor& t, const Tensor& out) {
         s.requires_grad = true;  // record() is about to put out on the tape
         s.data = alias(t, t.shape()).impl();
     } else {
-        s.data = impl;  // a leaf's unpacking must give back this very tensor
+        s.data = impl;  // an input as itself: unpacking a leaf must give back this very tensor
         s.grad_fn = impl->grad_fn;
     }
     return s;

@@ -122,7 +122,7 @@ class ScratchLease {
 
   private:
     static constexpr std::size_t kSpares = 4;
-    static constexpr std::size_t kKeptNodes = 4096;
+    static constexpr std::size_t kKeptNodes = 2048;  // as the table's kKeptEntries / 2
     static void empty_keeping_small(std::vector<Node*>& v) {
         if (v.capacity() > kKeptNodes) {
             v = {};  // a large graph does not leave its lists to the thread
