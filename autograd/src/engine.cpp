@@ -17,6 +17,7 @@
 #include "kernels.hpp"
 #include "node.hpp"
 #include "pass_scratch.hpp"
+#include "tensor_impl.hpp"
 
 namespace descent {
 namespace {
@@ -66,7 +67,7 @@ void deliver_to_leaf(Node& node, Tensor grad, bool create_graph) {
     const NoGradGuard no_grad;
     if (!slot.defined()) {
         if (!unshared(grad)) {
-            slot = grad.clone();
+            slot = copy_of(grad);
         } else if (grad.requires_grad()) {
             slot = grad.detach();
         } else {
@@ -87,15 +88,19 @@ void accumulate_into(Tensor& sum, const Tensor& g) {
     });
 }
 
+/// Where a pass starts: an output's node and the gradient of that output.
+struct Root {
+    NodePtr node;
+    Tensor grad;
+};
+
 /// One reverse pass over the graph reachable from the roots. The roots own the graph while
 /// the pass runs (a pass never removes an edge), so the pass refers to nodes by address.
 class GraphTask {
   public:
-    GraphTask(const PooledVector<NodePtr>& roots, Grads root_grads)
-        : roots_(roots),
-          root_grads_(std::move(root_grads)),
-          slots_((*scratch_).slots),
-          order_((*scratch_).order) {
+    /// The roots' gradients are moved out of `roots` when the pass runs.
+    explicit GraphTask(std::span<Root> roots)
+        : roots_(roots), slots_((*scratch_).slots), order_((*scratch_).order) {
         order_reachable();
     }
 
@@ -111,8 +116,8 @@ class GraphTask {
     void execute(bool retain_graph, bool create_graph) {
         if (capturing_) mark_needed();
         GradModeGuard mode(create_graph);
-        for (std::size_t i = 0; i < roots_.size(); ++i) add_to(roots_[i].get(), root_grads_[i]);
-        root_grads_.clear();  // a root's gradient may now be taken over by a leaf
+        // moved, not copied: a root's gradient may be taken over by a leaf
+        for (Root& root : roots_) add_to(root.node.get(), std::move(root.grad));
         for (Node* node_ptr : order_) {
             Node& node = *node_ptr;
             Slot& slot = slots_.at(&node);
@@ -142,8 +147,8 @@ class GraphTask {
     // once every parent has been emitted.
     void order_reachable() {
         std::vector<Node*>& stack = (*scratch_).stack;
-        for (const auto& r : roots_) {
-            if (slots_.try_emplace(r.get()).second) stack.push_back(r.get());
+        for (const Root& r : roots_) {
+            if (slots_.try_emplace(r.node.get()).second) stack.push_back(r.node.get());
         }
         while (!stack.empty()) {
             Node* node = stack.back();
@@ -155,11 +160,11 @@ class GraphTask {
                 if (fresh) stack.push_back(edge.node.get());
             }
         }
-        for (const auto& r : roots_) {
-            Slot& slot = slots_.at(r.get());
+        for (const Root& r : roots_) {
+            Slot& slot = slots_.at(r.node.get());
             if (slot.pending_parents == 0) {
                 slot.pending_parents = -1;  // queued once, even if listed twice
-                stack.push_back(r.get());
+                stack.push_back(r.node.get());
             }
         }
         order_.reserve(slots_.size());
@@ -225,17 +230,11 @@ class GraphTask {
         }
     }
 
-    const PooledVector<NodePtr>& roots_;
-    Grads root_grads_;
+    std::span<Root> roots_;
     ScratchLease scratch_;
     SlotTable& slots_;
     std::vector<Node*>& order_;
     bool capturing_ = false;
-};
-
-struct Roots {
-    PooledVector<NodePtr> nodes;
-    Grads grads;
 };
 
 Tensor default_root_grad(const Tensor& out, std::string_view op) {
@@ -248,52 +247,52 @@ Tensor default_root_grad(const Tensor& out, std::string_view op) {
     return ones_like(out);
 }
 
-Roots make_roots(std::span<const Tensor> outputs, std::span<const Tensor> grad_outputs,
-                 std::string_view op) {
+/// Output i and its gradient (none given: implied) as a root, checked.
+Root make_root(const Tensor& out, const Tensor* grad_output, std::size_t i, std::string_view op) {
+    if (!out.defined() || !out.requires_grad()) {
+        throw AutogradError(fmt::format(
+            "{}: output {} does not require grad (no input of its graph requires grad)", op, i));
+    }
+    Tensor g = grad_output && grad_output->defined() ? *grad_output : default_root_grad(out, op);
+    if (g.shape() != out.shape() || g.dtype() != out.dtype()) {
+        throw ShapeError(
+            fmt::format("{}: output {} has shape {} ({}) but its gradient has shape {} ({})", op, i,
+                        shape_str(out.shape()), dtype_name(out.dtype()), shape_str(g.shape()),
+                        dtype_name(g.dtype())));
+    }
+    return {gradient_edge(out), std::move(g)};
+}
+
+PooledVector<Root> make_roots(std::span<const Tensor> outputs, std::span<const Tensor> grad_outputs,
+                              std::string_view op) {
     if (!grad_outputs.empty() && grad_outputs.size() != outputs.size()) {
         throw AutogradError(fmt::format("{}: {} outputs but {} output gradients", op,
                                         outputs.size(), grad_outputs.size()));
     }
-    Roots roots;
-    roots.nodes.reserve(outputs.size());
-    roots.grads.reserve(outputs.size());
+    PooledVector<Root> roots;
+    roots.reserve(outputs.size());
     for (std::size_t i = 0; i < outputs.size(); ++i) {
-        const Tensor& out = outputs[i];
-        if (!out.defined() || !out.requires_grad()) {
-            throw AutogradError(fmt::format(
-                "{}: output {} does not require grad (no input of its graph requires grad)", op,
-                i));
-        }
-        Tensor g = grad_outputs.empty() || !grad_outputs[i].defined() ? default_root_grad(out, op)
-                                                                      : grad_outputs[i];
-        if (g.shape() != out.shape() || g.dtype() != out.dtype()) {
-            throw ShapeError(
-                fmt::format("{}: output {} has shape {} ({}) but its gradient has shape {} ({})",
-                            op, i, shape_str(out.shape()), dtype_name(out.dtype()),
-                            shape_str(g.shape()), dtype_name(g.dtype())));
-        }
-        roots.nodes.push_back(gradient_edge(out));
-        roots.grads.push_back(std::move(g));
+        roots.push_back(
+            make_root(outputs[i], grad_outputs.empty() ? nullptr : &grad_outputs[i], i, op));
     }
     return roots;
 }
 
-void run_backward(std::span<const Tensor> outputs, std::span<const Tensor> grad_outputs,
-                  BackwardOptions options) {
-    Roots roots = make_roots(outputs, grad_outputs, "backward");
-    GraphTask(roots.nodes, std::move(roots.grads))
-        .execute(options.retain_graph || options.create_graph, options.create_graph);
+void run_backward(std::span<Root> roots, BackwardOptions options) {
+    GraphTask(roots).execute(options.retain_graph || options.create_graph, options.create_graph);
 }
 
 }  // namespace
 
 void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
               BackwardOptions options) {
-    run_backward(outputs, grad_outputs, options);
+    PooledVector<Root> roots = make_roots(outputs, grad_outputs, "backward");
+    run_backward(roots, options);
 }
 
 void backward_one(const Tensor& output, const Tensor& grad_output, BackwardOptions options) {
-    run_backward(std::span(&output, 1), std::span(&grad_output, 1), options);
+    Root root = make_root(output, &grad_output, 0, "backward");  // no list for one output
+    run_backward(std::span(&root, 1), options);
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
@@ -303,8 +302,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const GradOutputs& grad_outputs, GradOptions options) {
-    Roots roots = make_roots(outputs, grad_outputs.tensors, "grad");
-    GraphTask task(roots.nodes, std::move(roots.grads));
+    PooledVector<Root> roots = make_roots(outputs, grad_outputs.tensors, "grad");
+    GraphTask task(roots);
     std::vector<Node*> input_nodes;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         if (!inputs[i].defined() || !inputs[i].requires_grad()) {

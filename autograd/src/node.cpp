@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <span>
 #include <unordered_set>
@@ -38,25 +39,51 @@ Node::Node() {
     live_nodes.fetch_add(1, std::memory_order_relaxed);
 }
 
+namespace {
+/// The children a destructor still has to empty: the first few in place (a node has one or
+/// two inputs), the rest on the pools.
+class PendingNodes {
+  public:
+    bool empty() const { return few_ == 0 && more_.empty(); }
+    void push(std::shared_ptr<Node>&& node) {
+        if (few_ < in_place_.size()) {
+            in_place_[few_++] = std::move(node);
+        } else {
+            more_.push_back(std::move(node));
+        }
+    }
+    std::shared_ptr<Node> pop() {
+        if (more_.empty()) return std::move(in_place_[--few_]);
+        std::shared_ptr<Node> node = std::move(more_.back());
+        more_.pop_back();
+        return node;
+    }
+
+  private:
+    std::array<std::shared_ptr<Node>, 4> in_place_;
+    std::size_t few_ = 0;
+    PooledVector<std::shared_ptr<Node>> more_;
+};
+}  // namespace
+
 // Dropping the last owner of a long chain would destroy it recursively, one stack frame per
 // node. Instead, the children whose last owner is this node are moved onto an explicit stack
 // and emptied there before they are destroyed, so each destructor call is shallow.
 Node::~Node() {
-    PooledVector<std::shared_ptr<Node>> pending;
+    PendingNodes pending;
     auto take_children = [&pending](Node& node) {
         for (auto& edge : node.inputs) {
-            if (edge.node) pending.push_back(std::move(edge.node));
+            if (edge.node) pending.push(std::move(edge.node));
         }
         for (auto& s : node.saved) {
-            if (s.grad_fn) pending.push_back(std::move(s.grad_fn));
+            if (s.grad_fn) pending.push(std::move(s.grad_fn));
         }
         node.inputs.clear();
         node.saved.clear();
     };
     take_children(*this);
     while (!pending.empty()) {
-        std::shared_ptr<Node> node = std::move(pending.back());
-        pending.pop_back();
+        const std::shared_ptr<Node> node = pending.pop();
         if (node.use_count() == 1) take_children(*node);
     }
     live_nodes.fetch_sub(1, std::memory_order_relaxed);
@@ -102,25 +129,29 @@ std::shared_ptr<Node> gradient_edge(const Tensor& t) {
 }
 
 namespace {
-Tensor record_node(Op op, std::string label, std::span<const Tensor> inputs, Tensor out,
-                   std::span<const Tensor> to_save, BackwardFn backward) {
+/// Inputs and to_save: a vector of tensors or TensorRefs.
+template <class Tensors>
+Tensor record_node(Op op, std::string label, const Tensors& inputs, Tensor out,
+                   const Tensors& to_save, BackwardFn backward) {
     if (is_anomaly_enabled()) {
-        check_forward_finite(op == Op::custom ? std::string_view(label) : op_name(op), inputs, out);
+        const std::vector<Tensor> checked(inputs.begin(), inputs.end());
+        check_forward_finite(op == Op::custom ? std::string_view(label) : op_name(op), checked,
+                             out);
     }
     if (!is_grad_enabled()) return out;
     bool any = false;
-    for (const auto& t : inputs) any = any || t.requires_grad();
+    for (const Tensor& t : inputs) any = any || t.requires_grad();
     if (!any) return out;
 
     auto node = std::allocate_shared<Node>(pool::Allocator<Node>{});
     node->op = op;
     node->label = std::move(label);
     node->inputs.reserve(inputs.size());
-    for (const auto& t : inputs) {
+    for (const Tensor& t : inputs) {
         node->inputs.push_back({gradient_edge(t), EdgeShape(t.shape()), t.dtype()});
     }
     node->saved.reserve(to_save.size());
-    for (const auto& t : to_save) node->saved.push_back(save(t, out));
+    for (const Tensor& t : to_save) node->saved.push_back(save(t, out));
     node->backward = std::move(backward);
     out.impl()->requires_grad = true;
     out.impl()->grad_fn = std::move(node);
@@ -158,10 +189,8 @@ std::vector<std::string> custom_functions_in_graph(const Tensor& t) {
     return names;
 }
 
-Tensor record(Op op, std::initializer_list<Tensor> inputs, Tensor out,
-              std::initializer_list<Tensor> to_save, BackwardFn backward) {
-    return record_node(op, {}, std::span(inputs.begin(), inputs.size()), std::move(out),
-                       std::span(to_save.begin(), to_save.size()), std::move(backward));
+Tensor record(Op op, TensorRefs inputs, Tensor out, TensorRefs to_save, BackwardFn backward) {
+    return record_node(op, {}, inputs, std::move(out), to_save, std::move(backward));
 }
 
 std::int64_t live_node_count() {

@@ -107,10 +107,12 @@ class BackwardContext {
     Node& node_;
 };
 
+/// An op's inputs or saved tensors as record() reads them: the caller's handles themselves.
+using TensorRefs = std::initializer_list<std::reference_wrapper<const Tensor>>;
+
 /// Puts `out` on the tape as the result of `op` applied to `inputs` when grad mode is on and
 /// some input requires grad. `to_save` lists inputs or `out` itself. Also the anomaly check.
-Tensor record(Op op, std::initializer_list<Tensor> inputs, Tensor out,
-              std::initializer_list<Tensor> to_save, BackwardFn backward);
+Tensor record(Op op, TensorRefs inputs, Tensor out, TensorRefs to_save, BackwardFn backward);
 Tensor record(Op op, const std::vector<Tensor>& inputs, Tensor out,
               const std::vector<Tensor>& to_save, BackwardFn backward);
 /// record() for a user's Function: its node is named `name` (in errors and anomaly reports).

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "descent/engine.hpp"
 #include "descent/grad_mode.hpp"
@@ -148,9 +147,7 @@ Tensor Tensor::to(Dtype target) const {  // float ↔ float is differentiable: �
 }
 
 Tensor Tensor::clone() const {  // ∂: identity
-    Tensor y = empty(shape(), dtype());
-    if (numel() > 0)
-        std::memcpy(y.impl()->storage->data, raw_data(), numel() * dtype_size(dtype()));
+    Tensor y = copy_of(*this);
     if (!is_floating(dtype())) return y;
     return record(Op::clone, {*this}, y, {},
                   [](const BackwardContext&, const Tensor& g) { return Grads{g}; });

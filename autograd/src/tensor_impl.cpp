@@ -4,6 +4,7 @@
 #include <sys/sysinfo.h>
 
 #include <atomic>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <new>
@@ -12,6 +13,7 @@
 #include "descent/engine.hpp"
 #include "node.hpp"
 #include "pool.hpp"
+#include "spare_shapes.hpp"
 
 namespace descent {
 namespace {
@@ -80,8 +82,13 @@ Storage::Storage(std::size_t bytes) : nbytes(bytes) {
     if (!data) data = ::operator new(bytes, kAlignment);
 }
 
+Storage::Storage(std::size_t bytes, InPlace) : nbytes(bytes), in_place(true) {
+    const auto end = reinterpret_cast<std::uintptr_t>(this + 1);
+    data = reinterpret_cast<void*>((end + 63) & ~std::uintptr_t{63});
+}
+
 Storage::~Storage() {
-    if (!data) return;
+    if (!data || in_place) return;
     if (nbytes <= pool::kMaxBytes) {
         pool::deallocate(data, nbytes);
     } else if (!block_cache().keep(data, nbytes)) {
@@ -95,7 +102,45 @@ TensorImpl::TensorImpl(std::shared_ptr<Storage> s, Shape sh, Dtype dt, std::int6
 }
 
 TensorImpl::~TensorImpl() {
+    spare_shapes::keep(std::move(shape));
     live_tensors.fetch_sub(1, std::memory_order_relaxed);
+}
+
+namespace {
+/// A pool allocator whose blocks are `extra` bytes longer: room for an in-place storage's data.
+template <class T>
+struct WithTrailingBytes {
+    using value_type = T;
+    explicit WithTrailingBytes(std::size_t extra_bytes) : extra(extra_bytes) {}
+    template <class U>
+    WithTrailingBytes(const WithTrailingBytes<U>& other) noexcept : extra(other.extra) {}
+    T* allocate(std::size_t n) { return static_cast<T*>(pool::allocate(n * sizeof(T) + extra)); }
+    void deallocate(T* p, std::size_t n) noexcept { pool::deallocate(p, n * sizeof(T) + extra); }
+    template <class U>
+    bool operator==(const WithTrailingBytes<U>& other) const noexcept {
+        return extra == other.extra;
+    }
+    std::size_t extra;
+};
+
+// Data of up to 1 KiB shares the storage's block. Not under AddressSanitizer: the slack after
+// the data would hide an overrun from it.
+constexpr std::size_t kInPlaceBytes =
+#ifdef __SANITIZE_ADDRESS__
+    0;
+#else
+    1024;
+#endif
+}  // namespace
+
+std::shared_ptr<Storage> make_storage(std::size_t nbytes) {
+    if (nbytes == 0 || nbytes > kInPlaceBytes) {
+        return std::allocate_shared<Storage>(pool::Allocator<Storage>{}, nbytes);
+    }
+    // The Storage object lies within the shared_ptr's block, which is 64-byte aligned; its data
+    // starts at the next multiple of 64 after it, so 64 extra bytes beyond nbytes always hold it.
+    return std::allocate_shared<Storage>(WithTrailingBytes<Storage>(nbytes + 64), nbytes,
+                                         Storage::InPlace{});
 }
 
 std::uint64_t memory_bytes() {
@@ -107,7 +152,7 @@ std::uint64_t memory_bytes() {
     return bytes;
 }
 
-Tensor empty(Shape shape, Dtype dtype, std::string_view op) {
+Tensor empty(Shape&& shape, Dtype dtype, std::string_view op) {
     const auto n = static_cast<std::uint64_t>(checked_numel(shape, op));
     std::uint64_t bytes = 0;
     if (__builtin_mul_overflow(n, dtype_size(dtype), &bytes) || bytes > memory_bytes()) {
@@ -118,14 +163,27 @@ Tensor empty(Shape shape, Dtype dtype, std::string_view op) {
     }
     try {
         return Tensor(std::allocate_shared<TensorImpl>(
-            pool::Allocator<TensorImpl>{},
-            std::allocate_shared<Storage>(pool::Allocator<Storage>{},
-                                          static_cast<std::size_t>(bytes)),
+            pool::Allocator<TensorImpl>{}, make_storage(static_cast<std::size_t>(bytes)),
             std::move(shape), dtype, static_cast<std::int64_t>(n)));
     } catch (const std::bad_alloc&) {
         throw ShapeError(fmt::format("{}: cannot allocate {} bytes for shape {} of {}", op, bytes,
                                      shape_str(shape), dtype_name(dtype)));
     }
+}
+
+Tensor empty(const Shape& shape, Dtype dtype, std::string_view op) {
+    return empty(spare_shapes::copy(shape), dtype, op);
+}
+
+Tensor empty(std::initializer_list<std::int64_t> shape, Dtype dtype, std::string_view op) {
+    return empty(spare_shapes::copy(shape.begin(), shape.size()), dtype, op);
+}
+
+Tensor copy_of(const Tensor& t) {
+    Tensor copy = empty(t.shape(), t.dtype());
+    if (t.numel() > 0)
+        std::memcpy(copy.impl()->storage->data, t.raw_data(), copy.impl()->storage->nbytes);
+    return copy;
 }
 
 Tensor alias(const Tensor& t, const Shape& shape) {
@@ -135,7 +193,7 @@ Tensor alias(const Tensor& t, const Shape& shape) {
                                      shape_str(shape), t.numel(), shape_str(t.shape())));
     }
     return Tensor(std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>{}, t.impl()->storage,
-                                                   shape, t.dtype(), n));
+                                                   spare_shapes::copy(shape), t.dtype(), n));
 }
 
 std::int64_t live_tensor_count() {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string_view>
 
@@ -12,7 +13,11 @@
 namespace descent {
 
 struct Storage {
+    /// Data of its own: from the pools when small, else from the block cache or the heap.
     explicit Storage(std::size_t nbytes);
+    struct InPlace {};
+    /// Data in the same block, just after this object: make_storage() allocates the block.
+    Storage(std::size_t nbytes, InPlace);
     ~Storage();
     Storage(const Storage&) = delete;
     Storage& operator=(const Storage&) = delete;
@@ -20,7 +25,12 @@ struct Storage {
     void* data = nullptr;  // 64-byte aligned, so every tensor can be mapped as Eigen::Aligned64
     std::size_t nbytes = 0;
     std::uint64_t version = 0;
+    bool in_place = false;
 };
+
+/// Storage for nbytes: a small one in a single pooled block with its data (one allocation
+/// instead of two), a larger one as Storage(nbytes).
+std::shared_ptr<Storage> make_storage(std::size_t nbytes);
 
 struct TensorImpl {
     /// numel: checked_numel(shape), computed by the caller.
@@ -45,7 +55,13 @@ std::uint64_t memory_bytes();
 
 /// A new tensor with uninitialised storage. A shape with a negative extent, one whose element
 /// or byte count overflows, or one larger than this machine's memory is a ShapeError naming op.
-Tensor empty(Shape shape, Dtype dtype, std::string_view op = "empty");
+/// A shape given by reference or as a list is copied into a spare vector (spare_shapes.hpp).
+Tensor empty(Shape&& shape, Dtype dtype, std::string_view op = "empty");
+Tensor empty(const Shape& shape, Dtype dtype, std::string_view op = "empty");
+Tensor empty(std::initializer_list<std::int64_t> shape, Dtype dtype, std::string_view op = "empty");
+/// A new tensor holding t's values in storage of its own, off the tape (clone() without the
+/// node).
+Tensor copy_of(const Tensor& t);
 /// A new handle on the same storage with another shape (same element count), off the tape.
 Tensor alias(const Tensor& t, const Shape& shape);
 

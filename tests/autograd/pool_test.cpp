@@ -1,6 +1,8 @@
 // Small tensors and tape nodes come from per-thread free lists (autograd/src/pool.cpp): every
 // block is 64-byte aligned and private to one live tensor, and blocks move safely between
 // threads — made in one thread and freed in another, or outliving the thread that made them.
+// Data of up to 1 KiB shares its storage's block, and a new tensor's shape may reuse the vector
+// of a dead one (autograd/src/spare_shapes.cpp): neither may leak one tensor into another.
 
 #include <catch2/catch.hpp>
 #include <descent/autograd.hpp>
@@ -72,4 +74,53 @@ TEST_CASE("tensors and graphs outlive the thread that made them, and are freed e
     for (int i = 0; i < 500; ++i) again.push_back(tagged(1 + i % 300, float(-i)));
     for (int i = 0; i < 500; ++i) intact = intact && holds(again[i], float(-i));
     CHECK(intact);
+}
+
+TEST_CASE("data kept with its storage stays aligned and its own at the 1 KiB edge", "[pool]") {
+    // bool tensors of 1023 to 1026 bytes, float32 and float64 ones of 1 KiB, straddling the
+    // largest data kept in the storage's own block
+    std::vector<dc::Tensor> masks;
+    for (std::int64_t n = 1020; n <= 1030; ++n) {
+        masks.push_back(dc::arange(0, static_cast<double>(n)) < static_cast<double>(n / 2));
+    }
+    const dc::Tensor f = tagged(256, 7.0f);
+    const dc::Tensor d = dc::arange(0, 128, 1, {.dtype = dc::Dtype::float64});
+    bool aligned = reinterpret_cast<std::uintptr_t>(f.raw_data()) % 64 == 0 &&
+                   reinterpret_cast<std::uintptr_t>(d.raw_data()) % 64 == 0;
+    bool intact = holds(f, 7.0f);
+    for (const dc::Tensor& m : masks) {
+        aligned = aligned && reinterpret_cast<std::uintptr_t>(m.raw_data()) % 64 == 0;
+        const std::vector<double> v = m.to_vector();
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            intact = intact && v[i] == (static_cast<std::int64_t>(i) < m.numel() / 2 ? 1.0 : 0.0);
+        }
+    }
+    for (std::int64_t i = 0; i < 128; ++i) intact = intact && d.at({i}) == static_cast<double>(i);
+    CHECK(aligned);
+    CHECK(intact);
+}
+
+TEST_CASE("a tensor made after others died has exactly its own shape", "[pool]") {
+    const dc::Shape big{2, 1, 3, 1, 2, 1, 1, 2, 1};  // more extents than a spare vector keeps
+    for (int round = 0; round < 3; ++round) {
+        {
+            std::vector<dc::Tensor> dying;
+            for (std::int64_t rank = 0; rank <= 6; ++rank) {
+                dying.push_back(dc::zeros(dc::Shape(static_cast<std::size_t>(rank), 2)));
+            }
+            dying.push_back(dc::zeros(big));
+        }
+        const dc::Tensor scalar = dc::scalar_tensor(3.0);
+        const dc::Tensor row = dc::ones({5});
+        const dc::Tensor grid = dc::ones({4, 3}) + dc::ones({3});  // a broadcast result
+        const dc::Tensor same = row * row;                         // equal shapes
+        const dc::Tensor deep = dc::zeros(big).sum({0});
+        CHECK(scalar.shape().empty());
+        CHECK(row.shape() == dc::Shape{5});
+        CHECK(grid.shape() == dc::Shape{4, 3});
+        CHECK(same.shape() == dc::Shape{5});
+        CHECK(deep.shape() == dc::Shape{1, 3, 1, 2, 1, 1, 2, 1});
+        CHECK(row.reshape({5, 1}).shape() == dc::Shape{5, 1});
+        CHECK(row.shape() == dc::Shape{5});  // an alias's shape is not the original's
+    }
 }
