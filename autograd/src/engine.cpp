@@ -17,6 +17,7 @@
 #include "kernels.hpp"
 #include "node.hpp"
 #include "pass_scratch.hpp"
+#include "same_shape.hpp"
 #include "tensor_impl.hpp"
 
 namespace descent {
@@ -196,7 +197,8 @@ class GraphTask {
         if (!slot.grad.defined()) {
             slot.grad = std::move(grad);
         } else if (!is_grad_enabled() && unshared(slot.grad) && !slot.grad.requires_grad() &&
-                   slot.grad.dtype() == grad.dtype() && slot.grad.shape() == grad.shape()) {
+                   slot.grad.dtype() == grad.dtype() &&
+                   same_shape(slot.grad.shape(), grad.shape())) {
             accumulate_into(slot.grad, grad);
         } else {
             slot.grad = slot.grad + grad;
@@ -254,7 +256,7 @@ Root make_root(const Tensor& out, const Tensor* grad_output, std::size_t i, std:
             "{}: output {} does not require grad (no input of its graph requires grad)", op, i));
     }
     Tensor g = grad_output && grad_output->defined() ? *grad_output : default_root_grad(out, op);
-    if (g.shape() != out.shape() || g.dtype() != out.dtype()) {
+    if (!same_shape(g.shape(), out.shape()) || g.dtype() != out.dtype()) {
         throw ShapeError(
             fmt::format("{}: output {} has shape {} ({}) but its gradient has shape {} ({})", op, i,
                         shape_str(out.shape()), dtype_name(out.dtype()), shape_str(g.shape()),

@@ -11,6 +11,7 @@
 #include "descent/check.hpp"
 #include "descent/error.hpp"
 #include "descent/tensor.hpp"
+#include "same_shape.hpp"
 #include "tensor_impl.hpp"
 
 namespace descent::kernel {
@@ -133,7 +134,7 @@ void broadcast_apply(const Tensor& a, const Tensor& b, Tensor& z, F&& f) {
     const Shape& shape = z.shape();
     const Eigen::Index n = z.numel();
     auto o = out<R>(z);
-    const bool a_full = a.shape() == shape, b_full = b.shape() == shape;
+    const bool a_full = same_shape(a.shape(), shape), b_full = same_shape(b.shape(), shape);
     if (a_full && b_full) {
         o = f(in<T>(a), in<T>(b));
     } else if (a_full && b.numel() == 1) {

@@ -18,9 +18,9 @@ namespace descent {
 namespace {
 std::atomic<std::int64_t> live_nodes{0};
 
-SavedTensor save(const Tensor& t, const Tensor& out) {
+/// Fills s (a fresh entry of a node's saved list) with t, an input or the output.
+void save(SavedTensor& s, const Tensor& t, const Tensor& out) {
     const auto& impl = t.impl();
-    SavedTensor s;
     s.version = impl->storage->version;
     s.requires_grad = impl->requires_grad;
     if (t.is_same(out)) {
@@ -31,7 +31,6 @@ SavedTensor save(const Tensor& t, const Tensor& out) {
         s.data = impl;  // an input as itself: unpacking a leaf must give back this very tensor
         s.grad_fn = impl->grad_fn;
     }
-    return s;
 }
 }  // namespace
 
@@ -148,10 +147,10 @@ Tensor record_node(Op op, std::string label, const Tensors& inputs, Tensor out,
     node->label = std::move(label);
     node->inputs.reserve(inputs.size());
     for (const Tensor& t : inputs) {
-        node->inputs.push_back({gradient_edge(t), EdgeShape(t.shape()), t.dtype()});
+        node->inputs.emplace_back(gradient_edge(t), t.shape(), t.dtype());
     }
     node->saved.reserve(to_save.size());
-    for (const Tensor& t : to_save) node->saved.push_back(save(t, out));
+    for (const Tensor& t : to_save) save(node->saved.emplace_back(), t, out);
     node->backward = std::move(backward);
     out.impl()->requires_grad = true;
     out.impl()->grad_fn = std::move(node);

@@ -18,6 +18,7 @@
 #include "descent/tensor.hpp"
 #include "op_list.hpp"
 #include "pool.hpp"
+#include "same_shape.hpp"
 
 namespace descent {
 
@@ -46,7 +47,7 @@ class EdgeShape {
         }
     }
     bool operator==(const Shape& shape) const {
-        return shape.size() == rank_ && std::equal(shape.begin(), shape.end(), data());
+        return shape.size() == rank_ && same_extents(shape.data(), data(), rank_);
     }
     Shape to_shape() const { return Shape(data(), data() + rank_); }
 
@@ -66,9 +67,11 @@ using BackwardFn = std::function<Grads(const BackwardContext&, const Tensor&)>;
 
 /// Where the gradient of one input goes, and the input's shape and dtype.
 struct Edge {
+    Edge(std::shared_ptr<Node> to, const Shape& input_shape, Dtype input_dtype)
+        : node(std::move(to)), shape(input_shape), dtype(input_dtype) {}
     std::shared_ptr<Node> node;  // null where no gradient flows
     EdgeShape shape;
-    Dtype dtype = Dtype::float32;
+    Dtype dtype;
     bool has_shape(const Shape& s) const { return shape == s; }
     Shape full_shape() const { return shape.to_shape(); }
 };

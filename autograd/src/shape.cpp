@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "descent/error.hpp"
+#include "same_shape.hpp"
 #include "spare_shapes.hpp"
 
 namespace descent {
@@ -44,7 +45,7 @@ std::int64_t wrap_dim(std::int64_t dim, std::int64_t rank, std::string_view op) 
 }
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, std::string_view op) {
-    if (a == b) return spare_shapes::copy(a);
+    if (same_shape(a, b)) return spare_shapes::copy(a);
     const std::size_t rank = std::max(a.size(), b.size());
     Shape out(rank);
     for (std::size_t i = 0; i < rank; ++i) {
