@@ -47,7 +47,8 @@ Tensor matmul_t(const Tensor& a, const Tensor& b, bool ta, bool tb) {
         plain ? Shape{} : broadcast_shapes(batch_of(a.shape()), batch_of(b.shape()), "matmul");
     const Tensor wa = plain ? a : kernel::broadcast_copy(a, with_batch(batch, ar, ac));
     const Tensor wb = plain ? b : kernel::broadcast_copy(b, with_batch(batch, br, bc));
-    Tensor c = empty(plain ? Shape{n, m} : with_batch(batch, n, m), a.dtype(), "matmul");
+    Tensor c = plain ? empty({n, m}, a.dtype(), "matmul")
+                     : empty(with_batch(batch, n, m), a.dtype(), "matmul");
     const std::int64_t batches = plain ? 1 : numel_of(batch);
     kernel::dispatch_floating(a.dtype(), "matmul", [&](auto tag) {
         using T = decltype(tag);
