@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <span>
 #include <unordered_set>
 
 #include "anomaly.hpp"
