@@ -59,7 +59,7 @@ bool lists_usable() {
 }  // namespace
 
 void* allocate_slow(std::size_t bytes) {
-    if (!kPooled || bytes > kMaxBytes) return ::operator new(bytes == 0 ? 1 : bytes, kAlignment);
+    if (!kRecycling || bytes > kMaxBytes) return ::operator new(bytes == 0 ? 1 : bytes, kAlignment);
     const std::size_t c = class_of(bytes);
     if (void* block = lists.head[c]) {  // a large class (the small ones are taken inline)
         lists.head[c] = *static_cast<void**>(block);
@@ -71,7 +71,7 @@ void* allocate_slow(std::size_t bytes) {
 
 void deallocate_slow(void* block, std::size_t bytes) noexcept {
     if (!block) return;
-    if (kPooled && bytes <= kMaxBytes && lists_usable()) {
+    if (kRecycling && bytes <= kMaxBytes && lists_usable()) {
         const std::size_t c = class_of(bytes);
         if (lists.count[c] < max_blocks(c)) {
             *static_cast<void**>(block) = lists.head[c];

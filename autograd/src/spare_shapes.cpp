@@ -3,18 +3,13 @@
 #include <array>
 #include <utility>
 
+#include "pool.hpp"
+
 namespace descent::spare_shapes {
 namespace {
 
 // 64 vectors of at most 8 extents: at most 4 KiB kept per thread.
 constexpr std::size_t kSpares = 64, kMaxCapacity = 8;
-
-constexpr bool kKeeping =
-#ifdef __SANITIZE_ADDRESS__
-    false;
-#else
-    true;
-#endif
 
 struct Spares {
     std::array<Shape, kSpares> shapes;
@@ -31,7 +26,7 @@ Spares::~Spares() {
 }
 
 Spares* this_thread_spares() {
-    if (!kKeeping) return nullptr;
+    if (!pool::kRecycling) return nullptr;
     if (!spares && !spares_ended) {
         thread_local Spares mine;
         spares = &mine;

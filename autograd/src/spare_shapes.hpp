@@ -1,8 +1,8 @@
 #pragma once
 // Shape vectors left behind by dead tensors, kept per thread for the next ones. A training step
 // makes and drops the same few small shapes by the dozen; giving a new tensor the buffer of a
-// dead one saves a malloc and a free each time. Under AddressSanitizer nothing is kept, so every
-// shape vector is still checked.
+// dead one saves a malloc and a free each time. Under AddressSanitizer nothing is kept
+// (pool::kRecycling), so every shape vector is still checked.
 
 #include <cstddef>
 #include <cstdint>

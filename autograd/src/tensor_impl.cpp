@@ -22,8 +22,8 @@ constexpr std::align_val_t kAlignment{64};
 
 // Freed large blocks, kept by exact size for the next tensor of that size. A training step
 // allocates the same shapes every time; without this, each large block is a fresh mmap whose
-// pages fault in again (measured: 13% of an MLP step in the kernel). Small blocks are left to
-// malloc, and the cache is bounded. Under AddressSanitizer it is off, so every free is checked.
+// pages fault in again (measured: 13% of an MLP step in the kernel). Small blocks come from the
+// pools, and the cache is bounded. Under AddressSanitizer it is off, so every free is checked.
 class BlockCache {
   public:
     static constexpr std::size_t kMinBytes = std::size_t{64} << 10;
@@ -50,14 +50,7 @@ class BlockCache {
     }
 
   private:
-    static bool enabled(std::size_t bytes) {
-#ifdef __SANITIZE_ADDRESS__
-        static_cast<void>(bytes);
-        return false;
-#else
-        return bytes >= kMinBytes;
-#endif
-    }
+    static bool enabled(std::size_t bytes) { return pool::kRecycling && bytes >= kMinBytes; }
 
     std::mutex mutex_;
     std::unordered_multimap<std::size_t, void*> blocks_;
@@ -123,14 +116,9 @@ struct WithTrailingBytes {
     std::size_t extra;
 };
 
-// Data of up to 1 KiB shares the storage's block. Not under AddressSanitizer: the slack after
-// the data would hide an overrun from it.
-constexpr std::size_t kInPlaceBytes =
-#ifdef __SANITIZE_ADDRESS__
-    0;
-#else
-    1024;
-#endif
+// Data of up to 1 KiB shares the storage's block; not under AddressSanitizer, where the slack
+// after the data would hide an overrun.
+constexpr std::size_t kInPlaceBytes = pool::kRecycling ? 1024 : 0;
 }  // namespace
 
 std::shared_ptr<Storage> make_storage(std::size_t nbytes) {

@@ -39,8 +39,8 @@ def main():
             for which in ("baseline", "current"):
                 program = getattr(args, which)
                 times[w][which].append(measure(program, w, env, args.min_time, args.max_other, log))
-    print(f"| workload (1 thread, µs) | baseline | current | baseline / current |")
-    print(f"|---|---:|---:|---:|")
+    print("| workload (1 thread, µs) | baseline | current | baseline / current |")
+    print("|---|---:|---:|---:|")
     for w in WORKLOADS:
         b = statistics.median(times[w]["baseline"])
         c = statistics.median(times[w]["current"])
