@@ -4,21 +4,22 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS descent_autograd descent_testing descent_nn descent_optim descent_all
+install(TARGETS descent_autograd descent_testing descent_nn descent_optim descent_data descent_all
         EXPORT descentTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY autograd/include/descent autograd/testing/include/descent nn/include/descent
-                  optim/include/descent
+                  optim/include/descent data/include/descent
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(FILES data/digits.csv data/iris.csv data/wine.csv data/README.md
+install(FILES data/bundled/digits.csv data/bundled/iris.csv data/bundled/wine.csv
+              data/bundled/README.md
         DESTINATION ${CMAKE_INSTALL_DATADIR}/descent/data)
 install(EXPORT descentTargets NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
-if(DESCENT_MPI)  # the dist component: find_package(descent COMPONENTS dist)
-  install(TARGETS descent_dist EXPORT descentDistTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+if(DESCENT_DISTRIBUTED)  # the distributed component: find_package(descent COMPONENTS distributed)
+  install(TARGETS descent_distributed EXPORT descentDistributedTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
           INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-  install(DIRECTORY dist/include/descent DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-  install(EXPORT descentDistTargets NAMESPACE descent::
+  install(DIRECTORY distributed/include/descent DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(EXPORT descentDistributedTargets NAMESPACE descent::
           DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
 endif()
 

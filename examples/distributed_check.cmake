@@ -1,4 +1,4 @@
-# train_digits data-parallel (the proofs of descent::dist on the main job):
+# train_digits data-parallel (the proofs of descent::distributed on the main job):
 #  - mpirun -np 2 twice: byte-identical loss curves, epoch logs and checkpoints;
 #  - the world emulated in one process (--local-ranks R) gives the bytes of mpirun -np R, R = 2, 3;
 #  - stopped and resumed from a training state, distributed: the bytes of the straight run;

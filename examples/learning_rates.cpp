@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 #include <descent/autograd.hpp>
+#include <descent/data.hpp>
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 
@@ -20,6 +21,7 @@
 #include "support/plot.hpp"
 
 namespace dc = descent;
+namespace data = descent::data;
 namespace nn = descent::nn;
 namespace opt = descent::optim;
 
@@ -35,10 +37,10 @@ struct Problem {
 };
 
 Problem wine_alcohol() {
-    const dc::Tensor all = nn::datasets::wine().features.to(dc::float64);
+    const dc::Tensor all = data::wine().features.to(dc::float64);
     const std::int64_t n = all.size(0);
-    const dc::Tensor x = nn::Standardizer().fit_transform(all.slice(1, 1, 13));
-    const dc::Tensor alcohol = nn::Standardizer().fit_transform(all.slice(1, 0, 1));
+    const dc::Tensor x = data::Standardizer().fit_transform(all.slice(1, 1, 13));
+    const dc::Tensor alcohol = data::Standardizer().fit_transform(all.slice(1, 0, 1));
     return {dc::concat({x, dc::ones({n, 1}, {.dtype = dc::float64})}, 1), alcohol};
 }
 

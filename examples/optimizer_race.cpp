@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <descent/autograd.hpp>
+#include <descent/data.hpp>
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 
@@ -23,6 +24,7 @@
 #include "support/plot.hpp"
 
 namespace dc = descent;
+namespace data = descent::data;
 namespace nn = descent::nn;
 namespace opt = descent::optim;
 
@@ -30,7 +32,7 @@ namespace {
 
 struct Task {
     std::string name;
-    nn::DataSplit data;
+    data::DataSplit data;
     std::function<nn::Sequential()> model;
     std::int64_t batch_size;
     std::int64_t epoch_factor;  ///< epochs of this task per epoch asked for (small data: more)
@@ -38,10 +40,10 @@ struct Task {
 };
 
 Task digits_task() {
-    const nn::datasets::Dataset d = nn::datasets::digits();
-    nn::DataSplit s = nn::train_val_test_split(d.features, d.labels,
-                                               {.validation = 0.1, .test = 0.2, .stratify = true});
-    nn::Standardizer scaler;
+    const data::Dataset d = data::digits();
+    data::DataSplit s = data::train_val_test_split(
+        d.features, d.labels, {.validation = 0.1, .test = 0.2, .stratify = true});
+    data::Standardizer scaler;
     s.x_train = scaler.fit_transform(s.x_train);
     s.x_validation = scaler.transform(s.x_validation);
     s.x_test = scaler.transform(s.x_test);
@@ -56,10 +58,10 @@ Task digits_task() {
 }
 
 Task wine_task() {
-    const nn::datasets::Dataset d = nn::datasets::wine();
+    const data::Dataset d = data::wine();
     return {"wine softmax regression, raw features",
-            nn::train_val_test_split(d.features, d.labels,
-                                     {.validation = 0.2, .test = 0.2, .stratify = true}),
+            data::train_val_test_split(d.features, d.labels,
+                                       {.validation = 0.2, .test = 0.2, .stratify = true}),
             [] { return nn::Sequential{nn::Linear(13, 3)}; },
             16,
             4,
@@ -99,8 +101,8 @@ double loss_of(nn::Module& model, const dc::Tensor& x, const dc::Tensor& y) {
 Result train(const Task& task, const Entrant& e, double lr, bool warmup, std::int64_t epochs) {
     dc::manual_seed(0);  // the same initial weights for everyone
     nn::Sequential model = task.model();
-    nn::DataLoader loader(task.data.x_train, task.data.y_train,
-                          {.batch_size = task.batch_size, .seed = 1});  // the same batch order
+    data::DataLoader loader(task.data.x_train, task.data.y_train,
+                            {.batch_size = task.batch_size, .seed = 1});  // the same batch order
     const support::OptimizerInfo& info = support::optimizer_info(e.optimizer);
     support::OptimizerStack optimizer =
         support::make_optimizer(e.optimizer, opt::split_for_weight_decay(model.named_parameters()),
@@ -129,8 +131,9 @@ Result train(const Task& task, const Entrant& e, double lr, bool warmup, std::in
     const dc::NoGradGuard no_grad;
     r.train_loss = r.epoch_loss.back();
     r.validation_loss = loss_of(model, task.data.x_validation, task.data.y_validation);
-    r.test_accuracy =
-        std::isfinite(r.train_loss) ? nn::accuracy(model(task.data.x_test), task.data.y_test) : 0.0;
+    r.test_accuracy = std::isfinite(r.train_loss)
+                          ? data::accuracy(model(task.data.x_test), task.data.y_test)
+                          : 0.0;
     return r;
 }
 

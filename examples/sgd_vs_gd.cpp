@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <descent/autograd.hpp>
+#include <descent/data.hpp>
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 
@@ -16,6 +17,7 @@
 #include "support/plot.hpp"
 
 namespace dc = descent;
+namespace data = descent::data;
 namespace nn = descent::nn;
 namespace opt = descent::optim;
 
@@ -39,7 +41,7 @@ void train(Run& run, const dc::Tensor& x, const dc::Tensor& y, std::int64_t epoc
     dc::manual_seed(0);
     nn::Linear model(64, 10);
     opt::SGD sgd(model.parameters(), {.lr = run.lr});
-    nn::DataLoader loader(x, y, {.batch_size = run.batch, .seed = 1});
+    data::DataLoader loader(x, y, {.batch_size = run.batch, .seed = 1});
     const std::int64_t n = x.size(0), every = n / 20;
     std::int64_t seen = 0, updates = 0, next = 0;
     const auto record = [&] {
@@ -82,8 +84,8 @@ std::string below(const Run& run, double target) {
 
 int main(int argc, char** argv) {
     const std::int64_t epochs = argc > 1 ? std::stoll(argv[1]) : 10;
-    const nn::datasets::Dataset digits = nn::datasets::digits();
-    const dc::Tensor x = nn::Standardizer().fit_transform(digits.features);
+    const data::Dataset digits = data::digits();
+    const dc::Tensor x = data::Standardizer().fit_transform(digits.features);
     const dc::Tensor& y = digits.labels;
     std::vector<Run> runs{{"full batch (gradient descent)", x.size(0), 0.5, {}, {}, {}},
                           {"mini-batch of 32", 32, 0.1, {}, {}, {}},

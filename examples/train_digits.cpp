@@ -5,16 +5,18 @@
 // It shows a progress bar on a terminal (one line per epoch otherwise), writes the loss after
 // every update as CSV and plots it with the held-out accuracy, saves the model, and — with
 // --save-state / --resume — continues an interrupted run to the bit-identical end. Built with
-// descent::dist it also trains data-parallel: --distributed under mpirun -np R, or --local-ranks R
-// in one process, with byte-identical results.
+// descent::distributed it also trains data-parallel: --distributed under mpirun -np R, or
+// --local-ranks R in one process, with byte-identical results.
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <descent/autograd.hpp>
+#include <descent/data.hpp>
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -26,6 +28,7 @@
 #include "support/ranks.hpp"
 
 namespace dc = descent;
+namespace data = descent::data;
 namespace nn = descent::nn;
 namespace opt = descent::optim;
 
@@ -39,8 +42,9 @@ struct Settings {
     bool distributed = false;
     int local_ranks = 0;
     std::uint64_t seed = 0;
-    std::string curve = "digits_loss.csv", plot = "digits_loss.png",
-                checkpoint = "digits_mlp.safetensors", save_state, resume;
+    // under build/ by default, so that a run from the source tree leaves nothing beside it
+    std::string curve = "build/digits_loss.csv", plot = "build/digits_loss.png",
+                checkpoint = "build/digits_mlp.safetensors", save_state, resume;
 };
 
 /// The run's counters, saved with the training state.
@@ -62,7 +66,14 @@ std::vector<std::string> csv_prefix(const std::string& path, const std::string& 
     return lines;
 }
 
+/// Makes the directory a file is to be written in, if it is missing.
+void make_parent(const std::string& path) {
+    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent);
+}
+
 std::ofstream rewrite(const std::string& path, const std::vector<std::string>& lines) {
+    make_parent(path);
     std::ofstream out(path, std::ios::trunc);
     if (!out) throw dc::Error("cannot write " + path);
     for (const std::string& l : lines) out << l << '\n';
@@ -94,20 +105,20 @@ void plot(const Settings& s, const std::vector<double>& steps, const std::vector
 /// One rank's run (the whole run in one process); only the lead rank prints and writes files.
 int run(const Settings& s, support::Ranks& ranks) {
     dc::manual_seed(s.seed);
-    const nn::datasets::Dataset digits = nn::datasets::digits();
-    const nn::DataSplit data = nn::train_val_test_split(
+    const data::Dataset digits = data::digits();
+    const data::DataSplit data = data::train_val_test_split(
         digits.features, digits.labels,
         {.validation = 0.1, .test = 0.2, .stratify = true, .seed = s.seed});
-    nn::Standardizer scaler;  // fitted on the training rows only
+    data::Standardizer scaler;  // fitted on the training rows only
     const dc::Tensor x_train = scaler.fit_transform(data.x_train);
     const dc::Tensor x_val = scaler.transform(data.x_validation),
                      x_test = scaler.transform(data.x_test);
     // every rank draws the same order and takes its shard of each global batch
-    nn::DataLoader loader(x_train, data.y_train,
-                          {.batch_size = s.batch_size,
-                           .seed = s.seed,
-                           .num_replicas = ranks.size(),
-                           .rank = ranks.rank()});
+    data::DataLoader loader(x_train, data.y_train,
+                            {.batch_size = s.batch_size,
+                             .seed = s.seed,
+                             .num_replicas = ranks.size(),
+                             .rank = ranks.rank()});
 
     nn::Sequential model{nn::Linear(64, 128)};
     ranks.push_batch_norm(model, 128);
@@ -128,7 +139,7 @@ int run(const Settings& s, support::Ranks& ranks) {
         plateau.emplace(optimizer.get(), opt::PlateauOptions{.factor = 0.5, .patience = 2});
 
     Counters at;
-    nn::TrainingState state;
+    data::TrainingState state;
     state.add("model", model).add("optimizer", optimizer.get()).add("scheduler", schedule);
     if (plateau) state.add("plateau", *plateau);
     state.add("loader", loader).add("scaler", scaler).add_generator();
@@ -172,8 +183,8 @@ int run(const Settings& s, support::Ranks& ranks) {
         if (at.epoch_batches < loader.batches()) {
             for (auto& batch : loader) {
                 // dropout masks keyed by (seed, update, row): the same whichever rank has the row
-                const nn::SampleKeys keys(batch.indices, s.seed,
-                                          static_cast<std::uint64_t>(at.step));
+                const descent::SampleKeys keys(batch.indices, s.seed,
+                                               static_cast<std::uint64_t>(at.step));
                 // the shard's summed loss over the global batch's rows: the ranks' gradients add
                 // up to the gradient of the global batch's mean loss
                 const dc::Tensor loss =
@@ -215,8 +226,8 @@ int run(const Settings& s, support::Ranks& ranks) {
         const double val_loss = nn::cross_entropy(val_logits, data.y_validation).item();
         if (plateau) plateau->step(val_loss);
         const double mean_loss = at.epoch_loss / static_cast<double>(at.epoch_batches);
-        const double val_acc = nn::accuracy(val_logits, data.y_validation);
-        const double test_acc = nn::accuracy(model(x_test), data.y_test);
+        const double val_acc = data::accuracy(val_logits, data.y_validation);
+        const double test_acc = data::accuracy(model(x_test), data.y_test);
         at.epochs_done = epoch;
         at.epoch_batches = 0;
         at.epoch_loss = 0.0;
@@ -229,6 +240,8 @@ int run(const Settings& s, support::Ranks& ranks) {
     if (!lead) return 0;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    make_parent(s.checkpoint);
+    make_parent(s.plot);
     nn::save(model.state_dict(), s.checkpoint,
              {{"format", "pt"}, {"data", "UCI optdigits (CC BY 4.0)"}});
     fmt::print("{} updates in {:.2f} s ({:.0f} updates/s)\n", at.step - start_step, seconds,
@@ -238,9 +251,9 @@ int run(const Settings& s, support::Ranks& ranks) {
     epoch_log.close();
 
     // The figure from the files, so that a resumed run draws the whole run.
-    const nn::CsvOptions columns{.target = nn::TargetKind::none, .dtype = dc::float64};
-    const dc::Tensor updates = nn::read_csv(s.curve, columns).features;
-    const dc::Tensor epochs = nn::read_csv(epochs_csv, columns).features;
+    const data::CsvOptions columns{.target = data::TargetKind::none, .dtype = dc::float64};
+    const dc::Tensor updates = data::read_csv(s.curve, columns).features;
+    const dc::Tensor epochs = data::read_csv(epochs_csv, columns).features;
     const auto column = [](const dc::Tensor& t, std::int64_t c) {
         return t.slice(1, c, c + 1).to_vector();
     };
@@ -298,7 +311,7 @@ int main(int argc, char** argv) {
     app.add_option("--resume", s.resume, "continue the run saved in this training-state file");
     app.add_option("--stop-after", s.stop_after, "stop after this many updates in all (0: never)")
         ->check(CLI::NonNegativeNumber);
-#ifdef DESCENT_HAVE_DIST
+#ifdef DESCENT_HAVE_DISTRIBUTED
     app.add_flag("--distributed", s.distributed,
                  "train data-parallel, one rank per MPI process: mpirun -np R train_digits "
                  "--distributed (each rank takes batch-size/R rows of every batch)");
@@ -310,18 +323,18 @@ int main(int argc, char** argv) {
 #endif
     CLI11_PARSE(app, argc, argv);
     try {
-#ifdef DESCENT_HAVE_DIST
-        namespace dist = descent::dist;
+#ifdef DESCENT_HAVE_DISTRIBUTED
+        namespace distributed = descent::distributed;
         if (s.distributed) {
-            dist::MpiWorld world;
-            return dist::run_or_abort(world, [&] {
+            distributed::MpiWorld world;
+            return distributed::run_or_abort(world, [&] {
                 support::Ranks ranks(world);
                 return run(s, ranks);
             });
         }
         if (s.local_ranks > 0) {
             int code = 0;
-            dist::run_local(s.local_ranks, [&](dist::Communicator& world) {
+            distributed::run_local(s.local_ranks, [&](distributed::Communicator& world) {
                 support::Ranks ranks(world);
                 const int rank_code = run(s, ranks);
                 if (world.rank() == 0) code = rank_code;

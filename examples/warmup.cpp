@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <descent/autograd.hpp>
+#include <descent/data.hpp>
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 
@@ -20,6 +21,7 @@
 #include "support/plot.hpp"
 
 namespace dc = descent;
+namespace data = descent::data;
 namespace nn = descent::nn;
 namespace opt = descent::optim;
 
@@ -52,9 +54,9 @@ std::vector<double> flat(const std::vector<dc::Tensor>& tensors) {
 /// `steps` updates from seed 0's weights and batches, recording the updates' statistics.
 Trace run(const std::string& name, const std::string& kind) {
     dc::manual_seed(0);
-    const nn::datasets::Dataset digits = nn::datasets::digits();
-    const dc::Tensor x = nn::Standardizer().fit_transform(digits.features);
-    nn::DataLoader loader(x, digits.labels, {.batch_size = 32, .seed = 1});
+    const data::Dataset digits = data::digits();
+    const dc::Tensor x = data::Standardizer().fit_transform(digits.features);
+    data::DataLoader loader(x, digits.labels, {.batch_size = 32, .seed = 1});
     nn::Sequential model{nn::Linear(64, 128), nn::ReLU(), nn::Linear(128, 10)};
     const std::vector<dc::Tensor> params = model.parameters();
     std::unique_ptr<opt::Optimizer> optimizer;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: set up, configure, build and run every test (Release build, with
-# descent::dist and its MPI tests).
+# descent::distributed and its MPI tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup-debian.sh mpi

@@ -2,7 +2,7 @@
 # Installs what descent needs on Debian 12, as root, and only what is missing.
 #   tools/setup-debian.sh            build dependencies (compiler, CMake, Eigen, OpenBLAS, fmt,
 #                                    Catch2, JSON, CLI11) and gnuplot for the examples' plots
-#   tools/setup-debian.sh mpi        also Open MPI (descent::dist, -DDESCENT_MPI=ON)
+#   tools/setup-debian.sh mpi        also Open MPI (descent::distributed, -DDESCENT_DISTRIBUTED=ON)
 #   tools/setup-debian.sh bench      also Google Benchmark
 #   tools/setup-debian.sh fixtures   also PyTorch (to regenerate the reference fixtures)
 set -euo pipefail

@@ -1,14 +1,14 @@
 #pragma once
-// The ranks a training run is split over: one process, or — when descent::dist is built
-// (DESCENT_HAVE_DIST) — a world of MPI processes or of threads. The examples call the same
+// The ranks a training run is split over: one process, or — when descent::distributed is built
+// (DESCENT_HAVE_DISTRIBUTED) — a world of MPI processes or of threads. The examples call the same
 // functions either way; in one process they do nothing.
 
 #include <descent/nn.hpp>
 
 #include <optional>
 
-#ifdef DESCENT_HAVE_DIST
-#include <descent/dist.hpp>
+#ifdef DESCENT_HAVE_DISTRIBUTED
+#include <descent/distributed.hpp>
 #endif
 
 namespace support {
@@ -17,8 +17,8 @@ class Ranks {
   public:
     /// One process.
     Ranks() = default;
-#ifdef DESCENT_HAVE_DIST
-    explicit Ranks(descent::dist::Communicator& world) : world_(&world) {}
+#ifdef DESCENT_HAVE_DISTRIBUTED
+    explicit Ranks(descent::distributed::Communicator& world) : world_(&world) {}
     int rank() const {
         return world_ ? world_->rank() : 0;
     }
@@ -32,7 +32,7 @@ class Ranks {
     /// Batch normalisation with the global batch's statistics: SyncBatchNorm across ranks.
     void push_batch_norm(descent::nn::Sequential& model, std::int64_t features) const {
         if (world_)
-            model.push_back(descent::dist::SyncBatchNorm(*world_, features));
+            model.push_back(descent::distributed::SyncBatchNorm(*world_, features));
         else
             model.push_back(descent::nn::BatchNorm1d(features));
     }
@@ -46,8 +46,8 @@ class Ranks {
     }
 
   private:
-    descent::dist::Communicator* world_ = nullptr;
-    std::optional<descent::dist::DataParallel> ddp_;
+    descent::distributed::Communicator* world_ = nullptr;
+    std::optional<descent::distributed::DataParallel> ddp_;
 #else
     int rank() const {
         return 0;

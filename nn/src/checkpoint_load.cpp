@@ -19,7 +19,7 @@
 
 #include "descent/error.hpp"
 #include "posix_file.hpp"
-#include "safetensors_format.hpp"
+#include "safetensors.hpp"
 
 namespace descent::nn {
 namespace {

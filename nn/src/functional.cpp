@@ -6,8 +6,8 @@
 
 #include "descent/check.hpp"
 #include "descent/grad_mode.hpp"
-#include "descent/nn/sample_keys.hpp"
 #include "descent/random.hpp"
+#include "descent/sample_keys.hpp"
 
 namespace descent::nn::functional {
 

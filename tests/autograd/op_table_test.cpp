@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <descent/autograd.hpp>
-#include <descent/op_table.hpp>
+#include <descent/testing/op_table.hpp>
 
 namespace dc = descent;
 

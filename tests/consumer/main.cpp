@@ -1,6 +1,8 @@
-// Builds against the installed package (all three libraries) and checks one training step.
+// Builds against the installed package (every always-built library) and checks a few training
+// steps on mini-batches.
 #include <fmt/format.h>
 #include <descent/autograd.hpp>
+#include <descent/data.hpp>
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 
@@ -15,10 +17,13 @@ int main() {
     dc::optim::SGD sgd(model.parameters(), {.lr = 0.1});
     const dc::Tensor input = dc::ones({3, 2}), target = dc::zeros({3, 1});
     const double before = dc::nn::mse_loss(model(input), target).item();
-    for (int i = 0; i < 20; ++i) {
-        sgd.zero_grad();
-        dc::nn::mse_loss(model(input), target).backward();
-        sgd.step();
+    dc::data::DataLoader loader(input, target, {.batch_size = 2, .seed = 1});
+    for (int epoch = 0; epoch < 10; ++epoch) {
+        for (auto& [x_batch, y_batch] : loader) {
+            sgd.zero_grad();
+            dc::nn::mse_loss(model(x_batch), y_batch).backward();
+            sgd.step();
+        }
     }
     const double after = dc::nn::mse_loss(model(input), target).item();
     const bool ok = grad_ok && after < before;

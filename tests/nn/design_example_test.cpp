@@ -2,17 +2,19 @@
 
 #include <catch2/catch.hpp>
 #include <descent/autograd.hpp>
+#include <descent/data.hpp>
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 #include <filesystem>
 
 namespace dc = descent;
+namespace data = descent::data;
 
 TEST_CASE("the DESIGN.md example runs as written", "[nn][design]") {
     dc::manual_seed(0);
     const dc::Tensor features = dc::randn({256, 64});
     const dc::Tensor labels = dc::argmax(features.slice(1, 0, 10), 1);  // a learnable rule
-    dc::nn::DataLoader loader(features, labels, {.batch_size = 32});
+    dc::data::DataLoader loader(features, labels, {.batch_size = 32});
 
     dc::nn::Sequential model{dc::nn::Linear(64, 128), dc::nn::BatchNorm1d(128), dc::nn::ReLU(),
                              dc::nn::Dropout(0.2), dc::nn::Linear(128, 10)};

@@ -5,11 +5,13 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <descent/autograd.hpp>
+#include <descent/data.hpp>
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 #include <limits>
 
 namespace dc = descent;
+namespace data = descent::data;
 namespace nn = descent::nn;
 using Catch::Contains;
 
@@ -201,33 +203,35 @@ TEST_CASE("hostile nn: initialisers refuse NaN and reversed bounds", "[hostile][
 
 TEST_CASE("hostile nn: curriculum_subset with NaN or out-of-range fractions", "[hostile][nn]") {
     const dc::Tensor order = dc::arange(0, 10, 1, {.dtype = dc::int64});
-    CHECK_THROWS_WITH(nn::curriculum_subset(order, 0, 5, kNaN), Contains("curriculum_subset"));
-    CHECK_THROWS_AS(nn::curriculum_subset(order, 0, 5, 0.0), dc::Error);
-    CHECK_THROWS_AS(nn::curriculum_subset(order, 0, 5, 1.5), dc::Error);
-    CHECK_THROWS_AS(nn::curriculum_subset(order, 0, 0), dc::Error);
-    CHECK_THROWS_AS(nn::curriculum_subset(dc::ones({3}), 0, 5), dc::Error);
-    CHECK(nn::curriculum_subset(order, -5, 5).numel() == 3);
-    CHECK(nn::curriculum_subset(dc::zeros({0}, {.dtype = dc::int64}), 0, 5).numel() == 0);
+    CHECK_THROWS_WITH(data::curriculum_subset(order, 0, 5, kNaN), Contains("curriculum_subset"));
+    CHECK_THROWS_AS(data::curriculum_subset(order, 0, 5, 0.0), dc::Error);
+    CHECK_THROWS_AS(data::curriculum_subset(order, 0, 5, 1.5), dc::Error);
+    CHECK_THROWS_AS(data::curriculum_subset(order, 0, 0), dc::Error);
+    CHECK_THROWS_AS(data::curriculum_subset(dc::ones({3}), 0, 5), dc::Error);
+    CHECK(data::curriculum_subset(order, -5, 5).numel() == 3);
+    CHECK(data::curriculum_subset(dc::zeros({0}, {.dtype = dc::int64}), 0, 5).numel() == 0);
 }
 
 TEST_CASE("hostile nn: curriculum_order refuses NaN difficulties", "[hostile][nn]") {
-    CHECK_THROWS_WITH(nn::curriculum_order(dc::tensor({1, kNaN, 0})), Contains("row 1"));
-    CHECK(nn::curriculum_order(dc::tensor({2, 0, 1})).to_int_vector() ==
+    CHECK_THROWS_WITH(data::curriculum_order(dc::tensor({1, kNaN, 0})), Contains("row 1"));
+    CHECK(data::curriculum_order(dc::tensor({2, 0, 1})).to_int_vector() ==
           std::vector<std::int64_t>{1, 2, 0});
 }
 
 TEST_CASE("hostile nn: DataLoader with bad inputs", "[hostile][nn]") {
-    CHECK_THROWS_AS(nn::DataLoader(dc::Tensor{}, dc::ones({2})), dc::Error);
-    CHECK_THROWS_AS(nn::DataLoader(dc::ones({3, 2}), dc::ones({2})), dc::ShapeError);
-    CHECK_THROWS_AS(nn::DataLoader(dc::ones({3, 2}), dc::ones({3}), {.batch_size = 0}), dc::Error);
-    CHECK_THROWS_AS(nn::DataLoader(dc::ones({3, 2}), dc::ones({3}), {.batch_size = -4}), dc::Error);
-    nn::DataLoader empty(dc::zeros({0, 2}), dc::zeros({0}));
+    CHECK_THROWS_AS(data::DataLoader(dc::Tensor{}, dc::ones({2})), dc::Error);
+    CHECK_THROWS_AS(data::DataLoader(dc::ones({3, 2}), dc::ones({2})), dc::ShapeError);
+    CHECK_THROWS_AS(data::DataLoader(dc::ones({3, 2}), dc::ones({3}), {.batch_size = 0}),
+                    dc::Error);
+    CHECK_THROWS_AS(data::DataLoader(dc::ones({3, 2}), dc::ones({3}), {.batch_size = -4}),
+                    dc::Error);
+    data::DataLoader empty(dc::zeros({0, 2}), dc::zeros({0}));
     CHECK(empty.batches() == 0);
     CHECK(empty.begin() == empty.end());
 }
 
 TEST_CASE("hostile nn: Standardizer misuse", "[hostile][nn]") {
-    nn::Standardizer s;
+    data::Standardizer s;
     CHECK_THROWS_AS(s.transform(dc::ones({2, 2})), dc::Error);
     CHECK_THROWS_WITH(s.fit(dc::zeros({2, 2}, {.dtype = dc::int64})), Contains("Standardizer"));
     CHECK_THROWS_AS(s.fit(dc::zeros({0, 2})), dc::ShapeError);

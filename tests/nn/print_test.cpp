@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <descent/nn.hpp>
+#include <descent/nn/format.hpp>
 #include <sstream>
 
 namespace dc = descent;

@@ -2,11 +2,13 @@
 
 #include <catch2/catch.hpp>
 #include <descent/autograd.hpp>
+#include <descent/data.hpp>
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 #include <filesystem>
 
 namespace dc = descent;
+namespace data = descent::data;
 namespace nn = descent::nn;
 namespace opt = descent::optim;
 
@@ -16,20 +18,20 @@ TEST_CASE("README: data in, metrics out, one checkpoint", "[readme]") {
     const auto old = std::filesystem::current_path();
     std::filesystem::current_path(dir);
     std::filesystem::create_directories("data");
-    std::filesystem::copy_file(nn::datasets::data_directory() / "wine.csv", "data/wine.csv",
+    std::filesystem::copy_file(data::data_directory() / "wine.csv", "data/wine.csv",
                                std::filesystem::copy_options::overwrite_existing);
 
     dc::manual_seed(0);
     nn::Sequential model{nn::Linear(4, 16), nn::ReLU(), nn::Linear(16, 3)};
-    auto iris = nn::datasets::iris();  // also digits(), wine(); data/README.md
+    auto iris = data::iris();  // also digits(), wine(); data/README.md
     auto table =
-        nn::read_csv("data/wine.csv", {.skip_lines = 1});  // features [178,13], targets int64
+        data::read_csv("data/wine.csv", {.skip_lines = 1});  // features [178,13], targets int64
     CHECK(table.features.shape() == dc::Shape{178, 13});
-    auto parts = nn::train_val_test_split(
+    auto parts = data::train_val_test_split(
         iris.features, iris.labels, {.validation = 0.1, .test = 0.2, .stratify = true, .seed = 7});
-    nn::Standardizer scaler;
+    data::Standardizer scaler;
     auto x_train = scaler.fit_transform(parts.x_train);  // fitted on training rows only
-    nn::DataLoader loader(x_train, parts.y_train, {.batch_size = 16});
+    data::DataLoader loader(x_train, parts.y_train, {.batch_size = 16});
     opt::Adam optimizer(model.parameters(), {.lr = 0.05});
     opt::LRScheduler schedule(optimizer, opt::cosine(100));
     for (int epoch = 0; epoch < 15; ++epoch) {
@@ -41,12 +43,12 @@ TEST_CASE("README: data in, metrics out, one checkpoint", "[readme]") {
             schedule.step();
         }
     }
-    auto report = nn::classification_report(model(scaler.transform(parts.x_test)), parts.y_test);
+    auto report = data::classification_report(model(scaler.transform(parts.x_test)), parts.y_test);
     CHECK(report.accuracy > 0.85);
     CHECK(report.f1.size() == 3);
 
     std::int64_t step = 0;
-    nn::TrainingState state;
+    data::TrainingState state;
     state.add("model", model)
         .add("optimizer", optimizer)
         .add("scheduler", schedule)

@@ -56,7 +56,7 @@ TEST_CASE("a row's dropout mask depends only on its key", "[dropout][keys]") {
     const dc::Tensor kX = input();
     dc::Tensor whole;
     {
-        const nn::SampleKeys guard(keys(kKeys), 7, 3);
+        const descent::SampleKeys guard(keys(kKeys), 7, 3);
         whole = F::dropout(kX, 0.5, true);
     }
     const std::vector<double> mask = kept(whole);
@@ -66,11 +66,11 @@ TEST_CASE("a row's dropout mask depends only on its key", "[dropout][keys]") {
     SECTION("the batch in two halves, as on two ranks") {
         dc::Tensor first, second;
         {
-            const nn::SampleKeys guard(keys({10, 11, 12}), 7, 3);
+            const descent::SampleKeys guard(keys({10, 11, 12}), 7, 3);
             first = F::dropout(kX.slice(0, 0, 3), 0.5, true);
         }
         {
-            const nn::SampleKeys guard(keys({13, 14, 15}), 7, 3);
+            const descent::SampleKeys guard(keys({13, 14, 15}), 7, 3);
             second = F::dropout(kX.slice(0, 3, 6), 0.5, true);
         }
         CHECK(dc::concat({first, second}).to_vector() == whole.to_vector());
@@ -82,7 +82,7 @@ TEST_CASE("a row's dropout mask depends only on its key", "[dropout][keys]") {
         const dc::Tensor index = keys(perm);
         dc::Tensor y;
         {
-            const nn::SampleKeys guard(keys(permuted_keys), 7, 3);
+            const descent::SampleKeys guard(keys(permuted_keys), 7, 3);
             y = F::dropout(kX.index_select(0, index), 0.5, true);
         }
         CHECK(y.to_vector() == whole.index_select(0, index).to_vector());
@@ -90,7 +90,7 @@ TEST_CASE("a row's dropout mask depends only on its key", "[dropout][keys]") {
     SECTION("the same key gives the same mask in any row") {
         dc::Tensor y;
         {
-            const nn::SampleKeys guard(keys({12, 99, 12}), 7, 3);
+            const descent::SampleKeys guard(keys({12, 99, 12}), 7, 3);
             y = F::dropout(dc::ones({3, 5}, {.dtype = dc::float64}), 0.5, true);
         }
         CHECK(kept(y.slice(0, 0, 1)) == kept(y.slice(0, 2, 3)));
@@ -98,7 +98,7 @@ TEST_CASE("a row's dropout mask depends only on its key", "[dropout][keys]") {
     }
     SECTION("another stream or seed, other masks") {
         const auto mask_with = [&](std::uint64_t seed, std::uint64_t stream) {
-            const nn::SampleKeys guard(keys(kKeys), seed, stream);
+            const descent::SampleKeys guard(keys(kKeys), seed, stream);
             return kept(F::dropout(kX, 0.5, true));
         };
         CHECK(mask_with(7, 3) == mask);  // deterministic
@@ -106,7 +106,7 @@ TEST_CASE("a row's dropout mask depends only on its key", "[dropout][keys]") {
         CHECK(mask_with(8, 3) != mask);
     }
     SECTION("float32 inputs drop what float64 ones do (the draws are compared in double)") {
-        const nn::SampleKeys guard(keys(kKeys), 7, 3);
+        const descent::SampleKeys guard(keys(kKeys), 7, 3);
         CHECK(kept(F::dropout(kX.to(dc::float32), 0.5, true)) == mask);
     }
 }
@@ -115,13 +115,13 @@ TEST_CASE("successive draws under one guard differ; each guard starts afresh", "
     const dc::Tensor kX = input();
     std::vector<double> first, second;
     {
-        const nn::SampleKeys guard(keys(kKeys), 1, 2);
+        const descent::SampleKeys guard(keys(kKeys), 1, 2);
         first = kept(F::dropout(kX, 0.5, true));
         second = kept(F::dropout(kX, 0.5, true));
     }
     CHECK(first != second);  // two dropout layers do not share a mask
     nn::Dropout layer(0.5);  // the module draws the same way
-    const nn::SampleKeys guard(keys(kKeys), 1, 2);
+    const descent::SampleKeys guard(keys(kKeys), 1, 2);
     CHECK(kept(layer.forward(kX)) == first);
     CHECK(kept(layer.forward(kX)) == second);
     CHECK(F::dropout(kX, 0.5, false).is_same(kX));  // eval: no draw
@@ -130,7 +130,7 @@ TEST_CASE("successive draws under one guard differ; each guard starts afresh", "
 
 TEST_CASE("the draws follow the documented formula", "[dropout][keys]") {
     dc::Tensor rows = keys({42, -7});
-    nn::SampleKeys guard(rows, 1, 2);
+    descent::SampleKeys guard(rows, 1, 2);
     rows.mutable_data<std::int64_t>()[0] = 0;  // the guard keeps its own copy of the keys
     for (std::uint64_t call = 0; call < 2; ++call) {
         const dc::Tensor draws = guard.uniform({2, 3}, dc::float64, "test");
@@ -144,15 +144,15 @@ TEST_CASE("the draws follow the documented formula", "[dropout][keys]") {
     CHECK(guard.uniform({2}, dc::float32, "test").dtype() == dc::float32);
     CHECK_THROWS_WITH(guard.uniform({0}, dc::float64, "test"),
                       Contains("test") && Contains("[0]") && Contains("2 keys"));
-    nn::SampleKeys none(keys({}), 1, 2);
+    descent::SampleKeys none(keys({}), 1, 2);
     CHECK(none.uniform({0, 4}, dc::float64, "test").shape() == dc::Shape{0, 4});
 }
 
 TEST_CASE("sample-keyed dropout keeps 1 − p of the units, scaled by 1/(1 − p)", "[dropout][keys]") {
     const double p = 0.3;
     const std::int64_t rows = 1000, cols = 100;
-    const nn::SampleKeys guard(dc::arange(0, static_cast<double>(rows), 1, {.dtype = dc::int64}),
-                               2024, 0);
+    const descent::SampleKeys guard(
+        dc::arange(0, static_cast<double>(rows), 1, {.dtype = dc::int64}), 2024, 0);
     const dc::Tensor y = F::dropout(dc::ones({rows, cols}, {.dtype = dc::float64}), p, true);
     double survivors = 0;
     std::int64_t misscaled = 0;
@@ -174,12 +174,12 @@ TEST_CASE("without a guard dropout draws from the thread's generator as before",
         dc::manual_seed(5);
         return (x * ((dc::rand(x.shape()) >= 0.3).to(dc::float32) * (1.0 / 0.7))).to_vector();
     }();
-    CHECK(nn::SampleKeys::active() == nullptr);
+    CHECK(descent::SampleKeys::active() == nullptr);
     dc::manual_seed(5);
     CHECK(F::dropout(x, 0.3, true).to_vector() == expected);
     dc::manual_seed(5);
     {
-        const nn::SampleKeys guard(keys({0, 1, 2, 3, 4, 5, 6}), 5, 0);
+        const descent::SampleKeys guard(keys({0, 1, 2, 3, 4, 5, 6}), 5, 0);
         const dc::Tensor keyed = F::dropout(x, 0.3, true);  // the thread's generator untouched
         CHECK(keyed.numel() == 21);
     }
@@ -187,15 +187,15 @@ TEST_CASE("without a guard dropout draws from the thread's generator as before",
 }
 
 TEST_CASE("sample keys refuse rows that do not fit", "[dropout][keys]") {
-    CHECK_THROWS_WITH(nn::SampleKeys(dc::Tensor{}, 0, 0),
+    CHECK_THROWS_WITH(descent::SampleKeys(dc::Tensor{}, 0, 0),
                       Contains("SampleKeys") && Contains("undefined"));
-    CHECK_THROWS_WITH(nn::SampleKeys(dc::ones({3}), 0, 0),
+    CHECK_THROWS_WITH(descent::SampleKeys(dc::ones({3}), 0, 0),
                       Contains("SampleKeys") && Contains("float32 [3]"));
-    CHECK_THROWS_WITH(nn::SampleKeys(dc::int_tensor({0, 1, 2, 3}, {2, 2}), 0, 0),
+    CHECK_THROWS_WITH(descent::SampleKeys(dc::int_tensor({0, 1, 2, 3}, {2, 2}), 0, 0),
                       Contains("SampleKeys") && Contains("int64 [2,2]"));
-    CHECK(nn::SampleKeys::active() == nullptr);  // a failed guard is never active
+    CHECK(descent::SampleKeys::active() == nullptr);  // a failed guard is never active
 
-    nn::SampleKeys guard(keys({1, 2, 3}), 0, 0);
+    descent::SampleKeys guard(keys({1, 2, 3}), 0, 0);
     CHECK_THROWS_AS(F::dropout(dc::ones({4, 5}), 0.5, true), dc::ShapeError);
     CHECK_THROWS_WITH(F::dropout(dc::ones({4, 5}), 0.5, true),
                       Contains("dropout") && Contains("[4,5]") && Contains("3 keys"));
@@ -205,7 +205,7 @@ TEST_CASE("sample keys refuse rows that do not fit", "[dropout][keys]") {
     CHECK_THROWS_AS(guard.uniform({3}, dc::int64, "test"), dc::DtypeError);
     // refused calls draw nothing: the next draw is the guard's first
     const dc::Tensor after = guard.uniform({3, 2}, dc::float64, "test");
-    nn::SampleKeys fresh(keys({1, 2, 3}), 0, 0);
+    descent::SampleKeys fresh(keys({1, 2, 3}), 0, 0);
     CHECK(after.to_vector() == fresh.uniform({3, 2}, dc::float64, "test").to_vector());
 }
 
@@ -213,10 +213,10 @@ TEST_CASE("the gradient flows through a keyed mask", "[dropout][keys]") {
     const double p = 0.25;
     const dc::Tensor x = dc::randn({4, 3}, {.dtype = dc::float64, .requires_grad = true});
     {
-        const nn::SampleKeys guard(keys({3, 1, 4, 5}), 11, 6);
+        const descent::SampleKeys guard(keys({3, 1, 4, 5}), 11, 6);
         F::dropout(x, p, true).sum().backward();
     }
-    nn::SampleKeys guard(keys({3, 1, 4, 5}), 11, 6);
+    descent::SampleKeys guard(keys({3, 1, 4, 5}), 11, 6);
     const dc::Tensor mask =
         (guard.uniform({4, 3}, dc::float64, "test") >= p).to(dc::float64) * (1.0 / (1.0 - p));
     CHECK(x.grad().to_vector() == mask.to_vector());
@@ -224,22 +224,22 @@ TEST_CASE("the gradient flows through a keyed mask", "[dropout][keys]") {
 
 TEST_CASE("guards nest", "[dropout][keys]") {
     const dc::Tensor kX = input();
-    CHECK(nn::SampleKeys::active() == nullptr);
+    CHECK(descent::SampleKeys::active() == nullptr);
     std::vector<double> outer_first;
     {
-        const nn::SampleKeys outer(keys(kKeys), 3, 3);
+        const descent::SampleKeys outer(keys(kKeys), 3, 3);
         outer_first = kept(F::dropout(kX, 0.5, true));
     }
     {
-        const nn::SampleKeys outer(keys(kKeys), 3, 3);
-        CHECK(nn::SampleKeys::active() == &outer);
+        const descent::SampleKeys outer(keys(kKeys), 3, 3);
+        CHECK(descent::SampleKeys::active() == &outer);
         {
-            const nn::SampleKeys inner(keys({0, 1}), 3, 3);
-            CHECK(nn::SampleKeys::active() == &inner);
+            const descent::SampleKeys inner(keys({0, 1}), 3, 3);
+            CHECK(descent::SampleKeys::active() == &inner);
             CHECK_NOTHROW(F::dropout(dc::ones({2, 4}), 0.5, true));  // the inner guard's rows
         }
-        CHECK(nn::SampleKeys::active() == &outer);
+        CHECK(descent::SampleKeys::active() == &outer);
         CHECK(kept(F::dropout(kX, 0.5, true)) == outer_first);  // the inner draw was its own
     }
-    CHECK(nn::SampleKeys::active() == nullptr);
+    CHECK(descent::SampleKeys::active() == nullptr);
 }

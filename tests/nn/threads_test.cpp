@@ -4,12 +4,14 @@
 
 #include <catch2/catch.hpp>
 #include <descent/autograd.hpp>
+#include <descent/data.hpp>
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 #include <thread>
 #include <vector>
 
 namespace dc = descent;
+namespace data = descent::data;
 namespace nn = descent::nn;
 namespace opt = descent::optim;
 
@@ -21,7 +23,7 @@ std::vector<double> train(std::uint64_t seed) {
     const dc::Tensor y = dc::randint(0, 3, {64});
     nn::Sequential model{nn::Linear(5, 16), nn::ReLU(), nn::Dropout(0.3), nn::Linear(16, 3)};
     opt::Adam adam(model.parameters(), {.lr = 1e-2});
-    nn::DataLoader loader(x, y, {.batch_size = 16});
+    data::DataLoader loader(x, y, {.batch_size = 16});
     std::vector<double> out;
     for (int epoch = 0; epoch < 3; ++epoch) {
         for (auto& [bx, by] : loader) {

@@ -12,6 +12,7 @@
 #include "descent/gradcheck.hpp"
 #include "descent/ops.hpp"
 #include "descent/random.hpp"
+#include "descent/sample_keys.hpp"
 #include "descent/shape.hpp"
 #include "descent/tensor.hpp"
 #include "descent/threads.hpp"

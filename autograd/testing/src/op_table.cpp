@@ -2,7 +2,7 @@
 // of its samples (shared generators for the families of ops, samples.cpp for the others), and
 // the registry through which users add their own ops to the sweep.
 
-#include "descent/op_table.hpp"
+#include "descent/testing/op_table.hpp"
 
 #include <fmt/format.h>
 

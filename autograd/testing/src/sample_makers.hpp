@@ -8,9 +8,9 @@
 #include <functional>
 #include <vector>
 
-#include "descent/op_table.hpp"
 #include "descent/ops.hpp"
 #include "descent/random.hpp"
+#include "descent/testing/op_table.hpp"
 
 namespace descent::samples {
 
