@@ -35,3 +35,23 @@ foreach(stop 27 40)
     message(STATUS "stopped at ${stop}: identical ${a} and ${b}")
   endforeach()
 endforeach()
+
+# The state of a run is refused under another schedule or batch size, naming what differs, and
+# nothing is written.
+foreach(change "--schedule step|LRScheduler.load_state_dict: the state was written by"
+               "--schedule sgdr --batch-size 32|the state was written by")
+  string(REPLACE "|" ";" change "${change}")
+  list(GET change 0 options)
+  list(GET change 1 expected)
+  separate_arguments(options)
+  file(REMOVE ${DIR}/other.csv)
+  execute_process(COMMAND ${PROGRAM} --epochs 3 --warmup 10 ${options} --curve ${DIR}/other.csv
+                          --checkpoint ${DIR}/other.safetensors --plot ${DIR}/other.png
+                          --resume ${DIR}/state.safetensors
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  string(FIND "${out}" "${expected}" at)
+  if(rc EQUAL 0 OR at EQUAL -1 OR EXISTS ${DIR}/other.csv)
+    message(FATAL_ERROR "resumed with ${options}, the run was not refused: ${out}")
+  endif()
+  message(STATUS "resumed with ${options}: refused")
+endforeach()

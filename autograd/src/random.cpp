@@ -7,9 +7,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
+#include <limits>
 
+#include "descent/state_reader.hpp"
 #include "kernels.hpp"
 
 namespace descent {
@@ -92,49 +95,34 @@ std::uint64_t Generator::below(std::uint64_t bound) {
     }
 }
 
-NamedTensors Generator::state_dict() const {
+StateDict Generator::state_dict() const {
     std::vector<std::int64_t> words(4);
     for (int i = 0; i < 4; ++i) words[i] = std::bit_cast<std::int64_t>(s_[i]);
-    return {{"words", int_tensor(words, {4})},
-            {"spare_normal", scalar_tensor(spare_normal_, {.dtype = Dtype::float64})},
-            {"has_spare", int_tensor({has_spare_ ? 1 : 0}, {})}};
+    StateDict out{{"words", int_tensor(words, {4})},
+                  {"spare_normal", scalar_tensor(spare_normal_, {.dtype = Dtype::float64})},
+                  {"has_spare", int_tensor({has_spare_ ? 1 : 0}, {})}};
+    out.texts["config"] = "Generator(xoshiro256**)";
+    return out;
 }
 
-void Generator::load_state_dict(const NamedTensors& state) {
-    const Tensor *words = nullptr, *spare = nullptr, *has_spare = nullptr;
-    for (const auto& [name, t] : state) {
-        const Tensor** slot = name == "words"          ? &words
-                              : name == "spare_normal" ? &spare
-                              : name == "has_spare"    ? &has_spare
-                                                       : nullptr;
-        if (!slot)
-            throw Error(fmt::format("Generator.load_state_dict: unexpected entry '{}'", name));
-        *slot = &t;
-    }
-    const bool fits = words && spare && has_spare && words->defined() && spare->defined() &&
-                      has_spare->defined() && words->dtype() == Dtype::int64 &&
-                      words->shape() == Shape{4} && spare->dtype() == Dtype::float64 &&
-                      spare->numel() == 1 && has_spare->dtype() == Dtype::int64 &&
-                      has_spare->numel() == 1;
-    if (!fits) {
-        throw Error(
-            "Generator.load_state_dict: needs 'words' (int64 [4]), 'spare_normal' "
-            "(float64) and 'has_spare' (int64)");
-    }
-    std::uint64_t next[4];
-    const std::vector<std::int64_t> values = words->to_int_vector();
+StagedLoad Generator::stage_load(const StateDict& state) {
+    StateReader in(state, "Generator.load_state_dict");
+    in.expect_config("Generator(xoshiro256**)");
+    const std::vector<std::int64_t> values =
+        in.ints("words", {4}, std::numeric_limits<std::int64_t>::min()).to_int_vector();
+    std::array<std::uint64_t, 4> next{};
     for (int i = 0; i < 4; ++i) next[i] = std::bit_cast<std::uint64_t>(values[i]);
     if ((next[0] | next[1] | next[2] | next[3]) == 0) {
         throw Error("Generator.load_state_dict: the all-zero state is not one xoshiro256** has");
     }
-    const std::int64_t flag = has_spare->item<std::int64_t>();
-    const double normal = spare->item();
-    if ((flag != 0 && flag != 1) || !std::isfinite(normal)) {
-        throw Error("Generator.load_state_dict: has_spare must be 0 or 1 and spare_normal finite");
-    }
-    std::copy(next, next + 4, s_);
-    spare_normal_ = normal;
-    has_spare_ = flag == 1;
+    const double spare = in.real("spare_normal");
+    const bool has_spare = in.flag("has_spare");
+    in.reject_unread();
+    return [this, next, spare, has_spare] {
+        std::copy(next.begin(), next.end(), s_);
+        spare_normal_ = spare;
+        has_spare_ = has_spare;
+    };
 }
 
 Generator& global_generator() {

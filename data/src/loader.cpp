@@ -9,6 +9,7 @@
 #include "descent/check.hpp"
 #include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
+#include "descent/state_reader.hpp"
 
 namespace descent::data {
 DataLoader::DataLoader(Tensor features, Tensor targets, DataLoaderOptions options)
@@ -74,65 +75,54 @@ DataLoader::Iterator DataLoader::begin() {
     return Iterator(this, 0);
 }
 
-NamedTensors DataLoader::state_dict() const {
-    NamedTensors out = {{"epoch", int_tensor({epochs_}, {})},
-                        {"next_batch", int_tensor({next_batch_}, {})},
-                        {"order", order_.clone()}};
-    if (generator_) {
-        for (auto& [name, t] : generator_->state_dict()) out.emplace_back("generator." + name, t);
-    }
+std::string DataLoader::config() const {
+    return fmt::format("DataLoader(rows={}, batch_size={}, shuffle={}, drop_last={}, generator={})",
+                       rows(), options_.batch_size, options_.shuffle, options_.drop_last,
+                       generator_ ? "own" : "global");
+}
+
+StateDict DataLoader::state_dict() const {
+    StateDict out{{"epoch", int_tensor({epochs_}, {})},
+                  {"next_batch", int_tensor({next_batch_}, {})},
+                  {"order", order_.clone()}};
+    out.texts["config"] = config();
+    if (generator_) out.add_part("generator", generator_->state_dict());
     return out;
 }
 
-void DataLoader::load_state_dict(const NamedTensors& state) {
-    constexpr std::string_view op = "DataLoader.load_state_dict";
-    std::int64_t epochs = -1, next = -1;
+StagedLoad DataLoader::stage_load(const StateDict& state) {
+    StateReader in(state, "DataLoader.load_state_dict");
+    in.expect_config(config());
+    const std::int64_t epochs = in.count("epoch");
+    const std::int64_t next = in.count("next_batch", 0, batches());
+    const auto not_permutation = [&](const std::string& what) {
+        return Error(fmt::format("{}: 'order' must be a permutation of the {} rows: {}", in.op(),
+                                 rows(), what));
+    };
     Tensor order;
-    NamedTensors generator;
-    for (const auto& [name, t] : state) {
-        const bool count = t.defined() && t.dtype() == Dtype::int64 && t.numel() == 1;
-        if ((name == "epoch" || name == "next_batch") && !count) {
-            throw Error(fmt::format("{}: '{}' must be one int64 count", op, name));
+    try {
+        order = in.ints("order", {rows()}, 0, rows() - 1);
+    } catch (const Error& e) {
+        throw not_permutation(e.what());
+    }
+    std::vector<bool> seen(static_cast<std::size_t>(rows()), false);
+    for (const std::int64_t row : order.to_int_vector()) {
+        if (seen[static_cast<std::size_t>(row)]) {
+            throw not_permutation(fmt::format("it holds row {} twice", row));
         }
-        if (name == "epoch") {
-            epochs = check_count(t.item<std::int64_t>(), 0, op, name);
-        } else if (name == "next_batch") {
-            next = check_count(t.item<std::int64_t>(), 0, op, name);
-        } else if (name == "order") {
-            order = t;
-        } else if (name.starts_with("generator.")) {
-            generator.emplace_back(name.substr(10), t);
-        } else {
-            throw Error(fmt::format("{}: unexpected entry '{}'", op, name));
-        }
+        seen[static_cast<std::size_t>(row)] = true;
     }
-    if (epochs < 0 || next < 0 || !order.defined()) {
-        throw Error(fmt::format("{}: needs 'epoch', 'next_batch' and 'order'", op));
-    }
-    if (next > batches()) {
-        throw Error(fmt::format("{}: next_batch {} of {} batches", op, next, batches()));
-    }
-    std::vector<std::int64_t> rows_seen;
-    if (order.dtype() == Dtype::int64 && order.shape() == Shape{rows()})
-        rows_seen = order.to_int_vector();
-    std::sort(rows_seen.begin(), rows_seen.end());
-    for (std::int64_t i = 0; i < static_cast<std::int64_t>(rows_seen.size()); ++i) {
-        if (rows_seen[static_cast<std::size_t>(i)] != i) rows_seen.clear();
-    }
-    if (static_cast<std::int64_t>(rows_seen.size()) != rows()) {
-        throw Error(fmt::format("{}: 'order' must be a permutation of the {} rows", op, rows()));
-    }
-    if (generator.empty() == generator_.has_value()) {
-        throw Error(fmt::format("{}: the state is of a loader {} its own generator", op,
-                                generator_ ? "without" : "with"));
-    }
-    std::optional<Generator> restored = generator_;
-    if (restored) restored->load_state_dict(generator);  // checks before anything changes
-    generator_ = restored;
-    order_ = order.detach().clone();
-    epochs_ = epochs;
-    next_batch_ = next;
-    resume_ = epochs > 0;  // before any epoch there is nothing to continue
+    StagedLoad generator;
+    if (generator_) generator = generator_->stage_load(in.part("generator"));
+    in.reject_unread();
+    return
+        [this, epochs, next, order = std::move(order), generator = std::move(generator)]() mutable {
+            generator.apply();
+            order_ = std::move(order);
+            epochs_ = epochs;
+            next_batch_ = next;
+            resume_ = epochs > 0;  // before any epoch there is nothing to continue
+        };
 }
 
 DataLoader::Iterator::Iterator(DataLoader* loader, std::int64_t batch)

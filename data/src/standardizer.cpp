@@ -6,6 +6,7 @@
 
 #include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
+#include "descent/state_reader.hpp"
 
 namespace descent::data {
 namespace {
@@ -37,42 +38,38 @@ Tensor Standardizer::transform(const Tensor& x) const {
     return (x - mean_) / std_;
 }
 
-NamedTensors Standardizer::state_dict() const {
-    if (!fitted()) return {};
-    return {{"mean", mean_.clone()}, {"std", std_.clone()}};
+StateDict Standardizer::state_dict() const {
+    StateDict out;
+    out.texts["config"] = "Standardizer";
+    if (fitted()) {
+        out.emplace_back("mean", mean_.clone());
+        out.emplace_back("std", std_.clone());
+    }
+    return out;
 }
 
-void Standardizer::load_state_dict(const NamedTensors& state) {
+StagedLoad Standardizer::stage_load(const StateDict& state) {
+    StateReader in(state, "Standardizer.load_state_dict");
+    in.expect_config("Standardizer");
     if (state.empty()) {
-        mean_ = std_ = Tensor{};
-        return;
+        return [this] { mean_ = std_ = Tensor{}; };
     }
-    Tensor mean, sd;
-    for (const auto& [name, t] : state) {
-        if (name == "mean") {
-            mean = t;
-        } else if (name == "std") {
-            sd = t;
-        } else {
-            throw Error(fmt::format("Standardizer.load_state_dict: unexpected entry '{}'", name));
-        }
-    }
-    const bool fits = mean.defined() && sd.defined() && mean.dim() == 1 &&
-                      mean.shape() == sd.shape() && mean.dtype() == sd.dtype() &&
-                      is_floating(mean.dtype());
-    if (!fits) {
+    const auto given = state.find("mean");
+    if (given == state.end() || !given->second.defined() || given->second.dim() != 1 ||
+        !is_floating(given->second.dtype())) {
         throw Error(
-            "Standardizer.load_state_dict: needs 'mean' and 'std', 1-D floating tensors of "
-            "one shape");
+            fmt::format("{}: needs 'mean' and 'std', 1-D floating tensors of one shape; "
+                        "'mean' is {}",
+                        in.op(), given == state.end() ? "missing" : describe(given->second)));
     }
-    for (const double v : sd.to_vector()) {
-        if (!(v > 0 && std::isfinite(v))) {
-            throw Error(
-                fmt::format("Standardizer.load_state_dict: std {} is not positive and finite", v));
-        }
-    }
-    mean_ = mean.detach().clone();
-    std_ = sd.detach().clone();
+    const Tensor& like = given->second;
+    Tensor mean = in.floats("mean", like.shape(), like.dtype());
+    Tensor sd = in.floats("std", like.shape(), like.dtype(), above(0));
+    in.reject_unread();
+    return [this, mean = std::move(mean), sd = std::move(sd)] {
+        mean_ = mean;
+        std_ = sd;
+    };
 }
 
 }  // namespace descent::data

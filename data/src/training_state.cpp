@@ -1,40 +1,32 @@
 // One checkpoint of a whole training run (training_state.hpp): each component saves its own
-// state dict under its name, and loading stages every component before applying any.
+// state under its name, and loading stages every component before applying any.
 
 #include "descent/data/training_state.hpp"
 
 #include <fmt/format.h>
 
-#include <map>
+#include <limits>
+#include <optional>
 #include <set>
 
-#include "descent/grad_mode.hpp"
 #include "descent/nn/checkpoint.hpp"
 #include "descent/random.hpp"
+#include "descent/state_reader.hpp"
 
 namespace descent::data {
 namespace {
-
-constexpr std::string_view kMetadataKey = "descent";
-
-NamedTensors from_map(const optim::StateDict& state) {
-    return NamedTensors(state.begin(), state.end());
+/// The staged load of a value of the run's own: read checks and returns its entry "value".
+template <class V, class Read>
+std::function<StagedLoad(const StateDict&)> stage_value(const std::string& name, V& value,
+                                                        Read read) {
+    const std::string op = fmt::format("TrainingState '{}'", name);
+    return [&value, read, op](const StateDict& state) -> StagedLoad {
+        StateReader in(state, op);
+        V loaded = read(in);
+        in.reject_unread();
+        return [&value, loaded = std::move(loaded)] { value = loaded; };
+    };
 }
-
-optim::StateDict to_map(const NamedTensors& state) {
-    return optim::StateDict(state.begin(), state.end());
-}
-
-/// A one-element tensor's value, checked to be of `dtype`.
-const Tensor& single(const NamedTensors& state, Dtype dtype, std::string_view name) {
-    if (state.size() != 1 || state.front().first != "value" || !state.front().second.defined() ||
-        state.front().second.dtype() != dtype || state.front().second.numel() != 1) {
-        throw Error(
-            fmt::format("component '{}' holds one {} entry 'value'", name, dtype_name(dtype)));
-    }
-    return state.front().second;
-}
-
 }  // namespace
 
 TrainingState& TrainingState::add_component(Component component) {
@@ -51,151 +43,132 @@ TrainingState& TrainingState::add_component(Component component) {
     return *this;
 }
 
-TrainingState& TrainingState::add(std::string name, nn::Module& module) {
-    return add_component({std::move(name), [&module] { return module.state_dict(); },
-                          [&module](const NamedTensors& s) -> Staged {
-                              module.check_state_dict(s);
-                              return [&module, s] { module.load_state_dict(s); };
-                          }});
-}
-
-TrainingState& TrainingState::add(std::string name, optim::Optimizer& optimizer) {
+TrainingState& TrainingState::add(std::string name, std::int64_t& value) {
+    auto stage = stage_value(name, value, [](StateReader& in) {
+        return in.count("value", std::numeric_limits<std::int64_t>::min());
+    });
     return add_component({std::move(name),
-                          [&optimizer] { return from_map(optimizer.state_dict()); },
-                          [&optimizer](const NamedTensors& s) -> Staged {
-                              return optimizer.stage_load(to_map(s));
-                          }});
-}
-
-TrainingState& TrainingState::add(std::string name, optim::LRScheduler& scheduler) {
-    return add_component({std::move(name),
-                          [&scheduler] { return from_map(scheduler.state_dict()); },
-                          [&scheduler](const NamedTensors& s) -> Staged {
-                              return scheduler.stage_load(to_map(s));
-                          }});
-}
-
-TrainingState& TrainingState::add(std::string name, optim::ReduceLROnPlateau& scheduler) {
-    return add_component({std::move(name),
-                          [&scheduler] { return from_map(scheduler.state_dict()); },
-                          [&scheduler](const NamedTensors& s) -> Staged {
-                              return scheduler.stage_load(to_map(s));
-                          }});
-}
-
-TrainingState& TrainingState::add(std::string name, optim::GradientNoise& noise) {
-    return add_component({std::move(name), [&noise] { return noise.state_dict(); },
-                          [&noise](const NamedTensors& s) -> Staged {
-                              optim::GradientNoise copy = noise;  // checks on a copy first
-                              copy.load_state_dict(s);
-                              return [&noise, copy] { noise = copy; };
-                          }});
-}
-
-TrainingState& TrainingState::add(std::string name, DataLoader& loader) {
-    return add_component({std::move(name), [&loader] { return loader.state_dict(); },
-                          [&loader](const NamedTensors& s) -> Staged {
-                              DataLoader copy = loader;
-                              copy.load_state_dict(s);
-                              return [&loader, s] { loader.load_state_dict(s); };
-                          }});
-}
-
-TrainingState& TrainingState::add(std::string name, Standardizer& standardizer) {
-    return add_component({std::move(name), [&standardizer] { return standardizer.state_dict(); },
-                          [&standardizer](const NamedTensors& s) -> Staged {
-                              Standardizer copy;
-                              copy.load_state_dict(s);
-                              return [&standardizer, copy] { standardizer = copy; };
-                          }});
-}
-
-TrainingState& TrainingState::add(std::string name, std::int64_t& counter) {
-    const std::string label = name;
-    return add_component({std::move(name),
-                          [&counter] {
-                              return NamedTensors{{"value", int_tensor({counter}, {})}};
+                          [&value] {
+                              return StateDict{{"value", int_tensor({value}, {})}};
                           },
-                          [&counter, label](const NamedTensors& s) -> Staged {
-                              const std::int64_t v =
-                                  single(s, Dtype::int64, label).item<std::int64_t>();
-                              return [&counter, v] { counter = v; };
-                          }});
+                          std::move(stage)});
 }
 
 TrainingState& TrainingState::add(std::string name, double& value) {
-    const std::string label = name;
-    return add_component(
-        {std::move(name),
-         [&value] {
-             return NamedTensors{{"value", scalar_tensor(value, {.dtype = Dtype::float64})}};
-         },
-         [&value, label](const NamedTensors& s) -> Staged {
-             const double v = single(s, Dtype::float64, label).item();
-             return [&value, v] { value = v; };
-         }});
+    auto stage = stage_value(name, value,
+                             [](StateReader& in) { return in.real("value", closed(-inf, inf)); });
+    return add_component({std::move(name),
+                          [&value] {
+                              return StateDict{{"value", scalar_tensor(value, {.dtype = float64})}};
+                          },
+                          std::move(stage)});
+}
+
+TrainingState& TrainingState::add(std::string name, std::string& value) {
+    auto stage = stage_value(name, value, [](StateReader& in) { return in.text("value"); });
+    return add_component({std::move(name),
+                          [&value] {
+                              StateDict out;
+                              out.texts["value"] = value;
+                              return out;
+                          },
+                          std::move(stage)});
+}
+
+TrainingState& TrainingState::add(std::string name, std::vector<double>& values) {
+    const std::string op = fmt::format("TrainingState '{}'", name);
+    auto stage = stage_value(name, values, [op](StateReader& in) {
+        const Tensor t = in.any("value", float64);
+        if (t.dim() != 1) {
+            throw Error(fmt::format("{}: 'value' must be 1-D, got {}", op, shape_str(t.shape())));
+        }
+        return t.to_vector();
+    });
+    return add_component({std::move(name),
+                          [&values] {
+                              const auto n = static_cast<std::int64_t>(values.size());
+                              return StateDict{{"value", tensor(values, {n}, {.dtype = float64})}};
+                          },
+                          std::move(stage)});
+}
+
+TrainingState& TrainingState::add(std::string name, Tensor& value) {
+    auto stage = stage_value(name, value, [&value](StateReader& in) {
+        return in.any("value", value.defined() ? std::optional(value.dtype()) : std::nullopt);
+    });
+    return add_component({std::move(name),
+                          [&value] {
+                              StateDict out;
+                              if (value.defined())
+                                  out.emplace_back("value", value.detach().clone());
+                              return out;
+                          },
+                          std::move(stage)});
 }
 
 TrainingState& TrainingState::add_generator(std::string name) {
     return add_component({std::move(name), [] { return global_generator().state_dict(); },
-                          [](const NamedTensors& s) -> Staged {
-                              Generator copy = global_generator();
-                              copy.load_state_dict(s);
-                              return [copy] { global_generator() = copy; };
-                          }});
+                          [](const StateDict& s) { return global_generator().stage_load(s); }});
 }
 
-NamedTensors TrainingState::state_dict() const {
-    NamedTensors out;
-    for (const auto& c : components_) {
-        for (auto& [key, t] : c.save()) out.emplace_back(c.name + "." + key, t);
-    }
+std::string TrainingState::config() const {
+    std::vector<std::string> names;
+    for (const auto& c : components_) names.push_back(c.name);
+    return fmt::format("TrainingState({})", fmt::join(names, ", "));
+}
+
+StateDict TrainingState::state_dict() const {
+    StateDict out;
+    out.texts["config"] = config();
+    for (const auto& c : components_) out.add_part(c.name, c.save());
     return out;
 }
 
-void TrainingState::load_state_dict(const NamedTensors& state) {
-    std::map<std::string, NamedTensors> by_component;
-    for (const auto& [key, t] : state) {
-        const std::size_t dot = key.find('.');
-        by_component[key.substr(0, dot)].emplace_back(
-            dot == std::string::npos ? std::string() : key.substr(dot + 1), t);
+StagedLoad TrainingState::stage_load(const StateDict& state) {
+    StateReader in(state, "TrainingState.load");
+    // The components of the state: the names its tensors and texts start with.
+    std::set<std::string, std::less<>> written;
+    const auto component_of = [](const std::string& key) { return key.substr(0, key.find('.')); };
+    for (const auto& [key, t] : state) written.insert(component_of(key));
+    for (const auto& [key, text] : state.texts) {
+        if (key.find('.') != std::string::npos) written.insert(component_of(key));
     }
     std::vector<std::string> missing, unexpected;
-    std::set<std::string> mine;
+    std::set<std::string, std::less<>> mine;
     for (const auto& c : components_) {
         mine.insert(c.name);
-        // a component may save nothing (an unfitted Standardizer): absent is its empty state
-        if (!by_component.contains(c.name) && !c.save().empty()) missing.push_back(c.name);
+        // a component may save nothing: absent is its empty state
+        if (written.contains(c.name)) continue;
+        const StateDict now = c.save();
+        if (!now.empty() || !now.texts.empty()) missing.push_back(c.name);
     }
-    for (const auto& [name, entries] : by_component) {
+    for (const auto& name : written) {
         if (!mine.contains(name)) unexpected.push_back(name);
     }
     if (!missing.empty() || !unexpected.empty()) {
-        throw Error(
-            fmt::format("TrainingState.load: missing components [{}], unexpected "
-                        "components [{}]",
-                        fmt::join(missing, ", "), fmt::join(unexpected, ", ")));
+        throw Error(fmt::format("{}: missing components [{}], unexpected components [{}]", in.op(),
+                                fmt::join(missing, ", "), fmt::join(unexpected, ", ")));
     }
-    std::vector<Staged> staged;
+    std::vector<StagedLoad> staged;
     for (const auto& c : components_) {
         try {
-            staged.push_back(c.stage(by_component[c.name]));
+            staged.push_back(c.stage(in.part(c.name)));
         } catch (const Error& e) {
             throw Error(fmt::format("TrainingState.load: component '{}': {}", c.name, e.what()));
         }
     }
-    for (const auto& apply : staged) apply();
+    in.reject_unread();
+    return [staged = std::move(staged)]() mutable {
+        for (auto& apply : staged) apply.apply();
+    };
 }
 
 void TrainingState::save(const std::filesystem::path& path) const {
-    std::vector<std::string> names;
-    for (const auto& c : components_) names.push_back(c.name);
-    nn::save(state_dict(), path,
-             {{std::string(kMetadataKey), fmt::format("{}", fmt::join(names, ","))}});
+    nn::save(state_dict(), path);
 }
 
 void TrainingState::load(const std::filesystem::path& path) {
-    load_state_dict(nn::load_checkpoint(path).tensors);
+    load_state_dict(nn::load(path));
 }
 
 }  // namespace descent::data

@@ -7,13 +7,6 @@
 
 namespace descent::distributed {
 
-Communicator& CommunicatorRef::get() const {
-    if (alive_.expired()) {
-        throw DistError(holder_ + ": the communicator it was given has been destroyed");
-    }
-    return *world_;
-}
-
 namespace {
 
 // Sums run over pieces of at most 2^27 elements, so that every byte count (≤ 2^30) fits the

@@ -8,6 +8,7 @@
 
 #include "descent/check.hpp"
 #include "descent/grad_mode.hpp"
+#include "descent/state_reader.hpp"
 
 namespace descent::distributed {
 namespace {
@@ -111,7 +112,7 @@ void reduce_flat(Communicator& world, std::vector<Tensor>& parameters,
 
 DataParallel::DataParallel(Communicator& world, const nn::Module& model,
                            DataParallelOptions options)
-    : world_(world, "DataParallel"), options_(options) {
+    : world_(world, "DataParallel", "the communicator it was given"), options_(options) {
     if (options_.check_every < 0) {
         throw Error(
             fmt::format("DataParallel: check_every must be ≥ 0, got {}", options_.check_every));
@@ -188,6 +189,26 @@ void DataParallel::check_replicas() {
                 reductions_, r, hashes[static_cast<std::size_t>(r)], hashes[0]));
         }
     }
+}
+
+std::string DataParallel::config() const {
+    return fmt::format("DataParallel(order={}, check_every={}, broadcast_buffers={})",
+                       options_.order == ReduceOrder::rank_order ? "rank_order" : "engine",
+                       options_.check_every, options_.broadcast_buffers);
+}
+
+StateDict DataParallel::state_dict() const {
+    StateDict out{{"reductions", int_tensor({reductions_}, {})}};
+    out.texts["config"] = config();
+    return out;
+}
+
+StagedLoad DataParallel::stage_load(const StateDict& state) {
+    StateReader in(state, "DataParallel.load_state_dict");
+    in.expect_config(config());
+    const std::int64_t reductions = in.count("reductions");
+    in.reject_unread();
+    return [this, reductions] { reductions_ = reductions; };
 }
 
 }  // namespace descent::distributed

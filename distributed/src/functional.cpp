@@ -34,7 +34,7 @@ Tensor all_sum(Communicator& world, const Tensor& x) {
                                      dtype_name(x.dtype()), shape_str(x.shape())));
     }
     // the backward pass needs the world again: a reference that notices if it is gone by then
-    return AllSum::apply(CommunicatorRef(world, "all_sum"), x);
+    return AllSum::apply(CommunicatorRef(world, "all_sum", "the communicator it was given"), x);
 }
 
 }  // namespace descent::distributed

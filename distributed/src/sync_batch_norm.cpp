@@ -43,7 +43,7 @@ void check_input(const Tensor& x, std::int64_t num_features,
 SyncBatchNorm::SyncBatchNorm(Communicator& world, std::int64_t num_features, double eps,
                              double momentum, bool affine, bool track_running_stats)
     : BatchNorm1d("SyncBatchNorm", num_features, eps, momentum, affine, track_running_stats),
-      world_(world, "SyncBatchNorm") {}
+      world_(world, "SyncBatchNorm", "the communicator it was given") {}
 
 Tensor SyncBatchNorm::forward(const Tensor& x) {
     check_input(x, num_features_, {weight_, bias_, running_mean_, running_var_});

@@ -69,8 +69,11 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
     }
 }
 
-NamedTensors load(const std::filesystem::path& path) {
-    return load_checkpoint(path).tensors;
+StateDict load(const std::filesystem::path& path) {
+    Checkpoint checkpoint = load_checkpoint(path);
+    StateDict state(std::move(checkpoint.tensors));
+    state.texts.insert(checkpoint.metadata.begin(), checkpoint.metadata.end());
+    return state;
 }
 
 }  // namespace descent::nn

@@ -220,9 +220,17 @@ void write_checkpoint(std::string_view bytes, const fs::path& checkpoint) {
 
 }  // namespace
 
-void save(const NamedTensors& tensors, const fs::path& path, const Metadata& metadata) {
+void save(const StateDict& state, const fs::path& path, const Metadata& metadata) {
+    Metadata all = metadata;
+    for (const auto& [key, text] : state.texts) {
+        const auto [it, added] = all.emplace(key, text);
+        if (!added && it->second != text) {
+            throw Error(fmt::format("save: the state's text '{}' and the metadata's differ ({})",
+                                    key, printable_path(path)));
+        }
+    }
     try {
-        write_checkpoint(to_safetensors(tensors, metadata), path);  // bad input: nothing written
+        write_checkpoint(to_safetensors(state, all), path);  // bad input: nothing written
     } catch (const Error&) {
         throw;
     } catch (const std::bad_alloc&) {

@@ -42,9 +42,9 @@ BatchNorm1d::BatchNorm1d(std::string_view op, std::int64_t num_features, double 
     }
     if (track_running_stats) {
         running_mean_ = &register_buffer("running_mean", zeros({num_features}));
-        running_var_ = &register_buffer("running_var", ones({num_features}));
-        num_batches_tracked_ =
-            &register_buffer("num_batches_tracked", zeros({}, {.dtype = Dtype::int64}));
+        running_var_ = &register_buffer("running_var", ones({num_features}), at_least(0));
+        num_batches_tracked_ = &register_buffer("num_batches_tracked",
+                                                zeros({}, {.dtype = Dtype::int64}), at_least(0));
     }
 }
 

@@ -29,7 +29,8 @@ void Module::check_new_name(const std::string& name) const {
     }
 }
 
-Tensor& Module::register_parameter(std::string name, Tensor value, bool requires_grad) {
+Tensor& Module::register_parameter(std::string name, Tensor value, bool requires_grad,
+                                   Interval range) {
     check_new_name(name);
     if (!value.defined() || !is_floating(value.dtype())) {
         throw DtypeError(
@@ -37,13 +38,13 @@ Tensor& Module::register_parameter(std::string name, Tensor value, bool requires
     }
     Tensor leaf = value.detach();
     leaf.requires_grad_(requires_grad);
-    params_.push_back({std::move(name), std::make_shared<Tensor>(std::move(leaf))});
+    params_.push_back({std::move(name), std::make_shared<Tensor>(std::move(leaf)), range});
     return *params_.back().tensor;
 }
 
-Tensor& Module::register_buffer(std::string name, Tensor value) {
+Tensor& Module::register_buffer(std::string name, Tensor value, Interval range) {
     check_new_name(name);
-    buffers_.push_back({std::move(name), std::make_shared<Tensor>(value.detach())});
+    buffers_.push_back({std::move(name), std::make_shared<Tensor>(value.detach()), range});
     return *buffers_.back().tensor;
 }
 
@@ -79,10 +80,17 @@ NamedTensors Module::named_buffers() const {
     return out;
 }
 
-NamedTensors Module::state_dict() const {
-    NamedTensors out;
+StateDict Module::state_dict() const {
+    StateDict out;
     collect("", out, true, true);
     return out;
+}
+
+void Module::collect_slots(const std::string& prefix,
+                           std::vector<std::pair<std::string, const Slot*>>& out) const {
+    for (const auto& s : params_) out.emplace_back(prefix + s.name, &s);
+    for (const auto& s : buffers_) out.emplace_back(prefix + s.name, &s);
+    for (const auto& [name, child] : children_) child->collect_slots(prefix + name + ".", out);
 }
 
 std::vector<Tensor> Module::parameters() const {
@@ -133,28 +141,71 @@ Module& Module::requires_grad_(bool requires_grad) {
     return *this;
 }
 
-void Module::check_state_dict(const NamedTensors& state, bool strict) const {
-    std::map<std::string, Tensor> given;
-    for (const auto& [name, t] : state) given[name] = t;
-    std::vector<std::string> missing, mismatched, unexpected;
-    std::set<std::string> known;
-    for (const auto& [name, t] : state_dict()) {
+namespace {
+/// "element 3 is nan, outside (-inf, inf)" for the first value of t outside `range`, or "".
+std::string first_outside(const Tensor& t, Interval range) {
+    const auto find = [&](const auto* data) -> std::string {
+        for (std::int64_t i = 0; i < t.numel(); ++i) {
+            const auto v = static_cast<double>(data[i]);
+            if (!range.contains(v)) {
+                return fmt::format("element {} is {}, outside {}", i, v, range.str());
+            }
+        }
+        return {};
+    };
+    switch (t.dtype()) {
+        case Dtype::float32:
+            return find(t.data<float>());
+        case Dtype::float64:
+            return find(t.data<double>());
+        case Dtype::int64:
+            return find(t.data<std::int64_t>());
+        case Dtype::boolean:
+            return {};
+    }
+    return {};
+}
+}  // namespace
+
+std::vector<std::pair<Tensor, Tensor>> Module::checked_copies(const StateDict& state,
+                                                              bool strict) const {
+    std::map<std::string_view, const Tensor*> given;
+    std::vector<std::string> repeated, missing, mismatched, unexpected;
+    for (const auto& [name, t] : state) {
+        if (!given.emplace(name, &t).second) repeated.push_back(name);
+    }
+    std::vector<std::pair<std::string, const Slot*>> slots;
+    collect_slots("", slots);
+    std::set<std::string_view> known;
+    std::vector<std::pair<Tensor, Tensor>> copies;
+    for (const auto& [name, slot] : slots) {
         known.insert(name);
         const auto it = given.find(name);
+        const Tensor& mine = *slot->tensor;
         if (it == given.end()) {
             missing.push_back(name);
-        } else if (!it->second.defined()) {
+            continue;
+        }
+        const Tensor& t = *it->second;
+        if (!t.defined()) {
             mismatched.push_back(fmt::format("{}: the given tensor is undefined", name));
-        } else if (it->second.shape() != t.shape() || it->second.dtype() != t.dtype()) {
-            mismatched.push_back(fmt::format(
-                "{}: checkpoint {} {} vs model {} {}", name, dtype_name(it->second.dtype()),
-                shape_str(it->second.shape()), dtype_name(t.dtype()), shape_str(t.shape())));
+        } else if (t.shape() != mine.shape() || t.dtype() != mine.dtype()) {
+            mismatched.push_back(fmt::format("{}: checkpoint {} {} vs model {} {}", name,
+                                             dtype_name(t.dtype()), shape_str(t.shape()),
+                                             dtype_name(mine.dtype()), shape_str(mine.shape())));
+        } else if (const std::string bad = first_outside(t, slot->range); !bad.empty()) {
+            mismatched.push_back(fmt::format("{}: {}", name, bad));
+        } else {
+            copies.emplace_back(mine, t);
         }
     }
-    for (const auto& [name, t] : given) {
+    for (const auto& [name, t] : state) {
         if (!known.contains(name)) unexpected.push_back(name);
     }
     std::vector<std::string> problems;
+    if (!repeated.empty()) {
+        problems.push_back(fmt::format("keys given twice [{}]", fmt::join(repeated, ", ")));
+    }
     if (strict && !missing.empty()) {
         problems.push_back(fmt::format("missing keys [{}]", fmt::join(missing, ", ")));
     }
@@ -167,17 +218,18 @@ void Module::check_state_dict(const NamedTensors& state, bool strict) const {
     if (!problems.empty()) {
         throw Error(fmt::format("load_state_dict: {}", fmt::join(problems, "; ")));
     }
+    return copies;
 }
 
-void Module::load_state_dict(const NamedTensors& state, bool strict) {
-    check_state_dict(state, strict);
-    std::map<std::string, Tensor> given;
-    for (const auto& [name, t] : state) given[name] = t;
-    const NoGradGuard no_grad;
-    for (auto& [name, t] : state_dict()) {
-        const auto it = given.find(name);
-        if (it != given.end()) Tensor(t).copy_(it->second);
-    }
+void Module::check_state_dict(const StateDict& state, bool strict) const {
+    checked_copies(state, strict);
+}
+
+StagedLoad Module::stage_load(const StateDict& state, bool strict) {
+    return [copies = checked_copies(state, strict)] {
+        const NoGradGuard no_grad;
+        for (const auto& [destination, source] : copies) Tensor(destination).copy_(source);
+    };
 }
 
 }  // namespace descent::nn

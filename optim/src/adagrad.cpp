@@ -2,35 +2,56 @@
 
 #include <cmath>
 
-#include "update.hpp"
+#include "driver.hpp"
 
 namespace descent::optim {
 
-Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions options)
-    : TypedOptimizer("Adagrad", std::move(params), options) {}
-
-Hyperparameters hyperparameters(const AdagradOptions& o) {
-    return {{"lr", o.lr},
-            {"lr_decay", o.lr_decay},
-            {"weight_decay", o.weight_decay},
-            {"initial_accumulator_value", o.initial_accumulator_value},
-            {"eps", o.eps}};
+template <class F>
+void visit_fields(AdagradOptions& o, F&& f) {
+    f("lr", o.lr);
+    f("lr_decay", o.lr_decay);
+    f("weight_decay", o.weight_decay);
+    f("initial_accumulator_value", o.initial_accumulator_value);
+    f("eps", o.eps);
 }
 
-void Adagrad::step() {
-    update_each([&](const ParamGroup& group, auto u) {
-        using T = typename decltype(u)::Scalar;
-        const auto t = static_cast<double>(++u.state.step);
-        const T clr =
-            T(group.lr() / (1 + (t - 1) * group.get("lr_decay")));  // lr/(1 + (t−1)·decay)
-        const T wd = T(group.get("weight_decay")), eps = T(group.get("eps"));
-        T* __restrict s = u.buffer("sum", group.get("initial_accumulator_value"));
-        for (std::int64_t i = 0; i < u.n; ++i) {
-            const T d = u.g[i] + wd * u.w[i];
-            s[i] += d * d;                                // s = s + d²
-            u.w[i] -= clr * d / (std::sqrt(s[i]) + eps);  // θ ← θ − clr·d/(√s + ε)
-        }
-    });
+namespace {
+/// Step t of Adagrad:  s = s + d²;  θ ← θ − lr/(1 + (t − 1)·lr_decay) · d/(√s + ε)
+template <class T>
+struct AdagradRule {
+    using Scalar = T;
+    T* s;   // "sum": Σ d² (from initial_accumulator_value)
+    T clr;  // lr/(1 + (t − 1)·lr_decay)
+    T eps;
+
+    AdagradRule(const AdagradOptions& o, const detail::Param<T>& p)
+        : s(p.buffer("sum", o.initial_accumulator_value)),
+          clr(T(o.lr / (1 + static_cast<double>(p.step() - 1) * o.lr_decay))),
+          eps(T(o.eps)) {}
+
+    std::array<bool, 0> flags() const { return {}; }
+
+    template <bool...>
+    void element(std::int64_t i, T& w, T d) const {
+        s[i] += d * d;
+        w -= clr * d / (std::sqrt(s[i]) + eps);
+    }
+};
+
+const std::vector<StateEntry> kAdagradState{{"sum", at_least(0)}};
+}  // namespace
+
+Hyperparameters hyperparameters(const AdagradOptions& o) {
+    return detail::to_hyperparameters(o);
+}
+
+Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions options)
+    : TypedOptimizer("Adagrad", std::move(params), options, kAdagradState) {}
+
+Tensor Adagrad::step(const Closure& closure) {
+    Tensor loss = detail::evaluate(closure);
+    detail::run<AdagradRule, AdagradOptions>(*this, detail::Decay::l2);
+    return loss;
 }
 
 }  // namespace descent::optim

@@ -9,8 +9,9 @@
 #include <cmath>
 
 #include "descent/grad_mode.hpp"
+#include "groups.hpp"
 #include "line_search.hpp"
-#include "state_io.hpp"
+#include "options.hpp"
 
 namespace descent::optim {
 
@@ -83,42 +84,45 @@ class Flat {
     std::vector<Tensor>& params_;
 };
 
-std::int64_t count_option(const ParamGroup& group, std::string_view name) {
-    return checked_int64(group.get(name), "LBFGS", name);
-}
 }  // namespace
 
+template <class F>
+void visit_fields(LBFGSOptions& o, F&& f) {
+    f("lr", o.lr);
+    f("max_iter", o.max_iter);
+    f("max_eval", o.max_eval);
+    f("tolerance_grad", o.tolerance_grad);
+    f("tolerance_change", o.tolerance_change);
+    f("history_size", o.history_size);
+    f("strong_wolfe", o.line_search);
+}
+
 Hyperparameters hyperparameters(const LBFGSOptions& o) {
-    return {{"lr", o.lr},
-            {"max_iter", static_cast<double>(o.max_iter)},
-            {"max_eval", static_cast<double>(o.max_eval.value_or(o.max_iter * 5 / 4))},
-            {"tolerance_grad", o.tolerance_grad},
-            {"tolerance_change", o.tolerance_change},
-            {"history_size", static_cast<double>(o.history_size)},
-            {"strong_wolfe", o.line_search == LineSearch::strong_wolfe ? 1.0 : 0.0}};
+    LBFGSOptions resolved = o;
+    resolved.max_eval = o.max_eval.value_or(o.max_iter * 5 / 4);
+    return detail::to_hyperparameters(resolved);
 }
 
 LBFGS::LBFGS(std::vector<Tensor> params, LBFGSOptions options)
-    : TypedOptimizer("LBFGS", std::move(params), options), memory_(std::make_shared<Memory>()) {}
-
-void LBFGS::step() {
-    throw Error("LBFGS: step needs a closure that recomputes the loss: step(closure)");
-}
+    : TypedOptimizer("LBFGS", std::move(params), options, {}),
+      memory_(std::make_shared<Memory>()) {}
 
 void LBFGS::add_param_group(std::vector<Tensor>, LBFGSOptions) {
     throw Error("LBFGS: one parameter group only (as torch.optim.LBFGS)");
 }
 
 Tensor LBFGS::step(const Closure& closure) {
-    if (!closure) throw Error("LBFGS: the closure is empty");
-    check_step();
+    if (!closure) {
+        throw Error("LBFGS: step needs a closure that recomputes the loss: step(closure)");
+    }
+    groups().prepare_step();
     ParamGroup& group = param_groups().front();
-    const double lr = group.lr(), tolerance_grad = group.get("tolerance_grad");
-    const double tolerance_change = group.get("tolerance_change");
-    const std::int64_t max_iter = count_option(group, "max_iter");
-    const std::int64_t max_eval = count_option(group, "max_eval");
-    const auto history_size = static_cast<std::size_t>(count_option(group, "history_size"));
-    const bool strong_wolfe = group.get("strong_wolfe") != 0.0;
+    const auto o = detail::read_options<LBFGSOptions>(group.options);
+    const double lr = o.lr, tolerance_grad = o.tolerance_grad;
+    const double tolerance_change = o.tolerance_change;
+    const std::int64_t max_iter = o.max_iter, max_eval = *o.max_eval;
+    const auto history_size = static_cast<std::size_t>(o.history_size);
+    const bool strong_wolfe = o.line_search == LineSearch::strong_wolfe;
     Flat flat(group.params);
     const auto evaluate = [&] {  // the loss, after the closure's backward, and the gradient
         const GradModeGuard grad_mode(true);
@@ -126,7 +130,7 @@ Tensor LBFGS::step(const Closure& closure) {
         if (!loss.defined() || loss.numel() != 1) {
             throw Error("LBFGS: the closure must return the loss, a one-element tensor");
         }
-        check_step();
+        groups().prepare_step();
         return std::pair(loss, flat.gradient());
     };
 
@@ -218,50 +222,46 @@ Tensor LBFGS::step(const Closure& closure) {
 void LBFGS::save_extra(StateDict& out) const {
     const Memory& m = *memory_;
     const std::string p(kPrefix);
-    out[p + "func_evals"] = detail::count_tensor(func_evals_);
-    out[p + "n_iter"] = detail::count_tensor(n_iter_);
-    out[p + "d"] = vector_tensor(m.d);
-    out[p + "t"] = detail::real_tensor(m.t);
-    out[p + "h_diag"] = detail::real_tensor(m.h_diag);
-    out[p + "prev_flat_grad"] = vector_tensor(m.prev_flat_grad);
-    out[p + "prev_loss"] = detail::real_tensor(m.prev_loss);
-    out[p + "history"] = detail::count_tensor(static_cast<std::int64_t>(m.ro.size()));
+    const auto real = [](double v) { return scalar_tensor(v, {.dtype = Dtype::float64}); };
+    out.emplace_back(p + "func_evals", int_tensor({func_evals_}, {}));
+    out.emplace_back(p + "n_iter", int_tensor({n_iter_}, {}));
+    out.emplace_back(p + "d", vector_tensor(m.d));
+    out.emplace_back(p + "t", real(m.t));
+    out.emplace_back(p + "h_diag", real(m.h_diag));
+    out.emplace_back(p + "prev_flat_grad", vector_tensor(m.prev_flat_grad));
+    out.emplace_back(p + "prev_loss", real(m.prev_loss));
+    out.emplace_back(p + "history", int_tensor({static_cast<std::int64_t>(m.ro.size())}, {}));
     for (std::size_t i = 0; i < m.ro.size(); ++i) {
-        out[fmt::format("{}old_dirs.{}", p, i)] = vector_tensor(m.old_dirs[i]);
-        out[fmt::format("{}old_stps.{}", p, i)] = vector_tensor(m.old_stps[i]);
-        out[fmt::format("{}ro.{}", p, i)] = detail::real_tensor(m.ro[i]);
+        out.emplace_back(fmt::format("{}old_dirs.{}", p, i), vector_tensor(m.old_dirs[i]));
+        out.emplace_back(fmt::format("{}old_stps.{}", p, i), vector_tensor(m.old_stps[i]));
+        out.emplace_back(fmt::format("{}ro.{}", p, i), real(m.ro[i]));
     }
 }
 
-Optimizer::StagedLoad LBFGS::stage_extra(const StateDict& in) {
-    detail::StateReader reader(in, "LBFGS.load_state_dict");
+StagedLoad LBFGS::stage_extra(StateReader& in) {
     const std::string p(kPrefix);
     const Eigen::Index n = Flat(param_groups().front().params).size();
-    const Tensor flat_like = zeros({n}, {.dtype = Dtype::float64});
-    const Tensor empty_like = zeros({0}, {.dtype = Dtype::float64});
-    const std::int64_t func_evals = reader.count(p + "func_evals");
-    const std::int64_t n_iter = reader.count(p + "n_iter");
-    const Tensor& like = n_iter > 0 ? flat_like : empty_like;  // nothing before the first step
+    const std::int64_t func_evals = in.count(p + "func_evals");
+    const std::int64_t n_iter = in.count(p + "n_iter");
+    const Shape flat{n_iter > 0 ? n : 0};  // no vectors before the first step
+    const auto vector = [&](const std::string& key, const Shape& shape) {
+        return tensor_vector(in.floats(key, shape, Dtype::float64));
+    };
     auto memory = std::make_shared<Memory>();
-    memory->d = tensor_vector(reader.tensor_like(p + "d", like));
-    memory->t = reader.real(p + "t");
-    memory->h_diag = reader.real(p + "h_diag");
-    memory->prev_flat_grad = tensor_vector(reader.tensor_like(p + "prev_flat_grad", like));
-    memory->prev_loss = reader.real(p + "prev_loss", closed(-inf, inf));
-    const std::int64_t history = reader.count(p + "history");
-    const std::int64_t history_size = count_option(param_groups().front(), "history_size");
-    if (history > history_size) {
-        throw Error(fmt::format("{}: {} history pairs for history_size {}", reader.op(), history,
-                                history_size));
-    }
+    memory->d = vector(p + "d", flat);
+    memory->t = in.real(p + "t");
+    memory->h_diag = in.real(p + "h_diag", above(0));  // sᵀy/yᵀy, kept only where sᵀy > 0
+    memory->prev_flat_grad = vector(p + "prev_flat_grad", flat);
+    memory->prev_loss = in.real(p + "prev_loss");
+    // the history size the loaded group will have
+    const std::int64_t history_size =
+        checked_int64(in.real("param_groups.0.history_size", at_least(1)), in.op(), "history_size");
+    const std::int64_t history = in.count(p + "history", 0, n_iter > 0 ? history_size : 0);
     for (std::int64_t i = 0; i < history; ++i) {
-        memory->old_dirs.push_back(
-            tensor_vector(reader.tensor_like(fmt::format("{}old_dirs.{}", p, i), flat_like)));
-        memory->old_stps.push_back(
-            tensor_vector(reader.tensor_like(fmt::format("{}old_stps.{}", p, i), flat_like)));
-        memory->ro.push_back(reader.real(fmt::format("{}ro.{}", p, i)));
+        memory->old_dirs.push_back(vector(fmt::format("{}old_dirs.{}", p, i), {n}));
+        memory->old_stps.push_back(vector(fmt::format("{}old_stps.{}", p, i), {n}));
+        memory->ro.push_back(in.real(fmt::format("{}ro.{}", p, i), above(0)));  // 1/(yᵀs)
     }
-    reader.reject_unread({kPrefix});
     return [this, func_evals, n_iter, memory = std::move(memory)] {
         func_evals_ = func_evals;
         n_iter_ = n_iter;

@@ -6,11 +6,10 @@
 
 #include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
-#include "state_io.hpp"
 
 namespace descent::optim {
 namespace {
-constexpr std::string_view kInner = "inner.";
+constexpr std::string_view kInner = "inner";
 
 std::string slow_key(std::size_t g, std::size_t i) {
     return fmt::format("lookahead.slow.{}.{}", g, i);
@@ -18,10 +17,16 @@ std::string slow_key(std::size_t g, std::size_t i) {
 }  // namespace
 
 Lookahead::Lookahead(Optimizer& inner, LookaheadOptions options)
-    : Optimizer("Lookahead"), inner_(inner, "Lookahead"), options_(options) {
+    : Optimizer("Lookahead"),
+      inner_(inner, "Lookahead", "the optimizer it wraps"),
+      options_(options) {
     check_count(options.k, 1, "Lookahead", "k");
     check_option(options.alpha, closed(0, 1), "Lookahead", "alpha");
     sync_slow();
+}
+
+std::string Lookahead::config() const {
+    return fmt::format("Lookahead(k={}, alpha={})", options_.k, options_.alpha);
 }
 
 void Lookahead::sync_slow() const {
@@ -48,53 +53,53 @@ void Lookahead::sync_slow() const {
     slow_ = std::move(slow);
 }
 
-void Lookahead::step() {
+Tensor Lookahead::step(const Closure& closure) {
     Optimizer& inner = inner_.get();
     sync_slow();
-    inner.step();
-    if (++steps_ % options_.k != 0) return;
+    Tensor loss = inner.step(closure);
+    if (++steps_ % options_.k != 0) return loss;
     const NoGradGuard no_grad;
     for (auto& [fast, slow] : slow_) {
         if (slow.dtype() != fast.dtype()) slow = slow.to(fast.dtype());  // after Module::to
         slow.add_(fast - slow, options_.alpha);  // φ ← φ + α(θ − φ)
         fast.copy_(slow);                        // θ ← φ
     }
+    return loss;
 }
 
 StateDict Lookahead::state_dict() const {
     sync_slow();  // slow weights for parameters added since the last step
     StateDict out;
-    for (auto& [key, t] : inner_.get().state_dict()) out[std::string(kInner) + key] = t;
-    out["lookahead.steps"] = detail::count_tensor(steps_);
+    out.texts["config"] = config();
+    out.add_part(kInner, inner_.get().state_dict());
+    out.emplace_back("lookahead.steps", int_tensor({steps_}, {}));
     std::size_t n = 0;
     const auto& groups = inner_.get().param_groups();
     for (std::size_t g = 0; g < groups.size(); ++g) {
         for (std::size_t i = 0; i < groups[g].params.size(); ++i) {
-            out[slow_key(g, i)] = slow_[n++].second.clone();
+            out.emplace_back(slow_key(g, i), slow_[n++].second.clone());
         }
     }
     return out;
 }
 
-Optimizer::StagedLoad Lookahead::stage_load(const StateDict& in) {
+StagedLoad Lookahead::stage_load(const StateDict& state) {
     sync_slow();
-    detail::StateReader reader(in, "Lookahead.load_state_dict");
-    StateDict inner_state;
-    for (const auto& [key, t] : in) {
-        if (key.starts_with(kInner)) inner_state[key.substr(kInner.size())] = t;
-    }
-    const std::int64_t steps = reader.count("lookahead.steps");
+    StateReader in(state, "Lookahead.load_state_dict");
+    in.expect_config(config());
+    const std::int64_t steps = in.count("lookahead.steps");
     std::vector<Tensor> slow;
     const auto& groups = inner_.get().param_groups();
     for (std::size_t g = 0; g < groups.size(); ++g) {
         for (std::size_t i = 0; i < groups[g].params.size(); ++i) {
-            slow.push_back(reader.tensor_like(slow_key(g, i), groups[g].params[i]));
+            const Tensor& p = groups[g].params[i];
+            slow.push_back(in.floats(slow_key(g, i), p.shape(), p.dtype()));
         }
     }
-    reader.reject_unread({"lookahead."});
-    StagedLoad inner = inner_.get().stage_load(inner_state);
+    StagedLoad inner = inner_.get().stage_load(in.part(kInner));
+    in.reject_unread();
     return [this, steps, slow = std::move(slow), inner = std::move(inner)]() mutable {
-        inner();
+        inner.apply();
         steps_ = steps;
         for (std::size_t n = 0; n < slow.size(); ++n) slow_[n].second = std::move(slow[n]);
     };

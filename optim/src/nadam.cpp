@@ -2,44 +2,72 @@
 
 #include <cmath>
 
-#include "update.hpp"
+#include "driver.hpp"
+#include "moments.hpp"
 
 namespace descent::optim {
 
-NAdam::NAdam(std::vector<Tensor> params, NAdamOptions options)
-    : TypedOptimizer("NAdam", std::move(params), options) {}
-
-Hyperparameters hyperparameters(const NAdamOptions& o) {
-    return {{"lr", o.lr},
-            {"beta1", o.betas[0]},
-            {"beta2", o.betas[1]},
-            {"eps", o.eps},
-            {"weight_decay", o.weight_decay},
-            {"momentum_decay", o.momentum_decay}};
+template <class F>
+void visit_fields(NAdamOptions& o, F&& f) {
+    f("lr", o.lr);
+    f("beta1", o.betas[0]);
+    f("beta2", o.betas[1]);
+    f("eps", o.eps);
+    f("weight_decay", o.weight_decay);
+    f("momentum_decay", o.momentum_decay);
 }
 
-void NAdam::step() {
-    update_each([&](const ParamGroup& group, auto u) {
-        using T = typename decltype(u)::Scalar;
-        const double lr = group.lr(), beta1 = group.get("beta1"), beta2 = group.get("beta2");
-        const double psi = group.get("momentum_decay");
-        const auto t = static_cast<double>(++u.state.step);
-        const double mu = beta1 * (1 - 0.5 * std::pow(0.96, t * psi));  // μₜ = β₁(1 − ½·0.96^(tψ))
+namespace {
+/// Step t of NAdam: μₜ = β₁(1 − ½·0.96^(tψ)), P = Πμ (the scalar "mu_product"), the moments
+/// m and v, r = √v/√(1 − β₂ᵗ) + ε, then
+///   θ ← θ − lr(1 − μₜ)/(1 − P) · d/r − lr·μₜ₊₁/(1 − P·μₜ₊₁) · m/r
+template <class T>
+struct NAdamRule {
+    using Scalar = T;
+    detail::Moments<T> moments;
+    T grad_step;      // lr(1 − μₜ)/(1 − P)
+    T momentum_step;  // lr·μₜ₊₁/(1 − P·μₜ₊₁)
+    T bias2;          // √(1 − β₂ᵗ)
+    T eps;
+
+    NAdamRule(const NAdamOptions& o, const detail::Param<T>& p) : moments(p, o.betas) {
+        const auto t = static_cast<double>(p.step());
+        const double beta1 = o.betas[0], psi = o.momentum_decay;
+        const double mu = beta1 * (1 - 0.5 * std::pow(0.96, t * psi));
         const double mu_next = beta1 * (1 - 0.5 * std::pow(0.96, (t + 1) * psi));
-        const double product = u.state.scalars.try_emplace("mu_product", 1.0).first->second *= mu;
-        const T grad_step = T(lr * (1 - mu) / (1 - product));  // lr(1 − μₜ)/(1 − Πμ)
-        const T momentum_step = T(lr * mu_next / (1 - product * mu_next));  // lr·μₜ₊₁/(1 − Πμ·μₜ₊₁)
-        const T bias2 = T(std::sqrt(1 - std::pow(beta2, t)));
-        const T wd = T(group.get("weight_decay")), eps = T(group.get("eps"));
-        const detail::Moments<T> moments(u, beta1, beta2);
-        for (std::int64_t i = 0; i < u.n; ++i) {
-            const T d = u.g[i] + wd * u.w[i];
-            moments.update(i, d);
-            const T r = std::sqrt(moments.v[i]) / bias2 + eps;  // √v̂ + ε
-            u.w[i] -= grad_step * d / r;
-            u.w[i] -= momentum_step * moments.m[i] / r;
-        }
-    });
+        const double product = p.scalar("mu_product", 1.0) *= mu;
+        grad_step = T(o.lr * (1 - mu) / (1 - product));
+        momentum_step = T(o.lr * mu_next / (1 - product * mu_next));
+        bias2 = T(std::sqrt(1 - std::pow(o.betas[1], t)));
+        eps = T(o.eps);
+    }
+
+    std::array<bool, 0> flags() const { return {}; }
+
+    template <bool...>
+    void element(std::int64_t i, T& w, T d) const {
+        moments.update(i, d);
+        const T r = std::sqrt(moments.v[i]) / bias2 + eps;
+        w -= grad_step * d / r;
+        w -= momentum_step * moments.m[i] / r;
+    }
+};
+
+const std::vector<StateEntry> kNAdamState{
+    detail::kExpAvg, detail::kExpAvgSq, {"mu_product", closed(0, 1), true}};
+}  // namespace
+
+Hyperparameters hyperparameters(const NAdamOptions& o) {
+    return detail::to_hyperparameters(o);
+}
+
+NAdam::NAdam(std::vector<Tensor> params, NAdamOptions options)
+    : TypedOptimizer("NAdam", std::move(params), options, kNAdamState) {}
+
+Tensor NAdam::step(const Closure& closure) {
+    Tensor loss = detail::evaluate(closure);
+    detail::run<NAdamRule, NAdamOptions>(*this, detail::Decay::l2);
+    return loss;
 }
 
 }  // namespace descent::optim

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "descent/check.hpp"
+#include "descent/state_reader.hpp"
 
 namespace descent::optim {
 
@@ -31,29 +32,27 @@ void GradientNoise::add_to(const std::vector<Tensor>& params) {
     }
 }
 
-NamedTensors GradientNoise::state_dict() const {
-    NamedTensors out = {{"t", int_tensor({t_}, {})}};
-    for (auto& [name, t] : generator_.state_dict()) out.emplace_back("generator." + name, t);
+std::string GradientNoise::config() const {
+    return fmt::format("GradientNoise(eta={}, gamma={})", options_.eta, options_.gamma);
+}
+
+StateDict GradientNoise::state_dict() const {
+    StateDict out{{"t", int_tensor({t_}, {})}};
+    out.texts["config"] = config();
+    out.add_part("generator", generator_.state_dict());
     return out;
 }
 
-void GradientNoise::load_state_dict(const NamedTensors& state) {
-    std::int64_t t = -1;
-    NamedTensors generator;
-    for (const auto& [name, value] : state) {
-        if (name == "t" && value.defined() && value.dtype() == Dtype::int64 && value.numel() == 1) {
-            t = check_count(value.item<std::int64_t>(), 0, "GradientNoise.load_state_dict", "t");
-        } else if (name.starts_with("generator.")) {
-            generator.emplace_back(name.substr(10), value);
-        } else {
-            throw Error(fmt::format("GradientNoise.load_state_dict: unexpected entry '{}'", name));
-        }
-    }
-    if (t < 0) throw Error("GradientNoise.load_state_dict: needs the int64 count 't'");
-    Generator restored = generator_;
-    restored.load_state_dict(generator);
-    generator_ = restored;
-    t_ = t;
+StagedLoad GradientNoise::stage_load(const StateDict& state) {
+    StateReader in(state, "GradientNoise.load_state_dict");
+    in.expect_config(config());
+    const std::int64_t t = in.count("t");
+    StagedLoad generator = generator_.stage_load(in.part("generator"));
+    in.reject_unread();
+    return [this, t, generator = std::move(generator)]() mutable {
+        generator.apply();
+        t_ = t;
+    };
 }
 
 }  // namespace descent::optim

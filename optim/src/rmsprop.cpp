@@ -2,51 +2,78 @@
 
 #include <cmath>
 
-#include "update.hpp"
+#include "driver.hpp"
 
 namespace descent::optim {
 
-RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions options)
-    : TypedOptimizer("RMSprop", std::move(params), options) {}
-
-Hyperparameters hyperparameters(const RMSpropOptions& o) {
-    return {{"lr", o.lr},
-            {"alpha", o.alpha},
-            {"eps", o.eps},
-            {"weight_decay", o.weight_decay},
-            {"momentum", o.momentum},
-            {"centered", o.centered ? 1.0 : 0.0}};
+template <class F>
+void visit_fields(RMSpropOptions& o, F&& f) {
+    f("lr", o.lr);
+    f("alpha", o.alpha);
+    f("eps", o.eps);
+    f("weight_decay", o.weight_decay);
+    f("momentum", o.momentum);
+    f("centered", o.centered);
 }
 
-void RMSprop::step() {
-    update_each([&](const ParamGroup& group, auto u) {
-        using T = typename decltype(u)::Scalar;
-        const T lr = T(group.lr()), eps = T(group.get("eps")), wd = T(group.get("weight_decay"));
-        const T keep = T(group.get("alpha")), take = T(1 - group.get("alpha"));
-        const T mu = T(group.get("momentum"));
-        ++u.state.step;
-        T* __restrict a = u.buffer("square_avg");
-        T* __restrict c = group.get("centered") != 0.0 ? u.buffer("grad_avg") : nullptr;
-        T* __restrict b = mu > 0 ? u.buffer("momentum_buffer") : nullptr;
-        for (std::int64_t i = 0; i < u.n; ++i) {
-            const T d = u.g[i] + wd * u.w[i];
-            a[i] = keep * a[i] + take * d * d;  // a = αa + (1 − α)d²
-            T r;
-            if (c) {
-                c[i] = keep * c[i] + take * d;  // centered: r = √(a − c²), c = αc + (1 − α)d
-                r = std::sqrt(a[i] - c[i] * c[i]);
-            } else {
-                r = std::sqrt(a[i]);
-            }
-            r += eps;
-            if (b) {
-                b[i] = mu * b[i] + d / r;  // b = μb + d/r;  θ ← θ − lr·b
-                u.w[i] -= lr * b[i];
-            } else {
-                u.w[i] -= lr * d / r;  // θ ← θ − lr·d/r
-            }
+namespace {
+/// A step of RMSprop:  a = αa + (1 − α)d²;  r = √a, or centered c = αc + (1 − α)d, r = √(a − c²)
+///   μ > 0:  b = μb + d/(r + ε),  θ ← θ − lr·b;   else θ ← θ − lr·d/(r + ε)
+template <class T>
+struct RMSpropRule {
+    using Scalar = T;
+    T* a;                       // "square_avg"
+    T* c;                       // "grad_avg" (centered)
+    T* b;                       // "momentum_buffer" (μ > 0)
+    T lr, keep, take, mu, eps;  // lr, α, 1 − α, μ, ε
+
+    RMSpropRule(const RMSpropOptions& o, const detail::Param<T>& p)
+        : a(p.buffer("square_avg")),
+          c(o.centered ? p.buffer("grad_avg") : nullptr),
+          b(o.momentum > 0 ? p.buffer("momentum_buffer") : nullptr),
+          lr(T(o.lr)),
+          keep(T(o.alpha)),
+          take(T(1 - o.alpha)),
+          mu(T(o.momentum)),
+          eps(T(o.eps)) {}
+
+    std::array<bool, 2> flags() const { return {c != nullptr, b != nullptr}; }
+
+    template <bool centered, bool momentum>
+    void element(std::int64_t i, T& w, T d) const {
+        a[i] = keep * a[i] + take * d * d;
+        T r;
+        if constexpr (centered) {
+            c[i] = keep * c[i] + take * d;
+            r = std::sqrt(a[i] - c[i] * c[i]);
+        } else {
+            r = std::sqrt(a[i]);
         }
-    });
+        r += eps;
+        if constexpr (momentum) {
+            b[i] = mu * b[i] + d / r;
+            w -= lr * b[i];
+        } else {
+            w -= lr * d / r;
+        }
+    }
+};
+
+const std::vector<StateEntry> kRMSpropState{
+    {"square_avg", at_least(0)}, {"grad_avg", finite()}, {"momentum_buffer", finite()}};
+}  // namespace
+
+Hyperparameters hyperparameters(const RMSpropOptions& o) {
+    return detail::to_hyperparameters(o);
+}
+
+RMSprop::RMSprop(std::vector<Tensor> params, RMSpropOptions options)
+    : TypedOptimizer("RMSprop", std::move(params), options, kRMSpropState) {}
+
+Tensor RMSprop::step(const Closure& closure) {
+    Tensor loss = detail::evaluate(closure);
+    detail::run<RMSpropRule, RMSpropOptions>(*this, detail::Decay::l2);
+    return loss;
 }
 
 }  // namespace descent::optim

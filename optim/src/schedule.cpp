@@ -108,85 +108,121 @@ double one_cycle_at(const OneCycleOptions& o, std::int64_t t, bool momentum) {
     }
     return 0.0;  // unreachable: the last phase always answers
 }
+
+std::string_view mode_name(CyclicMode mode) {
+    switch (mode) {
+        case CyclicMode::triangular:
+            return "triangular";
+        case CyclicMode::triangular2:
+            return "triangular2";
+        case CyclicMode::exp_range:
+            return "exp_range";
+    }
+    return "?";
+}
+
+/// The step sizes, mode and gamma of a cyclic schedule, as its description spells them.
+std::string cycle_description(const CyclicOptions& o) {
+    return fmt::format("step_size_up={}, step_size_down={}, mode={}, gamma={}", o.step_size_up,
+                       o.step_size_down.value_or(o.step_size_up), mode_name(o.mode), o.gamma);
+}
+
+/// The shape of a one-cycle schedule, as its description spells it.
+std::string one_cycle_description(const OneCycleOptions& o) {
+    return fmt::format("total_steps={}, pct_start={}, anneal={}, three_phase={}", o.total_steps,
+                       o.pct_start, o.anneal == Anneal::cos ? "cos" : "linear", o.three_phase);
+}
 }  // namespace
 
 Schedule constant() {
-    return [](std::int64_t, double base) { return base; };
+    return {[](std::int64_t, double base) { return base; }, "constant()"};
 }
 
 Schedule lambda(std::function<double(std::int64_t)> factor) {
     if (!factor) throw Error("lambda: the factor function is empty");
-    return [factor = std::move(factor)](std::int64_t t, double base) { return base * factor(t); };
+    return {[factor = std::move(factor)](std::int64_t t, double base) { return base * factor(t); },
+            "lambda(custom)"};
 }
 
 Schedule step_decay(std::int64_t step_size, double gamma) {  // base·γ^⌊t/step_size⌋
     check_count(step_size, 1, "step_decay", "step_size");
     check_option(gamma, at_least(0), "step_decay", "gamma");
-    return [=](std::int64_t t, double base) {
-        return base * std::pow(gamma, static_cast<double>(t / step_size));
-    };
+    return {[=](std::int64_t t, double base) {
+                return base * std::pow(gamma, static_cast<double>(t / step_size));
+            },
+            fmt::format("step_decay(step_size={}, gamma={})", step_size, gamma)};
 }
 
 Schedule multistep(std::vector<std::int64_t> milestones, double gamma) {
     check_option(gamma, at_least(0), "multistep", "gamma");
     std::sort(milestones.begin(), milestones.end());
-    return [milestones = std::move(milestones), gamma](std::int64_t t, double base) {
-        const auto passed =
-            std::upper_bound(milestones.begin(), milestones.end(), t) - milestones.begin();
-        return base * std::pow(gamma, static_cast<double>(passed));
-    };
+    std::string description =
+        fmt::format("multistep(milestones=[{}], gamma={})", fmt::join(milestones, ", "), gamma);
+    return {[milestones = std::move(milestones), gamma](std::int64_t t, double base) {
+                const auto passed =
+                    std::upper_bound(milestones.begin(), milestones.end(), t) - milestones.begin();
+                return base * std::pow(gamma, static_cast<double>(passed));
+            },
+            std::move(description)};
 }
 
 Schedule exponential(double gamma) {  // base·γᵗ
     check_option(gamma, at_least(0), "exponential", "gamma");
-    return
-        [=](std::int64_t t, double base) { return base * std::pow(gamma, static_cast<double>(t)); };
+    return {
+        [=](std::int64_t t, double base) { return base * std::pow(gamma, static_cast<double>(t)); },
+        fmt::format("exponential(gamma={})", gamma)};
 }
 
-Schedule inverse_sqrt() {
-    return [](std::int64_t t, double base) { return base / std::sqrt(static_cast<double>(t) + 1); };
+Schedule inverse_sqrt() {  // base/√(t + 1)
+    return {
+        [](std::int64_t t, double base) { return base / std::sqrt(static_cast<double>(t) + 1); },
+        "inverse_sqrt()"};
 }
 
 Schedule polynomial(std::int64_t total_iters, double power) {  // base·(1 − min(t, T)/T)^power
     check_count(total_iters, 1, "polynomial", "total_iters");
     check_option(power, at_least(0), "polynomial", "power");
-    return [=](std::int64_t t, double base) {
-        const double done =
-            static_cast<double>(std::min(t, total_iters)) / static_cast<double>(total_iters);
-        return base * std::pow(1.0 - done, power);
-    };
+    return {[=](std::int64_t t, double base) {
+                const double done = static_cast<double>(std::min(t, total_iters)) /
+                                    static_cast<double>(total_iters);
+                return base * std::pow(1.0 - done, power);
+            },
+            fmt::format("polynomial(total_iters={}, power={})", total_iters, power)};
 }
 
 Schedule cosine(std::int64_t t_max, double eta_min) {  // η_min + (base − η_min)(1 + cos(πt/T))/2
     check_count(t_max, 1, "cosine", "T_max");
     check_option(eta_min, at_least(0), "cosine", "eta_min");
-    return [=](std::int64_t t, double base) {
-        return eta_min + (base - eta_min) *
-                             (1 + std::cos(std::numbers::pi * static_cast<double>(t) /
-                                           static_cast<double>(t_max))) /
-                             2;
-    };
+    return {[=](std::int64_t t, double base) {
+                return eta_min + (base - eta_min) *
+                                     (1 + std::cos(std::numbers::pi * static_cast<double>(t) /
+                                                   static_cast<double>(t_max))) /
+                                     2;
+            },
+            fmt::format("cosine(t_max={}, eta_min={})", t_max, eta_min)};
 }
 
 Schedule cosine_warm_restarts(std::int64_t t_0, std::int64_t t_mult, double eta_min) {
     check_count(t_0, 1, "cosine_warm_restarts", "T_0");
     check_count(t_mult, 1, "cosine_warm_restarts", "T_mult");
     check_option(eta_min, at_least(0), "cosine_warm_restarts", "eta_min");
-    return [=](std::int64_t t, double base) {
-        std::int64_t period = t_0, into = t;  // T_i and T_cur
-        if (t_mult == 1) {
-            into = t % t_0;  // equal periods: no walk through the cycles
-        } else {
-            while (into >= period) {  // at most 63 periods before one exceeds int64
-                into -= period;
-                if (__builtin_mul_overflow(period, t_mult, &period)) period = INT64_MAX;
+    return {
+        [=](std::int64_t t, double base) {
+            std::int64_t period = t_0, into = t;  // T_i and T_cur
+            if (t_mult == 1) {
+                into = t % t_0;  // equal periods: no walk through the cycles
+            } else {
+                while (into >= period) {  // at most 63 periods before one exceeds int64
+                    into -= period;
+                    if (__builtin_mul_overflow(period, t_mult, &period)) period = INT64_MAX;
+                }
             }
-        }
-        return eta_min + (base - eta_min) *
-                             (1 + std::cos(std::numbers::pi * static_cast<double>(into) /
-                                           static_cast<double>(period))) /
-                             2;
-    };
+            return eta_min + (base - eta_min) *
+                                 (1 + std::cos(std::numbers::pi * static_cast<double>(into) /
+                                               static_cast<double>(period))) /
+                                 2;
+        },
+        fmt::format("cosine_warm_restarts(t_0={}, t_mult={}, eta_min={})", t_0, t_mult, eta_min)};
 }
 
 namespace {
@@ -195,17 +231,20 @@ Schedule linear_from(double start_factor, double end_factor, std::int64_t total_
     check_option(start_factor, at_least(0), op, "start_factor");
     check_option(end_factor, at_least(0), op, "end_factor");
     check_count(total_iters, 1, op, "total_iters");
-    return [=](std::int64_t t, double base) {
-        const double done =
-            static_cast<double>(std::min(t, total_iters)) / static_cast<double>(total_iters);
-        return base * (start_factor + (end_factor - start_factor) * done);
-    };
+    return {[=](std::int64_t t, double base) {
+                const double done = static_cast<double>(std::min(t, total_iters)) /
+                                    static_cast<double>(total_iters);
+                return base * (start_factor + (end_factor - start_factor) * done);
+            },
+            fmt::format("linear(start_factor={}, end_factor={}, total_iters={})", start_factor,
+                        end_factor, total_iters)};
 }
 
 Schedule constant_factor_for(double factor, std::int64_t total_iters, std::string_view op) {
     check_option(factor, at_least(0), op, "factor");
     check_count(total_iters, 0, op, "total_iters");
-    return [=](std::int64_t t, double base) { return t < total_iters ? base * factor : base; };
+    return {[=](std::int64_t t, double base) { return t < total_iters ? base * factor : base; },
+            fmt::format("constant_factor(factor={}, total_iters={})", factor, total_iters)};
 }
 
 Schedule sequential_of(std::vector<Schedule> schedules, std::vector<std::int64_t> milestones,
@@ -218,12 +257,17 @@ Schedule sequential_of(std::vector<Schedule> schedules, std::vector<std::int64_t
                         "ascending; got {} schedules and milestones [{}]",
                         op, schedules.size(), fmt::join(milestones, ",")));
     }
-    return [schedules = std::move(schedules), milestones = std::move(milestones)](std::int64_t t,
-                                                                                  double base) {
-        const auto i = static_cast<std::size_t>(
-            std::upper_bound(milestones.begin(), milestones.end(), t) - milestones.begin());
-        return schedules[i](i == 0 ? t : t - milestones[i - 1], base);
-    };
+    std::vector<std::string> parts;
+    for (const auto& s : schedules) parts.push_back(s.description());
+    std::string description = fmt::format("sequential([{}], milestones=[{}])",
+                                          fmt::join(parts, ", "), fmt::join(milestones, ", "));
+    return {[schedules = std::move(schedules), milestones = std::move(milestones)](std::int64_t t,
+                                                                                   double base) {
+                const auto i = static_cast<std::size_t>(
+                    std::upper_bound(milestones.begin(), milestones.end(), t) - milestones.begin());
+                return schedules[i](i == 0 ? t : t - milestones[i - 1], base);
+            },
+            std::move(description)};
 }
 }  // namespace
 
@@ -254,36 +298,47 @@ Schedule constant_warmup(Schedule after, std::int64_t steps, double factor) {
 Schedule chain(Schedule inner, Schedule outer) {
     require_schedule(inner, "chain");
     require_schedule(outer, "chain");
-    return [inner = std::move(inner), outer = std::move(outer)](std::int64_t t, double base) {
-        return outer(t, inner(t, base));
-    };
+    std::string description =
+        fmt::format("chain({}, {})", inner.description(), outer.description());
+    return {[inner = std::move(inner), outer = std::move(outer)](std::int64_t t, double base) {
+                return outer(t, inner(t, base));
+            },
+            std::move(description)};
 }
 
 Schedule cyclic(CyclicOptions o) {
     check_cyclic(o, "cyclic");
-    return [o](std::int64_t t, double) {
-        const auto [cycle, scale] = cycle_position(o, t);
-        return o.base_lr + (o.max_lr - o.base_lr) * scale * cycle_amplitude(o, t, cycle);
-    };
+    return {[o](std::int64_t t, double) {
+                const auto [cycle, scale] = cycle_position(o, t);
+                return o.base_lr + (o.max_lr - o.base_lr) * scale * cycle_amplitude(o, t, cycle);
+            },
+            fmt::format("cyclic(base_lr={}, max_lr={}, {})", o.base_lr, o.max_lr,
+                        cycle_description(o))};
 }
 
 Schedule cyclic_momentum(CyclicOptions o) {
     check_cyclic(o, "cyclic_momentum");
-    return [o](std::int64_t t, double) {
-        const auto [cycle, scale] = cycle_position(o, t);
-        return o.max_momentum -
-               (o.max_momentum - o.base_momentum) * scale * cycle_amplitude(o, t, cycle);
-    };
+    return {[o](std::int64_t t, double) {
+                const auto [cycle, scale] = cycle_position(o, t);
+                return o.max_momentum -
+                       (o.max_momentum - o.base_momentum) * scale * cycle_amplitude(o, t, cycle);
+            },
+            fmt::format("cyclic_momentum(base_momentum={}, max_momentum={}, {})", o.base_momentum,
+                        o.max_momentum, cycle_description(o))};
 }
 
 Schedule one_cycle(OneCycleOptions o) {
     check_one_cycle(o, "one_cycle");
-    return [o](std::int64_t t, double) { return one_cycle_at(o, t, false); };
+    return {[o](std::int64_t t, double) { return one_cycle_at(o, t, false); },
+            fmt::format("one_cycle(max_lr={}, div_factor={}, final_div_factor={}, {})", o.max_lr,
+                        o.div_factor, o.final_div_factor, one_cycle_description(o))};
 }
 
 Schedule one_cycle_momentum(OneCycleOptions o) {
     check_one_cycle(o, "one_cycle_momentum");
-    return [o](std::int64_t t, double) { return one_cycle_at(o, t, true); };
+    return {[o](std::int64_t t, double) { return one_cycle_at(o, t, true); },
+            fmt::format("one_cycle_momentum(base_momentum={}, max_momentum={}, {})",
+                        o.base_momentum, o.max_momentum, one_cycle_description(o))};
 }
 
 }  // namespace descent::optim

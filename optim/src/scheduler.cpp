@@ -7,7 +7,6 @@
 #include <cmath>
 
 #include "descent/optim/schedule.hpp"
-#include "state_io.hpp"
 
 namespace descent::optim {
 namespace {
@@ -34,7 +33,7 @@ LRScheduler::LRScheduler(Optimizer& optimizer, std::vector<Schedule> lr,
 
 LRScheduler::LRScheduler(Optimizer& optimizer, std::vector<Schedule> lr,
                          std::vector<Schedule> momentum, bool shared)
-    : optimizer_(optimizer, "LRScheduler"),
+    : optimizer_(optimizer, "LRScheduler", "the optimizer it schedules"),
       lr_(std::move(lr)),
       momentum_(std::move(momentum)),
       shared_(shared) {
@@ -104,28 +103,41 @@ std::vector<double> LRScheduler::last_lr() const {
     return lrs;
 }
 
+std::string LRScheduler::config() const {
+    const auto list = [this](const std::vector<Schedule>& schedules) {
+        std::vector<std::string> parts;
+        for (const auto& s : schedules) parts.push_back(s.description());
+        return shared_ ? parts.front() : fmt::format("[{}]", fmt::join(parts, ", "));
+    };
+    if (momentum_.empty()) return fmt::format("LRScheduler(lr={})", list(lr_));
+    return fmt::format("LRScheduler(lr={}, momentum={})", list(lr_), list(momentum_));
+}
+
 StateDict LRScheduler::state_dict() const {
-    StateDict out{{"scheduler.t", detail::count_tensor(t_)}};
+    StateDict out{{"scheduler.t", int_tensor({t_}, {})}};
+    out.texts["config"] = config();
     for (std::size_t g = 0; g < base_lr_.size(); ++g) {
-        out[indexed("base_lr", g)] = detail::real_tensor(base_lr_[g]);
-        out[indexed("base_momentum", g)] = detail::real_tensor(base_momentum_[g]);
+        out.emplace_back(indexed("base_lr", g), scalar_tensor(base_lr_[g], {.dtype = float64}));
+        out.emplace_back(indexed("base_momentum", g),
+                         scalar_tensor(base_momentum_[g], {.dtype = float64}));
     }
     return out;
 }
 
-std::function<void()> LRScheduler::stage_load(const StateDict& state) {
-    detail::StateReader reader(state, "LRScheduler.load_state_dict");
-    const std::int64_t t = reader.count("scheduler.t");
-    std::vector<double> base_lr, base_momentum;
-    for (std::size_t g = 0; reader.has(indexed("base_lr", g)); ++g) {
-        base_lr.push_back(reader.real(indexed("base_lr", g), at_least(0)));
-        base_momentum.push_back(reader.real(indexed("base_momentum", g)));
-    }
-    reader.reject_unread({"scheduler."});
+StagedLoad LRScheduler::stage_load(const StateDict& state) {
+    StateReader in(state, "LRScheduler.load_state_dict");
+    in.expect_config(config());
+    const std::int64_t t = in.count("scheduler.t");
     const std::size_t groups = optimizer_.get().param_groups().size();
+    std::vector<double> base_lr, base_momentum;
+    for (std::size_t g = 0; in.has(indexed("base_lr", g)); ++g) {
+        base_lr.push_back(in.real(indexed("base_lr", g), at_least(0)));
+        base_momentum.push_back(in.real(indexed("base_momentum", g), at_least(0)));
+    }
+    in.reject_unread();
     if (base_lr.size() != groups) {
         throw Error(fmt::format("{}: the state has base values for {} groups, the optimizer {}",
-                                reader.op(), base_lr.size(), groups));
+                                in.op(), base_lr.size(), groups));
     }
     const Values values = values_at(t, base_lr, base_momentum);
     return
@@ -137,14 +149,10 @@ std::function<void()> LRScheduler::stage_load(const StateDict& state) {
         };
 }
 
-void LRScheduler::load_state_dict(const StateDict& state) {
-    stage_load(state)();
-}
-
 // --- ReduceLROnPlateau ------------------------------------------------------------------
 
 ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, PlateauOptions options)
-    : optimizer_(optimizer, "ReduceLROnPlateau"),
+    : optimizer_(optimizer, "ReduceLROnPlateau", "the optimizer it schedules"),
       options_(std::move(options)),
       best_(options_.mode == PlateauMode::min ? INFINITY : -INFINITY) {
     constexpr std::string_view op = "ReduceLROnPlateau";
@@ -205,30 +213,40 @@ std::vector<double> ReduceLROnPlateau::last_lr() const {
     return lrs;
 }
 
-StateDict ReduceLROnPlateau::state_dict() const {
-    return {{"plateau.best", detail::real_tensor(best_)},
-            {"plateau.bad_steps", detail::count_tensor(bad_steps_)},
-            {"plateau.cooldown_left", detail::count_tensor(cooldown_left_)},
-            {"plateau.steps", detail::count_tensor(steps_)}};
+std::string ReduceLROnPlateau::config() const {
+    const PlateauOptions& o = options_;
+    return fmt::format(
+        "ReduceLROnPlateau(mode={}, factor={}, patience={}, threshold={}, threshold_mode={}, "
+        "cooldown={}, min_lr={}, min_lrs=[{}], eps={})",
+        o.mode == PlateauMode::min ? "min" : "max", o.factor, o.patience, o.threshold,
+        o.threshold_mode == ThresholdMode::rel ? "rel" : "abs", o.cooldown, o.min_lr,
+        fmt::join(o.min_lrs, ", "), o.eps);
 }
 
-std::function<void()> ReduceLROnPlateau::stage_load(const StateDict& state) {
-    detail::StateReader reader(state, "ReduceLROnPlateau.load_state_dict");
-    const double best = reader.real("plateau.best", closed(-inf, inf));
-    const std::int64_t bad = reader.count("plateau.bad_steps");
-    const std::int64_t cooldown = reader.count("plateau.cooldown_left");
-    const std::int64_t steps = reader.count("plateau.steps");
-    reader.reject_unread({"plateau."});
+StateDict ReduceLROnPlateau::state_dict() const {
+    StateDict out{{"plateau.best", scalar_tensor(best_, {.dtype = float64})},
+                  {"plateau.bad_steps", int_tensor({bad_steps_}, {})},
+                  {"plateau.cooldown_left", int_tensor({cooldown_left_}, {})},
+                  {"plateau.steps", int_tensor({steps_}, {})}};
+    out.texts["config"] = config();
+    return out;
+}
+
+StagedLoad ReduceLROnPlateau::stage_load(const StateDict& state) {
+    StateReader in(state, "ReduceLROnPlateau.load_state_dict");
+    in.expect_config(config());
+    // the best metric so far: ±inf before the first, any metric but NaN after
+    const double best = in.real("plateau.best", closed(-inf, inf));
+    const std::int64_t bad = in.count("plateau.bad_steps", 0, options_.patience);
+    const std::int64_t cooldown = in.count("plateau.cooldown_left", 0, options_.cooldown);
+    const std::int64_t steps = in.count("plateau.steps");
+    in.reject_unread();
     return [this, best, bad, cooldown, steps] {
         best_ = best;
         bad_steps_ = bad;
         cooldown_left_ = cooldown;
         steps_ = steps;
     };
-}
-
-void ReduceLROnPlateau::load_state_dict(const StateDict& state) {
-    stage_load(state)();
 }
 
 }  // namespace descent::optim

@@ -1,67 +1,85 @@
 #include "descent/optim/sgd.hpp"
 
-#include <fmt/format.h>
-
 #include "descent/optim/sgdw.hpp"
-#include "update.hpp"
+#include "driver.hpp"
 
 namespace descent::optim {
+
+template <class F>
+void visit_fields(SGDOptions& o, F&& f) {
+    f("lr", o.lr);
+    f("momentum", o.momentum);
+    f("dampening", o.dampening);
+    f("weight_decay", o.weight_decay);
+    f("nesterov", o.nesterov);
+}
+
+namespace {
+/// A step of SGD on d (the gradient, with L2 decay):
+///   μ = 0:  θ ← θ − lr·d
+///   else:   b = d on the first step, then b = μb + (1 − τ)d;  θ ← θ − lr·b,
+///           or with Nesterov θ ← θ − lr·(d + μb)
+template <class T>
+struct SGDRule {
+    using Scalar = T;
+    T* b;  // "momentum_buffer" (μ > 0)
+    bool first;
+    bool nesterov;
+    T rate, mu, take;  // lr, μ, 1 − τ
+
+    SGDRule(const SGDOptions& o, const detail::Param<T>& p)
+        : b(nullptr),
+          first(!p.has("momentum_buffer")),
+          nesterov(o.nesterov),
+          rate(T(o.lr)),
+          mu(T(o.momentum)),
+          take(T(1 - o.dampening)) {
+        if (o.momentum != 0.0) b = p.buffer("momentum_buffer");
+    }
+
+    std::array<bool, 3> flags() const { return {b != nullptr, first, nesterov}; }
+
+    template <bool momentum, bool is_first, bool is_nesterov>
+    void element(std::int64_t i, T& w, T d) const {
+        if constexpr (!momentum) {
+            w -= rate * d;
+        } else {
+            if constexpr (is_first) {
+                b[i] = d;
+            } else {
+                b[i] = mu * b[i] + take * d;
+            }
+            if constexpr (is_nesterov) {
+                w -= rate * (d + mu * b[i]);
+            } else {
+                w -= rate * b[i];
+            }
+        }
+    }
+};
+
+const std::vector<StateEntry> kSGDState{{"momentum_buffer", finite()}};
+}  // namespace
+
 Hyperparameters hyperparameters(const SGDOptions& o) {
     if (o.nesterov && !(o.momentum > 0 && o.dampening == 0)) {
         throw Error("SGD: Nesterov momentum needs momentum > 0 and dampening 0");
     }
-    return {{"lr", o.lr},
-            {"momentum", o.momentum},
-            {"dampening", o.dampening},
-            {"weight_decay", o.weight_decay},
-            {"nesterov", o.nesterov ? 1.0 : 0.0}};
+    return detail::to_hyperparameters(o);
 }
 
 SGD::SGD(std::vector<Tensor> params, SGDOptions options)
     : SGD("SGD", std::move(params), options, false) {}
 
 SGD::SGD(std::string name, std::vector<Tensor> params, SGDOptions options, bool decoupled)
-    : TypedOptimizer(std::move(name), std::move(params), options), decoupled_(decoupled) {}
+    : TypedOptimizer(std::move(name), std::move(params), options, kSGDState),
+      decoupled_(decoupled) {}
 
-void SGD::step() {
-    update_each([&](const ParamGroup& group, auto u) {
-        using T = typename decltype(u)::Scalar;
-        const double lr = group.lr(), mu = group.get("momentum");
-        const auto decay = detail::weight_decay(lr, group.get("weight_decay"), decoupled_);
-        const T l2 = T(decay.l2), keep = T(decay.keep), rate = T(lr), mom = T(mu);
-        const T take = T(1 - group.get("dampening"));
-        const bool first = !u.state.buffers.contains("momentum_buffer");
-        ++u.state.step;
-        if (mu == 0.0) {
-            detail::for_ranges(u, [=](auto r) {
-                for (std::int64_t i = 0; i < r.n; ++i)  // θ ← θ − lr·(g + wd·θ)
-                    r.w[i] = keep * r.w[i] - rate * (r.g[i] + l2 * r.w[i]);
-            });
-            return;
-        }
-        T* const buffer = u.buffer("momentum_buffer");
-        detail::with_flag(first, [&](auto is_first) {
-            detail::with_flag(group.get("nesterov") != 0.0, [&](auto is_nesterov) {
-                detail::for_ranges(u, [=](auto r) {
-                    T* __restrict b = r.at(buffer);
-                    for (std::int64_t i = 0; i < r.n; ++i) {
-                        const T d = r.g[i] + l2 * r.w[i];  // d = g + wd·θ (L2, coupled)
-                        if constexpr (is_first) {
-                            b[i] = d;  // b = d on the first step
-                        } else {
-                            b[i] = mom * b[i] + take * d;  // b = μb + (1 − τ)d
-                        }
-                        if constexpr (is_nesterov) {
-                            r.w[i] =
-                                keep * r.w[i] - rate * (d + mom * b[i]);  // θ ← θ − lr·(d + μb)
-                        } else {
-                            r.w[i] = keep * r.w[i] - rate * b[i];  // θ ← θ − lr·b
-                        }
-                    }
-                });
-            });
-        });
-    });
+Tensor SGD::step(const Closure& closure) {
+    Tensor loss = detail::evaluate(closure);
+    detail::run<SGDRule, SGDOptions>(*this,
+                                     decoupled_ ? detail::Decay::decoupled : detail::Decay::l2);
+    return loss;
 }
 
 SGDW::SGDW(std::vector<Tensor> params, SGDOptions options)

@@ -1,6 +1,6 @@
-// Updates of parameters large enough to be split over threads (optim/src/update.hpp,
-// for_ranges) give the same bits at one and at two threads: each element is updated by one
-// thread with the same arithmetic.
+// Updates of parameters large enough to be split over threads (optim/src/driver.hpp,
+// for_ranges) give the same bits at one and at two threads, for every algorithm: each element
+// is updated by one thread with the same arithmetic, and SWATS's sums are formed per chunk.
 
 #include <catch2/catch.hpp>
 #include <descent/autograd.hpp>
@@ -63,6 +63,27 @@ TEST_CASE("large parameters: the same update at one and two threads", "[optim][p
          [](auto p) {
              return std::make_unique<opt::SGDW>(
                  p, opt::SGDOptions{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.1});
+         }},
+        {"Adagrad",
+         [](auto p) {
+             return std::make_unique<opt::Adagrad>(
+                 p, opt::AdagradOptions{.lr_decay = 0.1, .weight_decay = 0.1});
+         }},
+        {"RMSprop centered, momentum",
+         [](auto p) {
+             return std::make_unique<opt::RMSprop>(
+                 p, opt::RMSpropOptions{.momentum = 0.9, .centered = true});
+         }},
+        {"NAdam", [](auto p) { return std::make_unique<opt::NAdam>(p); }},
+        {"RAdam",
+         [](auto p) { return std::make_unique<opt::RAdam>(p, opt::RAdamOptions{.lr = 1e-2}); }},
+        {"AMSBound",
+         [](auto p) {
+             return std::make_unique<opt::AdaBound>(p, opt::AdaBoundOptions{.amsbound = true});
+         }},
+        {"SWATS",
+         [](auto p) {
+             return std::make_unique<opt::SWATS>(p, opt::SWATSOptions{.eps_switch = 1.0});
          }},
     };
     for (const auto& [name, make] : optimizers) {

@@ -57,22 +57,23 @@ void advance(Run& run, const Problem& p, int steps) {
     }
 }
 
-opt::StateDict save(const Run& run) {
-    opt::StateDict state = run.optimizer->state_dict();
-    if (run.scheduler) state.merge(run.scheduler->state_dict());
-    if (run.plateau) state.merge(run.plateau->state_dict());
+dc::StateDict save(const Run& run) {
+    dc::StateDict state;
+    state.add_part("optimizer", run.optimizer->state_dict());
+    if (run.scheduler) state.add_part("scheduler", run.scheduler->state_dict());
+    if (run.plateau) state.add_part("plateau", run.plateau->state_dict());
     state["w"] = run.w.detach().clone();
     state["b"] = run.b.detach().clone();
     return state;
 }
 
-void load(Run& run, const opt::StateDict& state) {
+void load(Run& run, const dc::StateDict& state) {
     const dc::NoGradGuard no_grad;
     run.w.copy_(state.at("w"));
     run.b.copy_(state.at("b"));
-    run.optimizer->load_state_dict(state);
-    if (run.scheduler) run.scheduler->load_state_dict(state);
-    if (run.plateau) run.plateau->load_state_dict(state);
+    run.optimizer->load_state_dict(state.part("optimizer"));
+    if (run.scheduler) run.scheduler->load_state_dict(state.part("scheduler"));
+    if (run.plateau) run.plateau->load_state_dict(state.part("plateau"));
 }
 
 /// 100 straight steps against `split` steps, save, fresh objects, load, 100 − split steps.
@@ -83,7 +84,7 @@ void check_resume(const Build& build, int split = 50) {
 
     Run first = start(p, build);
     advance(first, p, split);
-    const opt::StateDict state = save(first);
+    const dc::StateDict state = save(first);
     Run second = start(p, build);  // fresh objects, as after a restart
     load(second, state);
     advance(second, p, 100 - split);

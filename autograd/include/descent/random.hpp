@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "descent/lifetime.hpp"
+#include "descent/state.hpp"
 #include "descent/tensor.hpp"
 
 namespace descent {
@@ -30,16 +32,20 @@ class Generator {
     std::uint64_t below(std::uint64_t bound);
 
     /// The whole state, for checkpoints: {"words": int64 [4] (the bits of xoshiro's four
-    /// words), "spare_normal": float64 [], "has_spare": int64 []}.
-    NamedTensors state_dict() const;
-    /// Restores state_dict(); a missing or malformed entry, or the all-zero state xoshiro never
-    /// leaves, is an Error and changes nothing.
-    void load_state_dict(const NamedTensors& state);
+    /// words), "spare_normal": float64 [], "has_spare": int64 []} and the text "config"
+    /// ("Generator(xoshiro256**)").
+    StateDict state_dict() const;
+    /// Checks a state_dict(): a missing or malformed entry, or the all-zero state xoshiro never
+    /// leaves, is an Error.
+    StagedLoad stage_load(const StateDict& state);
+    void load_state_dict(const StateDict& state) { stage_load(state).apply(); }
+    const Lifetime& lifetime() const { return lifetime_; }
 
   private:
     std::uint64_t s_[4]{};
     double spare_normal_ = 0.0;
     bool has_spare_ = false;
+    Lifetime lifetime_;
 };
 
 /// The calling thread's generator (one per thread, seed 0 until manual_seed).

@@ -6,10 +6,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
+#include "descent/lifetime.hpp"
 #include "descent/random.hpp"
+#include "descent/state.hpp"
 #include "descent/tensor.hpp"
 
 namespace descent::data {
@@ -96,14 +99,20 @@ class DataLoader {
     std::int64_t epoch() const { return epochs_; }
 
     /// Where the loader is, for a checkpoint: {"epoch", "next_batch", "order" (the current
-    /// epoch's row order), and "generator.*" for a loader with its own generator}. Sharded, the
-    /// order is the global one and next_batch a global batch: the same on every rank.
-    NamedTensors state_dict() const;
-    /// Restores state_dict() of a loader over as many rows and of the same kind; anything
-    /// else is an Error and changes nothing.
-    void load_state_dict(const NamedTensors& state);
+    /// epoch's row order), and "generator.*" for a loader with its own generator}, and the text
+    /// "config" ("DataLoader(rows=1437, batch_size=64, shuffle=true, drop_last=false,
+    /// generator=own)"). Sharded, the order is the global one and next_batch a global batch:
+    /// the same on every rank, so that any rank's state resumes every rank.
+    StateDict state_dict() const;
+    /// Checks a state of a loader of this configuration — next_batch within the epoch, the
+    /// order a permutation of the rows — and returns what restores it.
+    StagedLoad stage_load(const StateDict& state);
+    void load_state_dict(const StateDict& state) { stage_load(state).apply(); }
+    const Lifetime& lifetime() const { return lifetime_; }
 
   private:
+    std::string config() const;
+
     Tensor features_, targets_;
     DataLoaderOptions options_;
     std::optional<Generator> generator_;
@@ -111,6 +120,7 @@ class DataLoader {
     std::int64_t epochs_ = 0;      // epochs begun
     std::int64_t next_batch_ = 0;  // the next batch of the current epoch to hand out
     bool resume_ = false;          // the next begin() continues the current epoch
+    Lifetime lifetime_;
 };
 
 }  // namespace descent::data

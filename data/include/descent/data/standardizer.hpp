@@ -1,6 +1,8 @@
 #pragma once
 // Feature standardisation, fitted on training data only (the lecture's feature scaling).
 
+#include "descent/lifetime.hpp"
+#include "descent/state.hpp"
 #include "descent/tensor.hpp"
 
 namespace descent::data {
@@ -17,14 +19,18 @@ class Standardizer {
     const Tensor& std() const { return std_; }
     bool fitted() const { return mean_.defined(); }
 
-    /// {"mean", "std"} once fitted (nothing before), for checkpoints.
-    NamedTensors state_dict() const;
-    /// Restores state_dict(): an empty state unfits it; otherwise both entries, 1-D of one
-    /// length and floating dtype, std positive — else an Error, and nothing changes.
-    void load_state_dict(const NamedTensors& state);
+    /// {"mean", "std"} once fitted (no tensors before), and the text "config"
+    /// ("Standardizer"), for checkpoints.
+    StateDict state_dict() const;
+    /// Checks a state_dict(): without tensors it unfits; otherwise both entries, 1-D of one
+    /// length and floating dtype, the mean finite and the std positive and finite.
+    StagedLoad stage_load(const StateDict& state);
+    void load_state_dict(const StateDict& state) { stage_load(state).apply(); }
+    const Lifetime& lifetime() const { return lifetime_; }
 
   private:
     Tensor mean_, std_;
+    Lifetime lifetime_;
 };
 
 }  // namespace descent::data

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "descent/error.hpp"
+#include "descent/lifetime.hpp"
 #include "descent/tensor.hpp"
 
 namespace descent::distributed {
@@ -77,8 +78,8 @@ class Communicator {
     /// rank, in place.
     void broadcast(Tensor& tensor, int root = 0);
 
-    /// Expires when this communicator is destroyed (what holders check before using it).
-    std::weak_ptr<const void> lifetime() const { return lifetime_; }
+    /// Ends when this communicator is destroyed (what holders check before using it).
+    const Lifetime& lifetime() const { return lifetime_; }
 
   protected:
     Communicator() = default;
@@ -105,22 +106,12 @@ class Communicator {
     }
     std::vector<float> scratch_float_;  // what the ranks send in a sum, kept between sums
     std::vector<double> scratch_double_;
-    std::shared_ptr<const int> lifetime_ = std::make_shared<const int>(0);
+    Lifetime lifetime_;
 };
 
 /// A reference to a communicator that notices when it is gone: using it afterwards is a
 /// DistError naming the holder instead of a use-after-free.
-class CommunicatorRef {
-  public:
-    CommunicatorRef(Communicator& world, std::string holder)
-        : world_(&world), alive_(world.lifetime()), holder_(std::move(holder)) {}
-    Communicator& get() const;
-
-  private:
-    Communicator* world_;
-    std::weak_ptr<const void> alive_;
-    std::string holder_;
-};
+using CommunicatorRef = Watched<Communicator, DistError>;
 
 /// Runs `body`; if it throws on this rank, every rank ends (world.abort) with a message naming
 /// this rank and the error, instead of the others waiting forever in their next collective.

@@ -17,10 +17,12 @@
 //   }
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "descent/distributed/communicator.hpp"
 #include "descent/nn/module.hpp"
+#include "descent/state.hpp"
 
 namespace descent::distributed {
 
@@ -54,13 +56,23 @@ class DataParallel {
     std::int64_t reductions() const { return reductions_; }
     Communicator& world() const { return world_.get(); }
 
+    /// "reductions" (what paces the replica checks) and the text "config" with the options,
+    /// which a load checks against this wrapper's.
+    StateDict state_dict() const;
+    StagedLoad stage_load(const StateDict& state);
+    void load_state_dict(const StateDict& state) { stage_load(state).apply(); }
+    const Lifetime& lifetime() const { return lifetime_; }
+
   private:
+    std::string config() const;
+
     CommunicatorRef world_;
     DataParallelOptions options_;
     std::vector<Tensor> parameters_, buffers_;
     std::vector<float> flat_float_;  // the gradients in one buffer per dtype, kept between steps
     std::vector<double> flat_double_;
     std::int64_t reductions_ = 0;
+    Lifetime lifetime_;
 };
 
 }  // namespace descent::distributed

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "descent/state.hpp"
 #include "descent/tensor.hpp"
 
 namespace descent::nn {
@@ -29,15 +30,15 @@ std::string to_safetensors(const NamedTensors& tensors, const Metadata& metadata
 /// Parses safetensors bytes; `source` names them in error messages.
 Checkpoint from_safetensors(std::string_view bytes, std::string_view source = "<memory>");
 
-/// Writes `tensors` to `path` atomically; an existing file keeps its permission bits, a new one
-/// gets 0666 & ~umask. Temporaries ".<name>.<pid>.<n>.descent-tmp" of savers that died are
-/// removed. Errors are descent::Error naming the path.
-void save(const NamedTensors& tensors, const std::filesystem::path& path,
-          const Metadata& metadata = {});
+/// Writes the state's tensors to `path` atomically, its texts and `metadata` as the file's
+/// metadata (a key in both with two values is an Error); an existing file keeps its permission
+/// bits, a new one gets 0666 & ~umask. Temporaries ".<name>.<pid>.<n>.descent-tmp" of savers
+/// that died are removed. Errors are descent::Error naming the path.
+void save(const StateDict& state, const std::filesystem::path& path, const Metadata& metadata = {});
 /// Reads a checkpoint file; anything wrong with it, or with reading it, is a FormatError naming
 /// the path.
 Checkpoint load_checkpoint(const std::filesystem::path& path);
-/// The tensors of a checkpoint file.
-NamedTensors load(const std::filesystem::path& path);
+/// A checkpoint file as a state: its tensors, and its metadata as texts.
+StateDict load(const std::filesystem::path& path);
 
 }  // namespace descent::nn

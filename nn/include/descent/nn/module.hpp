@@ -24,6 +24,9 @@
 #include <utility>
 #include <vector>
 
+#include "descent/check.hpp"
+#include "descent/lifetime.hpp"
+#include "descent/state.hpp"
 #include "descent/tensor.hpp"
 
 namespace descent::nn {
@@ -67,19 +70,30 @@ class Module {
     /// The layer's own settings for printing, as torch's extra_repr ("in_features=4, ...").
     virtual std::string extra_repr() const { return {}; }
 
-    /// Parameters and buffers by dotted name, each module's own before its children's.
-    NamedTensors state_dict() const;
-    /// Copies values in. strict: every key must match both ways. Missing and unexpected keys,
-    /// and shape or dtype mismatches (always), are listed together in one Error.
-    void load_state_dict(const NamedTensors& state, bool strict = true);
+    /// Parameters and buffers by dotted name, each module's own before its children's (the
+    /// tensors themselves, as torch's: a load copies values into them).
+    StateDict state_dict() const;
+    /// Checks `state` against the module and returns what copies it in. strict: every key must
+    /// match both ways. Missing and unexpected keys, shape or dtype mismatches and values
+    /// outside their range (NaN, ±inf, a negative running variance) are listed together in
+    /// one Error. Texts (a checkpoint's metadata) are not read.
+    StagedLoad stage_load(const StateDict& state, bool strict = true);
+    /// stage_load, then apply: all or nothing.
+    void load_state_dict(const StateDict& state, bool strict = true) {
+        stage_load(state, strict).apply();
+    }
     /// The Error load_state_dict would give, without loading anything.
-    void check_state_dict(const NamedTensors& state, bool strict = true) const;
+    void check_state_dict(const StateDict& state, bool strict = true) const;
+    const Lifetime& lifetime() const { return lifetime_; }
 
   protected:
-    /// Registers a parameter (made a leaf requiring grad); the reference stays valid.
-    Tensor& register_parameter(std::string name, Tensor value, bool requires_grad = true);
-    /// Registers a buffer: state that is saved but not trained (running statistics).
-    Tensor& register_buffer(std::string name, Tensor value);
+    /// Registers a parameter (made a leaf requiring grad); the reference stays valid. A loaded
+    /// state must hold values in `range`.
+    Tensor& register_parameter(std::string name, Tensor value, bool requires_grad = true,
+                               Interval range = finite());
+    /// Registers a buffer: state that is saved but not trained (running statistics), whose
+    /// loaded values must lie in `range`.
+    Tensor& register_buffer(std::string name, Tensor value, Interval range = finite());
     /// Registers a child module and returns a reference to it (valid while any copy lives).
     template <class M>
     requires std::derived_from<std::decay_t<M>, Module> std::decay_t<M>
@@ -95,14 +109,22 @@ class Module {
     struct Slot {
         std::string name;
         std::shared_ptr<Tensor> tensor;
+        Interval range;
     };
     void check_new_name(const std::string& name) const;
     void collect(const std::string& prefix, NamedTensors& out, bool params, bool buffers) const;
+    /// Every parameter and buffer slot with its dotted name, in state_dict order.
+    void collect_slots(const std::string& prefix,
+                       std::vector<std::pair<std::string, const Slot*>>& out) const;
+    /// stage_load's checks; the copies (destination, source) it would make.
+    std::vector<std::pair<Tensor, Tensor>> checked_copies(const StateDict& state,
+                                                          bool strict) const;
 
     std::vector<Slot> params_;
     std::vector<Slot> buffers_;
     std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
     bool training_ = true;
+    Lifetime lifetime_;
 };
 
 /// The module as torch prints it: its type and settings, its children indented below by name,

@@ -30,7 +30,7 @@ Hyperparameters hyperparameters(const AdaBoundOptions& options);
 class AdaBound : public TypedOptimizer<AdaBoundOptions> {
   public:
     explicit AdaBound(std::vector<Tensor> params, AdaBoundOptions options = {});
-    void step() override;
+    Tensor step(const Closure& closure = {}) override;
 };
 
 }  // namespace descent::optim

@@ -23,7 +23,7 @@ Hyperparameters hyperparameters(const AdagradOptions& options);
 class Adagrad : public TypedOptimizer<AdagradOptions> {
   public:
     explicit Adagrad(std::vector<Tensor> params, AdagradOptions options = {});
-    void step() override;
+    Tensor step(const Closure& closure = {}) override;
 };
 
 }  // namespace descent::optim

@@ -27,7 +27,7 @@ Hyperparameters hyperparameters(const AdamOptions& options);
 class Adam : public TypedOptimizer<AdamOptions> {
   public:
     explicit Adam(std::vector<Tensor> params, AdamOptions options = {});
-    void step() override;
+    Tensor step(const Closure& closure = {}) override;
 
   protected:
     Adam(std::string name, std::vector<Tensor> params, AdamOptions options, bool decoupled);

@@ -41,14 +41,10 @@ Hyperparameters hyperparameters(const LBFGSOptions& options);
 
 class LBFGS : public TypedOptimizer<LBFGSOptions> {
   public:
-    /// Computes the loss with its gradients: zero_grad, forward, backward; returns the loss.
-    using Closure = std::function<Tensor()>;
-
     explicit LBFGS(std::vector<Tensor> params, LBFGSOptions options = {});
-    /// One step of up to max_iter iterations; returns the loss of the first evaluation.
-    Tensor step(const Closure& closure);
-    /// An Error: L-BFGS evaluates the loss several times per step, so it needs a closure.
-    void step() override;
+    /// One step of up to max_iter iterations; returns the loss of the first evaluation. The
+    /// closure is required: L-BFGS evaluates the loss several times per step.
+    Tensor step(const Closure& closure = {}) override;
     /// An Error: L-BFGS has one parameter group (as torch).
     void add_param_group(std::vector<Tensor> params, LBFGSOptions options);
 
@@ -58,7 +54,7 @@ class LBFGS : public TypedOptimizer<LBFGSOptions> {
 
   protected:
     void save_extra(StateDict& out) const override;
-    StagedLoad stage_extra(const StateDict& in) override;
+    StagedLoad stage_extra(StateReader& in) override;
 
   private:
     struct Memory;  // d, t, the (s, y) history and the previous gradient and loss

@@ -20,12 +20,16 @@ struct LookaheadOptions {
     double alpha = 0.5;
 };
 
+/// Its state: the inner optimizer's under "inner.", "lookahead.steps", the slow weights
+/// "lookahead.slow.<g>.<i>", and the text "config" ("Lookahead(k=5, alpha=0.5)"), which a load
+/// checks against this Lookahead's options.
 class Lookahead : public Optimizer {
   public:
     /// Wraps `inner`, which should outlive the Lookahead: using a Lookahead whose inner
     /// optimizer was destroyed is an Error.
     Lookahead(Optimizer& inner, LookaheadOptions options = {});
-    void step() override;
+    /// k steps of the inner optimizer (each given the closure), then the slow weights' step.
+    Tensor step(const Closure& closure = {}) override;
 
     std::vector<ParamGroup>& param_groups() override { return inner_.get().param_groups(); }
     StateDict state_dict() const override;
@@ -34,8 +38,9 @@ class Lookahead : public Optimizer {
   private:
     /// One slow copy per parameter of the inner optimizer's groups, in their order.
     void sync_slow() const;
+    std::string config() const;
 
-    OptimizerRef inner_;
+    Watched<Optimizer> inner_;
     LookaheadOptions options_;
     std::int64_t steps_ = 0;
     mutable std::vector<std::pair<Tensor, Tensor>> slow_;  // (θ, φ) per parameter

@@ -26,7 +26,7 @@ Hyperparameters hyperparameters(const NAdamOptions& options);
 class NAdam : public TypedOptimizer<NAdamOptions> {
   public:
     explicit NAdam(std::vector<Tensor> params, NAdamOptions options = {});
-    void step() override;
+    Tensor step(const Closure& closure = {}) override;
 };
 
 }  // namespace descent::optim

@@ -4,6 +4,7 @@
 // Works with any optimizer: call add_to(params) after backward and before step().
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "descent/random.hpp"
@@ -26,14 +27,20 @@ class GradientNoise {
     void add_to(const std::vector<Tensor>& params);
     std::int64_t steps() const { return t_; }
 
-    /// {"t", "generator.*"}, for checkpoints; load_state_dict checks it all before changing.
-    NamedTensors state_dict() const;
-    void load_state_dict(const NamedTensors& state);
+    /// {"t", "generator.*"} and the text "config" ("GradientNoise(eta=0.3, gamma=0.55)"),
+    /// which a load checks against this one's options.
+    StateDict state_dict() const;
+    StagedLoad stage_load(const StateDict& state);
+    void load_state_dict(const StateDict& state) { stage_load(state).apply(); }
+    const Lifetime& lifetime() const { return lifetime_; }
 
   private:
+    std::string config() const;
+
     GradientNoiseOptions options_;
     Generator generator_;
     std::int64_t t_ = 0;
+    Lifetime lifetime_;
 };
 
 }  // namespace descent::optim

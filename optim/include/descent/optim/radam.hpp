@@ -26,7 +26,7 @@ Hyperparameters hyperparameters(const RAdamOptions& options);
 class RAdam : public TypedOptimizer<RAdamOptions> {
   public:
     explicit RAdam(std::vector<Tensor> params, RAdamOptions options = {});
-    void step() override;
+    Tensor step(const Closure& closure = {}) override;
 };
 
 }  // namespace descent::optim

@@ -24,7 +24,7 @@ Hyperparameters hyperparameters(const RMSpropOptions& options);
 class RMSprop : public TypedOptimizer<RMSpropOptions> {
   public:
     explicit RMSprop(std::vector<Tensor> params, RMSpropOptions options = {});
-    void step() override;
+    Tensor step(const Closure& closure = {}) override;
 };
 
 }  // namespace descent::optim

@@ -7,16 +7,43 @@
 // the first step(), and so on — the same count as torch's last_epoch. Call opt.step() then
 // sched.step() each iteration. Formulas are torch.optim.lr_scheduler's closed forms.
 
+#include <concepts>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "descent/optim/optimizer.hpp"
 
 namespace descent::optim {
 
-using Schedule = std::function<double(std::int64_t t, double base)>;
+/// A schedule: the lr at step t from the base lr, and a description of it
+/// ("cosine(t_max=1000, eta_min=0)") that a saved LRScheduler state records, so that the state
+/// is never loaded under another schedule. Any callable (t, base) → lr converts to a Schedule
+/// described as "custom"; give yours a description that names what its values depend on.
+class Schedule {
+  public:
+    using Function = std::function<double(std::int64_t t, double base)>;
+
+    Schedule() = default;
+    Schedule(Function function, std::string description)
+        : function_(std::move(function)), description_(std::move(description)) {}
+    template <class F>
+    requires(std::is_invocable_r_v<double, F&, std::int64_t, double> &&
+             !std::same_as<std::decay_t<F>, Schedule>)
+        Schedule(F function)  // NOLINT: implicit, as the std::function it replaces
+        : Schedule(Function(std::move(function)), "custom") {}
+
+    double operator()(std::int64_t t, double base) const { return function_(t, base); }
+    explicit operator bool() const { return static_cast<bool>(function_); }
+    const std::string& description() const { return description_; }
+
+  private:
+    Function function_;
+    std::string description_;
+};
 
 /// base.
 Schedule constant();
@@ -90,6 +117,11 @@ Schedule one_cycle_momentum(OneCycleOptions options);
 /// base lr taken when first seen); with one schedule per group, a group added later is an
 /// Error. A schedule value that is no valid lr (NaN, negative, ∞) is an Error and nothing is
 /// written. The optimizer should outlive the scheduler: using it after is an Error.
+///
+/// Its state: "scheduler.t", the base values "scheduler.base_lr.<g>" and
+/// "scheduler.base_momentum.<g>", and the text "config" describing the schedules
+/// ("LRScheduler(lr=cosine(t_max=1000, eta_min=0))"): a state saved under other schedules is
+/// refused.
 class LRScheduler {
   public:
     LRScheduler(Optimizer& optimizer, Schedule lr, std::optional<Schedule> momentum = {});
@@ -101,14 +133,15 @@ class LRScheduler {
     std::int64_t last_step() const { return t_; }
     std::vector<double> last_lr() const;
 
-    /// t and the base values, under "scheduler.".
     StateDict state_dict() const;
-    /// All or nothing, as Optimizer::load_state_dict.
-    void load_state_dict(const StateDict& state);
-    /// load_state_dict's checks, returning what applies the state (which cannot fail).
-    std::function<void()> stage_load(const StateDict& state);
+    /// Checks the state (its schedules, t, one base value per group) and returns what applies
+    /// it: the base values, t, and the schedules' values at t written into the groups.
+    StagedLoad stage_load(const StateDict& state);
+    void load_state_dict(const StateDict& state) { stage_load(state).apply(); }
+    const Lifetime& lifetime() const { return lifetime_; }
 
   private:
+    std::string config() const;
     struct Values {
         std::vector<double> lr, momentum;
     };
@@ -121,13 +154,14 @@ class LRScheduler {
     /// Writes the schedules' values at step t into the groups, after checking all of them.
     void apply(std::int64_t t);
 
-    OptimizerRef optimizer_;
+    Watched<Optimizer> optimizer_;
     std::vector<Schedule> lr_;
     std::vector<Schedule> momentum_;
     bool shared_;  // one lr (and momentum) schedule for every group
     std::vector<double> base_lr_;
     std::vector<double> base_momentum_;
     std::int64_t t_ = 0;
+    Lifetime lifetime_;
 };
 
 enum class PlateauMode { min, max };
@@ -147,6 +181,9 @@ struct PlateauOptions {
 /// Multiplies every group's lr by `factor` once the metric has not improved for `patience`
 /// steps (ReduceLROnPlateau), then waits `cooldown` steps before counting again. A NaN metric
 /// counts as no improvement.
+///
+/// Its state: "plateau.best", "plateau.bad_steps", "plateau.cooldown_left", "plateau.steps", and
+/// the text "config" with every option, which a load checks against this scheduler's.
 class ReduceLROnPlateau {
   public:
     ReduceLROnPlateau(Optimizer& optimizer, PlateauOptions options = {});
@@ -154,20 +191,22 @@ class ReduceLROnPlateau {
     std::vector<double> last_lr() const;
 
     StateDict state_dict() const;
-    void load_state_dict(const StateDict& state);
-    /// load_state_dict's checks, returning what applies the state (which cannot fail).
-    std::function<void()> stage_load(const StateDict& state);
+    StagedLoad stage_load(const StateDict& state);
+    void load_state_dict(const StateDict& state) { stage_load(state).apply(); }
+    const Lifetime& lifetime() const { return lifetime_; }
 
   private:
     bool better(double metric) const;
     double floor(std::size_t group, std::size_t groups) const;
+    std::string config() const;
 
-    OptimizerRef optimizer_;
+    Watched<Optimizer> optimizer_;
     PlateauOptions options_;
     double best_;
     std::int64_t bad_steps_ = 0;
     std::int64_t cooldown_left_ = 0;
     std::int64_t steps_ = 0;
+    Lifetime lifetime_;
 };
 
 }  // namespace descent::optim

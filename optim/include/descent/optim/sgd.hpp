@@ -26,7 +26,7 @@ Hyperparameters hyperparameters(const SGDOptions& options);
 class SGD : public TypedOptimizer<SGDOptions> {
   public:
     explicit SGD(std::vector<Tensor> params, SGDOptions options = {});
-    void step() override;
+    Tensor step(const Closure& closure = {}) override;
 
   protected:
     SGD(std::string name, std::vector<Tensor> params, SGDOptions options, bool decoupled);

@@ -32,7 +32,7 @@ Hyperparameters hyperparameters(const SWATSOptions& options);
 class SWATS : public TypedOptimizer<SWATSOptions> {
   public:
     explicit SWATS(std::vector<Tensor> params, SWATSOptions options = {});
-    void step() override;
+    Tensor step(const Closure& closure = {}) override;
 
     bool switched() const { return switch_step_ > 0; }
     /// The step (1-based) after which SGD took over; 0 while still in the Adam phase.
@@ -42,11 +42,10 @@ class SWATS : public TypedOptimizer<SWATSOptions> {
 
   protected:
     void save_extra(StateDict& out) const override;
-    StagedLoad stage_extra(const StateDict& in) override;
+    StagedLoad stage_extra(StateReader& in) override;
 
   private:
     void adam_step();
-    void sgd_step();
 
     std::int64_t steps_ = 0;
     double lambda_ = 0.0;
