@@ -63,7 +63,7 @@ Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptio
 Tensor int_tensor(const std::vector<std::int64_t>& values, const Shape& shape) {
     check_fills(shape, values.size(), "int_tensor");
     Tensor t = empty(shape, Dtype::int64, "int_tensor");
-    std::copy(values.begin(), values.end(), static_cast<std::int64_t*>(t.impl()->storage->data));
+    std::copy(values.begin(), values.end(), elements<std::int64_t>(t));
     return t;
 }
 
@@ -93,7 +93,7 @@ Tensor eye(std::int64_t n, TensorOptions options) {
     Tensor t = filled({n, n}, 0.0, {.dtype = options.dtype}, "eye");
     kernel::dispatch_any(options.dtype, [&](auto tag) {
         using T = decltype(tag);
-        T* p = static_cast<T*>(t.impl()->storage->data);
+        T* p = elements<T>(t);
         for (std::int64_t i = 0; i < n; ++i) p[i * n + i] = T(1);
     });
     if (options.requires_grad) t.requires_grad_();

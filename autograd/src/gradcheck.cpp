@@ -17,7 +17,7 @@ namespace descent {
 namespace {
 
 double* values_of(Tensor& t) {
-    return static_cast<double*>(t.impl()->storage->data);
+    return elements<double>(t);
 }
 
 std::vector<Tensor> fresh_copies(const std::vector<Tensor>& inputs) {

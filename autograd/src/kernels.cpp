@@ -53,8 +53,7 @@ Tensor copy_with_strides(const Tensor& x, const Shape& shape,
     Tensor y = empty(shape, x.dtype());
     dispatch_any(x.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        strided_copy(static_cast<const T*>(x.raw_data()), shape, strides,
-                     static_cast<T*>(y.impl()->storage->data));
+        strided_copy(static_cast<const T*>(x.raw_data()), shape, strides, elements<T>(y));
     });
     return y;
 }

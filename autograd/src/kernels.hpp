@@ -61,12 +61,12 @@ T from_double(double v, std::string_view op) {
 
 template <class T>
 ConstArrayMap<T> in(const Tensor& t) {
-    return ConstArrayMap<T>(static_cast<const T*>(t.impl()->storage->data), t.numel());
+    return ConstArrayMap<T>(elements<T>(t), t.numel());
 }
 /// Writable map without a version bump: only for freshly created results.
 template <class T>
 ArrayMap<T> out(Tensor& t) {
-    return ArrayMap<T>(static_cast<T*>(t.impl()->storage->data), t.numel());
+    return ArrayMap<T>(elements<T>(t), t.numel());
 }
 
 /// Throws an Error naming op if t is undefined.

@@ -145,7 +145,7 @@ Tensor randn(const Shape& shape, TensorOptions options) {
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape) {
     if (high <= low) throw ShapeError(fmt::format("randint: empty range [{}, {})", low, high));
     Tensor t = empty(shape, Dtype::int64, "randint");
-    auto* p = static_cast<std::int64_t*>(t.impl()->storage->data);
+    auto* p = elements<std::int64_t>(t);
     // high − low in unsigned arithmetic: up to 2⁶⁴ − 1, which int64 cannot hold
     const std::uint64_t span = static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low);
     for (std::int64_t i = 0; i < t.numel(); ++i) {
@@ -157,7 +157,7 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape) {
 
 Tensor randperm(std::int64_t n) {
     Tensor t = empty({n}, Dtype::int64, "randperm");
-    auto* order = static_cast<std::int64_t*>(t.impl()->storage->data);
+    auto* order = elements<std::int64_t>(t);
     for (std::int64_t i = 0; i < n; ++i) order[i] = i;
     for (std::int64_t i = n - 1; i > 0; --i) {  // Fisher–Yates
         const auto j = static_cast<std::int64_t>(global_generator().below(i + 1));

@@ -13,6 +13,8 @@
 
 namespace descent::kernel {
 namespace {
+#include "tensor_impl.hpp"
+
 
 /// Σ p[0..n) for n ≤ kBlock, in sixteen independent partial sums (vectorized, no
 /// reassociation needed), combined pairwise.
@@ -154,8 +156,7 @@ Tensor reduce(const Tensor& x, const Dims& dims, Reduction kind, std::string_vie
         Tensor next = empty({b.outer * b.inner}, x.dtype(), op);
         dispatch_floating(x.dtype(), op, [&](auto tag) {
             using T = decltype(tag);
-            reduce_blocks(static_cast<const T*>(cur.raw_data()), b, kind,
-                          static_cast<T*>(next.impl()->storage->data));
+            reduce_blocks(static_cast<const T*>(cur.raw_data()), b, kind, elements<T>(next));
         });
         groups[g].extent = 1;
         cur = next;

@@ -29,7 +29,7 @@ Tensor convert(const Tensor& x, Dtype dtype, std::string_view op) {
         using From = decltype(tag);
         if constexpr (std::is_same_v<To, std::int64_t> && std::is_floating_point_v<From>) {
             const From* src = static_cast<const From*>(x.raw_data());
-            auto* dst = static_cast<std::int64_t*>(y.impl()->storage->data);
+            auto* dst = elements<std::int64_t>(y);
             for (std::int64_t i = 0; i < x.numel(); ++i) {
                 if (!(src[i] >= From(-0x1p63) && src[i] < From(0x1p63))) {
                     throw Error(

@@ -49,6 +49,13 @@ struct TensorImpl {
     Tensor grad;
 };
 
+/// The elements of t as T: its storage typed, without the dtype check and the version bump of
+/// Tensor::data and mutable_data — for kernels that made t (or checked its dtype) themselves.
+template <class T>
+T* elements(const Tensor& t) {
+    return static_cast<T*>(t.impl()->storage->data);
+}
+
 /// RAM plus swap of this machine: no tensor can be larger (and asking the allocator for more
 /// can abort a sanitized build instead of failing).
 std::uint64_t memory_bytes();

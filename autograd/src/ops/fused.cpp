@@ -4,13 +4,11 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
-#include <vector>
-
 #include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
 #include "kernels.hpp"
 #include "node.hpp"
+#include "one_pass.hpp"
 #include "reduce_kernel.hpp"
 
 namespace descent {
@@ -82,32 +80,6 @@ void check_cross_entropy(const Tensor& logits, const Tensor& target, const Tenso
     }
 }
 
-/// onehot(y) [N, C] in the given dtype.
-Tensor one_hot(const Tensor& target, std::int64_t classes, Dtype dtype) {
-    Tensor t = zeros({target.numel(), classes}, {.dtype = dtype});
-    const std::int64_t* y = target.data<std::int64_t>();
-    kernel::dispatch_floating(dtype, "softmax_cross_entropy", [&](auto tag) {
-        using T = decltype(tag);
-        T* p = t.mutable_data<T>();
-        for (std::int64_t i = 0; i < target.numel(); ++i) p[i * classes + y[i]] = T(1);
-    });
-    return t;
-}
-
-/// Row i of z as softmax(zᵢ) in `probs` (the exponentials e^{zᵢc − max}, then divided by their
-/// sum, formed in double); returns log Σ_c e^{zᵢc}.
-template <class T>
-double softmax_row(const T* z, std::int64_t classes, T* probs) {
-    using Row = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
-    const Row row(z, classes);
-    const T m = row.maxCoeff();
-    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> e(probs, classes);
-    e = (row - m).exp();
-    double s = 0;
-    for (std::int64_t c = 0; c < classes; ++c) s += double(probs[c]);
-    e *= T(1.0 / s);
-    return double(m) + std::log(s);
-}
 }  // namespace
 
 /// L = Σᵢ wᵢ·(log Σ_c e^{zᵢc} − zᵢ,yᵢ) / divisor, in double;
@@ -116,46 +88,11 @@ double softmax_row(const T* z, std::int64_t classes, T* probs) {
 Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weights,
                              double divisor) {
     check_cross_entropy(logits, target, weights);
-    const std::int64_t rows = logits.size(0), classes = logits.size(1);
-    Tensor loss = empty({}, logits.dtype(), "softmax_cross_entropy");
-    kernel::dispatch_floating(logits.dtype(), "softmax_cross_entropy", [&](auto tag) {
-        using T = decltype(tag);
-        const T *z = logits.data<T>(), *w = weights.data<T>();
-        const std::int64_t* y = target.data<std::int64_t>();
-        std::vector<T> probs(static_cast<std::size_t>(classes));
-        double total = 0;
-        for (std::int64_t i = 0; i < rows; ++i) {
-            const double lse = softmax_row(z + i * classes, classes, probs.data());
-            total += double(w[i]) * (lse - double(z[i * classes + y[i]]));
-        }
-        *loss.mutable_data<T>() = T(total / divisor);
-    });
+    const Tensor loss = kernel::softmax_cross_entropy_loss(logits, target, weights, divisor);
     return record(Op::softmax_cross_entropy, {logits}, loss, {logits, target, weights},
-                  [divisor, rows, classes](const BackwardContext& c, const Tensor& g) {
-                      const Tensor z = c.saved(0), y = c.saved(1), w = c.saved(2);
-                      Grads grads(1);
-                      if (is_grad_enabled()) {  // create_graph: differentiable ops
-                          const Tensor scale = reshape(w * (g / divisor), {rows, 1});
-                          grads[0] = (softmax(z, 1) - one_hot(y, classes, z.dtype())) * scale;
-                          return grads;
-                      }
-                      Tensor dz = empty({rows, classes}, z.dtype(), "softmax_cross_entropy");
-                      kernel::dispatch_floating(z.dtype(), "softmax_cross_entropy", [&](auto tag) {
-                          using T = decltype(tag);
-                          const T *pz = z.data<T>(), *pw = w.data<T>();
-                          const std::int64_t* py = y.data<std::int64_t>();
-                          T* out = dz.mutable_data<T>();
-                          const double upstream = g.item() / divisor;
-                          for (std::int64_t i = 0; i < rows; ++i) {
-                              T* row = out + i * classes;
-                              softmax_row(pz + i * classes, classes, row);
-                              row[py[i]] -= T(1);
-                              Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(row, classes) *=
-                                  T(double(pw[i]) * upstream);
-                          }
-                      });
-                      grads[0] = dz;
-                      return grads;
+                  [divisor](const BackwardContext& c, const Tensor& g) {
+                      return Grads{kernel::softmax_cross_entropy_backward(c.saved(0), c.saved(1),
+                                                                          c.saved(2), g, divisor)};
                   });
 }
 

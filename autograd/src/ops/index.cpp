@@ -79,7 +79,7 @@ Tensor gather_rows(const Tensor& x, std::int64_t dim, std::int64_t count, Row ro
     kernel::dispatch_any(x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T* src = static_cast<const T*>(x.raw_data());
-        T* dst = static_cast<T*>(y.impl()->storage->data);
+        T* dst = elements<T>(y);
         for (std::int64_t o = 0; o < b.outer; ++o) {
             for (std::int64_t k = 0; k < count; ++k) {
                 std::copy_n(src + (o * b.extent + row(k)) * b.inner, b.inner,
@@ -100,7 +100,7 @@ Tensor scatter_rows(const Tensor& g, const Shape& shape, std::int64_t dim, Row r
     kernel::dispatch_floating(g.dtype(), op, [&](auto tag) {
         using T = decltype(tag);
         const T* src = static_cast<const T*>(g.raw_data());
-        T* dst = static_cast<T*>(out.impl()->storage->data);
+        T* dst = elements<T>(out);
         for (std::int64_t o = 0; o < b.outer; ++o) {
             for (std::int64_t k = 0; k < count; ++k) {
                 T* to = dst + (o * b.extent + row(k)) * b.inner;
@@ -155,7 +155,7 @@ Tensor gather(const Tensor& x, std::int64_t dim_in, const Tensor& index) {
     kernel::dispatch_any(x.dtype(), [&](auto tag) {
         using T = decltype(tag);
         const T* src = static_cast<const T*>(x.raw_data());
-        T* dst = static_cast<T*>(y.impl()->storage->data);
+        T* dst = elements<T>(y);
         for_each_gathered(index.shape(), x.shape(), dim, idx,
                           [&](std::int64_t p, std::int64_t offset) { dst[p] = src[offset]; });
     });
@@ -195,7 +195,7 @@ Tensor scatter_add(const Tensor& g, const Shape& shape, std::int64_t dim, const 
     kernel::dispatch_floating(g.dtype(), "scatter_add", [&](auto tag) {
         using T = decltype(tag);
         const T* src = static_cast<const T*>(g.raw_data());
-        T* dst = static_cast<T*>(out.impl()->storage->data);
+        T* dst = elements<T>(out);
         for_each_gathered(index.shape(), shape, dim, idx,
                           [&](std::int64_t p, std::int64_t offset) { dst[offset] += src[p]; });
     });
@@ -237,7 +237,7 @@ Tensor concat(const std::vector<Tensor>& tensors, std::int64_t dim_in) {
     const Blocks b = kernel::blocks_around(shape, dim);
     kernel::dispatch_any(y.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        T* dst = static_cast<T*>(y.impl()->storage->data);
+        T* dst = elements<T>(y);
         for (std::int64_t o = 0; o < b.outer; ++o) {
             for (std::size_t i = 0; i < tensors.size(); ++i) {
                 const std::int64_t run = extents[i] * b.inner;

@@ -54,7 +54,7 @@ Tensor matmul_t(const Tensor& a, const Tensor& b, bool ta, bool tb) {
         using T = decltype(tag);
         const T* pa = static_cast<const T*>(wa.raw_data());
         const T* pb = static_cast<const T*>(wb.raw_data());
-        T* pc = static_cast<T*>(c.impl()->storage->data);
+        T* pc = elements<T>(c);
         for (std::int64_t i = 0; i < batches; ++i) {
             gemm(pa + i * ar * ac, ar, ac, ta, pb + i * br * bc, br, bc, tb, pc + i * n * m);
         }
@@ -100,8 +100,7 @@ Tensor linear_2d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     }
     kernel::dispatch_floating(y.dtype(), "linear", [&](auto tag) {
         using T = decltype(tag);
-        Eigen::Map<RowMatrix<T>> rows(static_cast<T*>(y.impl()->storage->data), y.size(0),
-                                      y.size(1));
+        Eigen::Map<RowMatrix<T>> rows(elements<T>(y), y.size(0), y.size(1));
         rows.rowwise() +=
             Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(bias.data<T>(), bias.numel());
     });

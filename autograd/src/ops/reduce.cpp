@@ -87,7 +87,7 @@ Tensor arg_extreme(const Tensor& x, std::int64_t dim_in, bool keepdim, bool larg
                                      largest ? "maximum" : "minimum", dim, shape_str(x.shape())));
     }
     Tensor idx = empty(reduced_shape(x.shape(), {dim}, keepdim), Dtype::int64);
-    auto* out = static_cast<std::int64_t*>(idx.impl()->storage->data);
+    auto* out = elements<std::int64_t>(idx);
     kernel::dispatch_floating(x.dtype(), op, [&](auto tag) {
         using T = decltype(tag);
         const T* src = static_cast<const T*>(x.raw_data());

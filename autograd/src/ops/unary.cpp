@@ -11,6 +11,7 @@
 #include "descent/ops.hpp"
 #include "kernels.hpp"
 #include "node.hpp"
+#include "one_pass.hpp"
 
 namespace descent {
 using kernel::map_floating;
@@ -81,39 +82,10 @@ Tensor erf(const Tensor& x) {  // y = erf x;  y' = 2/√π · e^(−x²)
     });
 }
 
-namespace {
-/// out = g·[y > 0] elementwise, NaN in y giving g·0.
-template <class T>
-void times_positive_mask(const T* g, const T* y, T* out, std::int64_t n) {
-    namespace ei = Eigen::internal;
-    using Packet = typename ei::packet_traits<T>::type;
-    constexpr std::int64_t width = ei::packet_traits<T>::size;
-    const Packet zero = ei::pset1<Packet>(T(0)), one = ei::pset1<Packet>(T(1));
-    std::int64_t i = 0;
-    for (; i + width <= n; i += width) {
-        const Packet mask = ei::pand(ei::pcmp_lt(zero, ei::ploadu<Packet>(y + i)), one);
-        ei::pstoreu(out + i, ei::pmul(ei::ploadu<Packet>(g + i), mask));
-    }
-    for (; i < n; ++i) out[i] = g[i] * T(y[i] > T(0));
-}
-}  // namespace
-
-Tensor relu(const Tensor& x) {  // y = max(x, 0);  y' = [x > 0]
+Tensor relu(const Tensor& x) {  // y = max(x, 0);  y' = [x > 0] = [y > 0]
     Tensor y = map_floating(x, "relu", [](const auto& a) { return kernel::nan_max(a, 0); });
     return record(Op::relu, {x}, y, {y}, [](const BackwardContext& c, const Tensor& g) {
-        const Tensor yy = c.saved(0);
-        if (is_grad_enabled() || g.shape() != yy.shape() || g.dtype() != yy.dtype()) {
-            return Grads{g * mask_of(yy > 0.0, yy)};  // recorded (create_graph)
-        }
-        // The same product in one pass: g·[y > 0], the mask made by a packet compare (GCC
-        // keeps a scalar loop here, as Eigen's bool-to-float cast is element by element).
-        Tensor dx = empty(g.shape(), g.dtype(), "relu");
-        kernel::dispatch_floating(g.dtype(), "relu", [&](auto tag) {
-            using T = decltype(tag);
-            times_positive_mask(kernel::in<T>(g).data(), kernel::in<T>(yy).data(),
-                                kernel::out<T>(dx).data(), dx.numel());
-        });
-        return Grads{dx};
+        return Grads{kernel::relu_backward(g, c.saved(0))};  // g·[y > 0]
     });
 }
 
