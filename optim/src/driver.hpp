@@ -19,8 +19,6 @@
 //
 // element gets the weight w (already decayed, for decoupled decay) and d = g + wd·w (L2) or g.
 
-#include <omp.h>
-
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -98,37 +96,16 @@ void with_flags(const std::array<bool, N>& flags, F&& f, Done... done) {
     }
 }
 
-/// body(begin, end, sums) over [0, n): for n ≥ kSplitUpdate split over get_num_threads()
-/// threads, else on this one. With S sums, the ranges are chunks of kSumChunk elements, each
-/// summing into its own part, and the parts are added in order.
-template <std::size_t S, class Body>
-std::array<double, S> for_ranges(std::int64_t n, Body&& body) {
-    const int threads = n >= kSplitUpdate ? get_num_threads() : 1;
-    std::array<double, S> total{};
-    if constexpr (S == 0) {
-        if (threads <= 1) {
-            body(std::int64_t{0}, n, total.data());
-            return total;
-        }
-#pragma omp parallel num_threads(threads)
-        {
-            const std::int64_t t = omp_get_thread_num(), k = omp_get_num_threads();
-            body(n * t / k, n * (t + 1) / k, nullptr);
-        }
-    } else {
-        const std::int64_t chunks = (n + kSumChunk - 1) / kSumChunk;
-        std::vector<std::array<double, S>> parts(static_cast<std::size_t>(chunks));
-#pragma omp parallel for num_threads(threads) schedule(static)
-        for (std::int64_t c = 0; c < chunks; ++c) {
-            body(c * kSumChunk, std::min(n, (c + 1) * kSumChunk),
-                 parts[static_cast<std::size_t>(c)].data());
-        }
-        for (const auto& part : parts) {
-            for (std::size_t s = 0; s < S; ++s) total[s] += part[s];
-        }
-    }
-    return total;
-}
+/// Updates elements [begin, end) of one parameter, adding its sums into `part`.
+using RangeUpdate = void (*)(const void* context, std::int64_t begin, std::int64_t end,
+                             double* part);
+
+/// update(context, begin, end, part) over [0, n): for n ≥ kSplitUpdate split over
+/// get_num_threads() threads, else on this one. With `sums` > 0 the ranges are chunks of
+/// kSumChunk elements, each summing into its own part, and `total` receives the parts added in
+/// order. Not a template (groups.cpp), so the threading is compiled once.
+void for_ranges(std::int64_t n, std::size_t sums, RangeUpdate update, const void* context,
+                double* total);
 
 /// The closure's loss, computed with grad mode on (undefined without a closure).
 inline Tensor evaluate(const Optimizer::Closure& closure) {
@@ -137,8 +114,47 @@ inline Tensor evaluate(const Optimizer::Closure& closure) {
     return closure();
 }
 
+/// What the element loop of one parameter's update reads.
+template <class R>
+struct RangeContext {
+    const R* rule;
+    typename R::Scalar* w;
+    const typename R::Scalar* g;
+    typename R::Scalar l2, keep;  // d = g + l2·θ;  θ ← keep·θ first
+};
+
+/// The element loop of rule R with its flags fixed, over elements [begin, end).
+template <class R, bool... flags>
+void update_range(const void* context, std::int64_t begin, std::int64_t end, double* part) {
+    using T = typename R::Scalar;
+    const auto& c = *static_cast<const RangeContext<R>*>(context);
+    // copies of the range's own, so that the scalars stay in registers
+    const R r = *c.rule;
+    T* __restrict const w = c.w;
+    const T* __restrict const g = c.g;
+    const T l2 = c.l2, keep = c.keep;
+    constexpr std::size_t S = sums_of<R>();
+    std::array<double, S> acc{};  // this range's sums
+    // Element i of every array is read and written by iteration i alone, and arrays either
+    // are one (a gradient that is the parameter) or do not overlap (tensors are contiguous,
+    // views share their start): no iteration depends on another, which the compiler cannot
+    // prove through the rule's buffer pointers.
+#pragma GCC ivdep
+    for (std::int64_t i = begin; i < end; ++i) {
+        const T d = g[i] + l2 * w[i];
+        T wi = keep * w[i];
+        if constexpr (S > 0) {
+            r.template element<flags...>(i, wi, d, acc);
+        } else {
+            r.template element<flags...>(i, wi, d);
+        }
+        w[i] = wi;
+    }
+    for (std::size_t s = 0; s < S; ++s) part[s] = acc[s];
+}
+
 /// One parameter's update by rule R (R::Scalar = T): its step count advanced, the rule's
-/// per-step scalars, then the element loop with decay applied.
+/// per-step scalars, then the element loop with weight decay.
 template <class R, class Options, class... Args>
 std::array<double, sums_of<R>()> update_parameter(const Options& o, const Target& target,
                                                   Decay decay, const Args&... args) {
@@ -147,32 +163,16 @@ std::array<double, sums_of<R>()> update_parameter(const Options& o, const Target
     const Tensor grad = p.grad();
     ++target.state->step;
     const R rule(o, Param<T>(*target.state, p), args...);
-    const T l2 = decay == Decay::l2 ? T(o.weight_decay) : T(0);  // d = g + wd·θ
-    const T keep =
-        decay == Decay::decoupled ? T(1 - o.lr * o.weight_decay) : T(1);  // θ·(1 − lr·wd)
-    T* __restrict const w = p.mutable_data<T>();
-    const T* __restrict const g = grad.data<T>();
-    constexpr std::size_t S = sums_of<R>();
-    std::array<double, S> sums{};
+    const RangeContext<R> context{
+        .rule = &rule,
+        .w = p.mutable_data<T>(),
+        .g = grad.data<T>(),
+        .l2 = decay == Decay::l2 ? T(o.weight_decay) : T(0),                       // d = g + wd·θ
+        .keep = decay == Decay::decoupled ? T(1 - o.lr * o.weight_decay) : T(1)};  // θ·(1 − lr·wd)
+    std::array<double, sums_of<R>()> sums{};
     with_flags(rule.flags(), [&](auto... flag) {
-        sums = for_ranges<S>(p.numel(), [&](std::int64_t begin, std::int64_t end, double* part) {
-            std::array<double, S> acc{};  // this range's sums, kept in registers
-            // Element i of every array is read and written by iteration i alone, and arrays
-            // either are one (a gradient that is the parameter) or do not overlap (tensors are
-            // contiguous, views share their start): no iteration depends on another, which the
-            // compiler cannot prove through the rule's buffer pointers.
-#pragma GCC ivdep
-            for (std::int64_t i = begin; i < end; ++i) {
-                const T d = g[i] + l2 * w[i];
-                w[i] = keep * w[i];
-                if constexpr (S > 0) {
-                    rule.template element<decltype(flag)::value...>(i, w[i], d, acc);
-                } else {
-                    rule.template element<decltype(flag)::value...>(i, w[i], d);
-                }
-            }
-            for (std::size_t s = 0; s < S; ++s) part[s] = acc[s];
-        });
+        for_ranges(p.numel(), sums.size(), &update_range<R, decltype(flag)::value...>, &context,
+                   sums.data());
     });
     return sums;
 }

@@ -304,4 +304,31 @@ StagedLoad Groups::stage(StateReader& in) {
     };
 }
 
+void for_ranges(std::int64_t n, std::size_t sums, RangeUpdate update, const void* context,
+                double* total) {
+    const int threads = n >= kSplitUpdate ? get_num_threads() : 1;
+    if (sums == 0) {
+        if (threads <= 1) {
+            update(context, 0, n, total);
+            return;
+        }
+#pragma omp parallel num_threads(threads)
+        {
+            const std::int64_t t = omp_get_thread_num(), k = omp_get_num_threads();
+            update(context, n * t / k, n * (t + 1) / k, nullptr);
+        }
+        return;
+    }
+    const std::int64_t chunks = (n + kSumChunk - 1) / kSumChunk;
+    std::vector<double> parts(static_cast<std::size_t>(chunks) * sums);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (std::int64_t c = 0; c < chunks; ++c) {
+        update(context, c * kSumChunk, std::min(n, (c + 1) * kSumChunk),
+               parts.data() + static_cast<std::size_t>(c) * sums);
+    }
+    for (std::size_t part = 0; part < parts.size(); part += sums) {
+        for (std::size_t s = 0; s < sums; ++s) total[s] += parts[part + s];
+    }
+}
+
 }  // namespace descent::optim::detail
