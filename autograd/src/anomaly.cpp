@@ -12,7 +12,7 @@ thread_local std::string_view inside_phase;
 std::string shapes_of(const std::vector<Shape>& shapes) {
     std::vector<std::string> parts;
     for (const auto& s : shapes) parts.push_back(shape_str(s));
-    return fmt::format("{}", fmt::join(parts, ", "));
+    return fmt::format("{}", joined(parts, ", "));
 }
 }  // namespace
 

@@ -128,7 +128,7 @@ std::string functions_in(const Tensor& out) {
     const std::vector<std::string> names = custom_functions_in_graph(out);
     if (names.empty()) return {};
     return fmt::format(" (its graph holds the custom function{} {})", names.size() > 1 ? "s" : "",
-                       fmt::join(names, ", "));
+                       joined(names, ", "));
 }
 
 GradcheckReport compare(const GradcheckFn& f, const std::vector<Tensor>& inputs,

@@ -32,7 +32,10 @@ std::int64_t numel_of(const Shape& shape) {
 }
 
 std::string shape_str(const Shape& shape) {
-    return fmt::format("[{}]", fmt::join(shape, ","));
+    std::string out = "[";
+    out += joined(shape, ",");
+    out += ']';
+    return out;
 }
 
 std::int64_t wrap_dim(std::int64_t dim, std::int64_t rank, std::string_view op) {
@@ -60,6 +63,27 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, std::string_view op) {
     // a new shape (not one of the two, which tensors already hold) could overflow
     if (out != a && out != b) checked_numel(out, op);
     return out;
+}
+
+namespace {
+template <class T, class Spell>
+std::string join_with(const std::vector<T>& items, std::string_view separator, Spell spell) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) out += separator;
+        out += spell(items[i]);
+    }
+    return out;
+}
+}  // namespace
+
+std::string joined(const std::vector<std::string>& items, std::string_view separator) {
+    return join_with(items, separator,
+                     [](const std::string& s) -> const std::string& { return s; });
+}
+
+std::string joined(const std::vector<std::int64_t>& items, std::string_view separator) {
+    return join_with(items, separator, [](std::int64_t v) { return std::to_string(v); });
 }
 
 }  // namespace descent

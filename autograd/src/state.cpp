@@ -32,6 +32,50 @@ std::string join_prefix(std::string_view prefix, std::string_view name) {
 }
 }  // namespace
 
+// --- configuration texts ------------------------------------------------------------------
+
+ConfigValue::ConfigValue(double value) : text_(fmt::format("{}", value)) {}
+
+ConfigValue::ConfigValue(bool value) : text_(value ? "true" : "false") {}
+
+namespace {
+/// "[a, b, c]", each value as ConfigValue spells it (fmt::join would compile fmt's number
+/// writing into this file; fmt::format("{}", v) calls the library's).
+template <class T>
+std::string bracketed(const std::vector<T>& values) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i > 0) out += ", ";
+        out += fmt::format("{}", values[i]);
+    }
+    return out + "]";
+}
+}  // namespace
+
+ConfigValue::ConfigValue(const std::vector<double>& values) : text_(bracketed(values)) {}
+
+ConfigValue::ConfigValue(const std::vector<std::int64_t>& values) : text_(bracketed(values)) {}
+
+ConfigValue ConfigValue::integer(std::int64_t value) {
+    return ConfigValue(fmt::format("{}", value));
+}
+
+std::string describe(std::string_view name,
+                     std::initializer_list<std::pair<std::string_view, ConfigValue>> fields) {
+    std::string out(name);
+    out += '(';
+    bool first = true;
+    for (const auto& [key, value] : fields) {
+        if (!first) out += ", ";
+        first = false;
+        out += key;
+        out += '=';
+        out += value.text();
+    }
+    out += ')';
+    return out;
+}
+
 // --- StateDict ----------------------------------------------------------------------------
 
 StateDict::iterator StateDict::find(std::string_view name) {
@@ -204,7 +248,7 @@ void StateReader::reject_unread() const {
     const std::vector<std::string> extra = unread();
     if (!extra.empty()) {
         throw Error(fmt::format("{}: unexpected entries [{}] (the state of another object?)", op_,
-                                fmt::join(extra, ", ")));
+                                joined(extra, ", ")));
     }
 }
 

@@ -76,9 +76,11 @@ DataLoader::Iterator DataLoader::begin() {
 }
 
 std::string DataLoader::config() const {
-    return fmt::format("DataLoader(rows={}, batch_size={}, shuffle={}, drop_last={}, generator={})",
-                       rows(), options_.batch_size, options_.shuffle, options_.drop_last,
-                       generator_ ? "own" : "global");
+    return describe("DataLoader", {{"rows", rows()},
+                                   {"batch_size", options_.batch_size},
+                                   {"shuffle", options_.shuffle},
+                                   {"drop_last", options_.drop_last},
+                                   {"generator", generator_ ? "own" : "global"}});
 }
 
 StateDict DataLoader::state_dict() const {

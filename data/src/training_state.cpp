@@ -114,7 +114,7 @@ TrainingState& TrainingState::add_generator(std::string name) {
 std::string TrainingState::config() const {
     std::vector<std::string> names;
     for (const auto& c : components_) names.push_back(c.name);
-    return fmt::format("TrainingState({})", fmt::join(names, ", "));
+    return fmt::format("TrainingState({})", joined(names, ", "));
 }
 
 StateDict TrainingState::state_dict() const {
@@ -147,7 +147,7 @@ StagedLoad TrainingState::stage_load(const StateDict& state) {
     }
     if (!missing.empty() || !unexpected.empty()) {
         throw Error(fmt::format("{}: missing components [{}], unexpected components [{}]", in.op(),
-                                fmt::join(missing, ", "), fmt::join(unexpected, ", ")));
+                                joined(missing, ", "), joined(unexpected, ", ")));
     }
     std::vector<StagedLoad> staged;
     for (const auto& c : components_) {

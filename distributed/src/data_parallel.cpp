@@ -192,9 +192,10 @@ void DataParallel::check_replicas() {
 }
 
 std::string DataParallel::config() const {
-    return fmt::format("DataParallel(order={}, check_every={}, broadcast_buffers={})",
-                       options_.order == ReduceOrder::rank_order ? "rank_order" : "engine",
-                       options_.check_every, options_.broadcast_buffers);
+    return describe("DataParallel",
+                    {{"order", options_.order == ReduceOrder::rank_order ? "rank_order" : "engine"},
+                     {"check_every", options_.check_every},
+                     {"broadcast_buffers", options_.broadcast_buffers}});
 }
 
 StateDict DataParallel::state_dict() const {

@@ -114,7 +114,7 @@ std::string BatchNorm1d::extra_repr() const {
 
 std::string LayerNorm::extra_repr() const {
     const std::string shape = shape_.size() == 1 ? fmt::format("({},)", shape_[0])
-                                                 : fmt::format("({})", fmt::join(shape_, ", "));
+                                                 : fmt::format("({})", joined(shape_, ", "));
     return fmt::format("{}, eps={}, elementwise_affine={}", shape, eps_,
                        bool_repr(weight_ != nullptr));
 }

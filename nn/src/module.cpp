@@ -204,19 +204,19 @@ std::vector<std::pair<Tensor, Tensor>> Module::checked_copies(const StateDict& s
     }
     std::vector<std::string> problems;
     if (!repeated.empty()) {
-        problems.push_back(fmt::format("keys given twice [{}]", fmt::join(repeated, ", ")));
+        problems.push_back(fmt::format("keys given twice [{}]", joined(repeated, ", ")));
     }
     if (strict && !missing.empty()) {
-        problems.push_back(fmt::format("missing keys [{}]", fmt::join(missing, ", ")));
+        problems.push_back(fmt::format("missing keys [{}]", joined(missing, ", ")));
     }
     if (strict && !unexpected.empty()) {
-        problems.push_back(fmt::format("unexpected keys [{}]", fmt::join(unexpected, ", ")));
+        problems.push_back(fmt::format("unexpected keys [{}]", joined(unexpected, ", ")));
     }
     if (!mismatched.empty()) {
-        problems.push_back(fmt::format("mismatched [{}]", fmt::join(mismatched, "; ")));
+        problems.push_back(fmt::format("mismatched [{}]", joined(mismatched, "; ")));
     }
     if (!problems.empty()) {
-        throw Error(fmt::format("load_state_dict: {}", fmt::join(problems, "; ")));
+        throw Error(fmt::format("load_state_dict: {}", joined(problems, "; ")));
     }
     return copies;
 }

@@ -18,7 +18,7 @@ std::string own_parameters(const Module& m) {
     for (const auto& [name, t] : own) {
         if (name.find('.') == std::string::npos) parts.push_back(name + " " + shape_str(t.shape()));
     }
-    return fmt::format("{}", fmt::join(parts, ", "));
+    return fmt::format("{}", joined(parts, ", "));
 }
 
 void write(const Module& m, std::size_t indent, std::string& out) {

@@ -379,7 +379,7 @@ std::string to_safetensors(const NamedTensors& tensors, const Metadata& metadata
         header += json_string(name);
         header +=
             fmt::format(":{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
-                        dtype_code(t.dtype()), fmt::join(t.shape(), ","), offset, offset + nbytes);
+                        dtype_code(t.dtype()), joined(t.shape(), ","), offset, offset + nbytes);
         offset += nbytes;
     }
     header += '}';

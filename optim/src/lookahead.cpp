@@ -26,7 +26,7 @@ Lookahead::Lookahead(Optimizer& inner, LookaheadOptions options)
 }
 
 std::string Lookahead::config() const {
-    return fmt::format("Lookahead(k={}, alpha={})", options_.k, options_.alpha);
+    return describe("Lookahead", {{"k", options_.k}, {"alpha", options_.alpha}});
 }
 
 void Lookahead::sync_slow() const {

@@ -33,7 +33,7 @@ void GradientNoise::add_to(const std::vector<Tensor>& params) {
 }
 
 std::string GradientNoise::config() const {
-    return fmt::format("GradientNoise(eta={}, gamma={})", options_.eta, options_.gamma);
+    return describe("GradientNoise", {{"eta", options_.eta}, {"gamma", options_.gamma}});
 }
 
 StateDict GradientNoise::state_dict() const {

@@ -80,10 +80,11 @@ void check_one_cycle(const OneCycleOptions& o, std::string_view op) {
     double start = 0;
     for (const Phase& phase : one_cycle_phases(o)) {
         if (!(phase.end_step > start)) {
-            throw Error(
-                fmt::format("{}: a phase ends at step {}, not after it starts at {}: "
-                            "pct_start {} of {} total steps leaves it no steps",
-                            op, phase.end_step, start, o.pct_start, o.total_steps));
+            throw Error(fmt::format(
+                "{}: a phase ends at step {}, not after it starts at {}: pct_start {} of {} "
+                "total steps leaves it no steps",
+                op, ConfigValue(phase.end_step).text(), ConfigValue(start).text(),
+                ConfigValue(o.pct_start).text(), o.total_steps));
         }
         start = phase.end_step;
     }
@@ -121,17 +122,6 @@ std::string_view mode_name(CyclicMode mode) {
     return "?";
 }
 
-/// The step sizes, mode and gamma of a cyclic schedule, as its description spells them.
-std::string cycle_description(const CyclicOptions& o) {
-    return fmt::format("step_size_up={}, step_size_down={}, mode={}, gamma={}", o.step_size_up,
-                       o.step_size_down.value_or(o.step_size_up), mode_name(o.mode), o.gamma);
-}
-
-/// The shape of a one-cycle schedule, as its description spells it.
-std::string one_cycle_description(const OneCycleOptions& o) {
-    return fmt::format("total_steps={}, pct_start={}, anneal={}, three_phase={}", o.total_steps,
-                       o.pct_start, o.anneal == Anneal::cos ? "cos" : "linear", o.three_phase);
-}
 }  // namespace
 
 Schedule constant() {
@@ -150,14 +140,13 @@ Schedule step_decay(std::int64_t step_size, double gamma) {  // base·γ^⌊t/st
     return {[=](std::int64_t t, double base) {
                 return base * std::pow(gamma, static_cast<double>(t / step_size));
             },
-            fmt::format("step_decay(step_size={}, gamma={})", step_size, gamma)};
+            describe("step_decay", {{"step_size", step_size}, {"gamma", gamma}})};
 }
 
 Schedule multistep(std::vector<std::int64_t> milestones, double gamma) {
     check_option(gamma, at_least(0), "multistep", "gamma");
     std::sort(milestones.begin(), milestones.end());
-    std::string description =
-        fmt::format("multistep(milestones=[{}], gamma={})", fmt::join(milestones, ", "), gamma);
+    std::string description = describe("multistep", {{"milestones", milestones}, {"gamma", gamma}});
     return {[milestones = std::move(milestones), gamma](std::int64_t t, double base) {
                 const auto passed =
                     std::upper_bound(milestones.begin(), milestones.end(), t) - milestones.begin();
@@ -170,7 +159,7 @@ Schedule exponential(double gamma) {  // base·γᵗ
     check_option(gamma, at_least(0), "exponential", "gamma");
     return {
         [=](std::int64_t t, double base) { return base * std::pow(gamma, static_cast<double>(t)); },
-        fmt::format("exponential(gamma={})", gamma)};
+        describe("exponential", {{"gamma", gamma}})};
 }
 
 Schedule inverse_sqrt() {  // base/√(t + 1)
@@ -187,7 +176,7 @@ Schedule polynomial(std::int64_t total_iters, double power) {  // base·(1 − m
                                     static_cast<double>(total_iters);
                 return base * std::pow(1.0 - done, power);
             },
-            fmt::format("polynomial(total_iters={}, power={})", total_iters, power)};
+            describe("polynomial", {{"total_iters", total_iters}, {"power", power}})};
 }
 
 Schedule cosine(std::int64_t t_max, double eta_min) {  // η_min + (base − η_min)(1 + cos(πt/T))/2
@@ -199,7 +188,7 @@ Schedule cosine(std::int64_t t_max, double eta_min) {  // η_min + (base − η_
                                                    static_cast<double>(t_max))) /
                                      2;
             },
-            fmt::format("cosine(t_max={}, eta_min={})", t_max, eta_min)};
+            describe("cosine", {{"t_max", t_max}, {"eta_min", eta_min}})};
 }
 
 Schedule cosine_warm_restarts(std::int64_t t_0, std::int64_t t_mult, double eta_min) {
@@ -222,7 +211,7 @@ Schedule cosine_warm_restarts(std::int64_t t_0, std::int64_t t_mult, double eta_
                                                static_cast<double>(period))) /
                                  2;
         },
-        fmt::format("cosine_warm_restarts(t_0={}, t_mult={}, eta_min={})", t_0, t_mult, eta_min)};
+        describe("cosine_warm_restarts", {{"t_0", t_0}, {"t_mult", t_mult}, {"eta_min", eta_min}})};
 }
 
 namespace {
@@ -236,15 +225,16 @@ Schedule linear_from(double start_factor, double end_factor, std::int64_t total_
                                     static_cast<double>(total_iters);
                 return base * (start_factor + (end_factor - start_factor) * done);
             },
-            fmt::format("linear(start_factor={}, end_factor={}, total_iters={})", start_factor,
-                        end_factor, total_iters)};
+            describe("linear", {{"start_factor", start_factor},
+                                {"end_factor", end_factor},
+                                {"total_iters", total_iters}})};
 }
 
 Schedule constant_factor_for(double factor, std::int64_t total_iters, std::string_view op) {
     check_option(factor, at_least(0), op, "factor");
     check_count(total_iters, 0, op, "total_iters");
     return {[=](std::int64_t t, double base) { return t < total_iters ? base * factor : base; },
-            fmt::format("constant_factor(factor={}, total_iters={})", factor, total_iters)};
+            describe("constant_factor", {{"factor", factor}, {"total_iters", total_iters}})};
 }
 
 Schedule sequential_of(std::vector<Schedule> schedules, std::vector<std::int64_t> milestones,
@@ -255,12 +245,13 @@ Schedule sequential_of(std::vector<Schedule> schedules, std::vector<std::int64_t
         throw Error(
             fmt::format("{}: needs one more schedule than milestones, milestones "
                         "ascending; got {} schedules and milestones [{}]",
-                        op, schedules.size(), fmt::join(milestones, ",")));
+                        op, schedules.size(), joined(milestones, ",")));
     }
     std::vector<std::string> parts;
     for (const auto& s : schedules) parts.push_back(s.description());
-    std::string description = fmt::format("sequential([{}], milestones=[{}])",
-                                          fmt::join(parts, ", "), fmt::join(milestones, ", "));
+    std::string description = describe(
+        "sequential",
+        {{"schedules", fmt::format("[{}]", joined(parts, ", "))}, {"milestones", milestones}});
     return {[schedules = std::move(schedules), milestones = std::move(milestones)](std::int64_t t,
                                                                                    double base) {
                 const auto i = static_cast<std::size_t>(
@@ -299,7 +290,7 @@ Schedule chain(Schedule inner, Schedule outer) {
     require_schedule(inner, "chain");
     require_schedule(outer, "chain");
     std::string description =
-        fmt::format("chain({}, {})", inner.description(), outer.description());
+        describe("chain", {{"inner", inner.description()}, {"outer", outer.description()}});
     return {[inner = std::move(inner), outer = std::move(outer)](std::int64_t t, double base) {
                 return outer(t, inner(t, base));
             },
@@ -312,33 +303,51 @@ Schedule cyclic(CyclicOptions o) {
                 const auto [cycle, scale] = cycle_position(o, t);
                 return o.base_lr + (o.max_lr - o.base_lr) * scale * cycle_amplitude(o, t, cycle);
             },
-            fmt::format("cyclic(base_lr={}, max_lr={}, {})", o.base_lr, o.max_lr,
-                        cycle_description(o))};
+            describe("cyclic", {{"base_lr", o.base_lr},
+                                {"max_lr", o.max_lr},
+                                {"step_size_up", o.step_size_up},
+                                {"step_size_down", o.step_size_down.value_or(o.step_size_up)},
+                                {"mode", mode_name(o.mode)},
+                                {"gamma", o.gamma}})};
 }
 
 Schedule cyclic_momentum(CyclicOptions o) {
     check_cyclic(o, "cyclic_momentum");
-    return {[o](std::int64_t t, double) {
-                const auto [cycle, scale] = cycle_position(o, t);
-                return o.max_momentum -
-                       (o.max_momentum - o.base_momentum) * scale * cycle_amplitude(o, t, cycle);
-            },
-            fmt::format("cyclic_momentum(base_momentum={}, max_momentum={}, {})", o.base_momentum,
-                        o.max_momentum, cycle_description(o))};
+    return {
+        [o](std::int64_t t, double) {
+            const auto [cycle, scale] = cycle_position(o, t);
+            return o.max_momentum -
+                   (o.max_momentum - o.base_momentum) * scale * cycle_amplitude(o, t, cycle);
+        },
+        describe("cyclic_momentum", {{"base_momentum", o.base_momentum},
+                                     {"max_momentum", o.max_momentum},
+                                     {"step_size_up", o.step_size_up},
+                                     {"step_size_down", o.step_size_down.value_or(o.step_size_up)},
+                                     {"mode", mode_name(o.mode)},
+                                     {"gamma", o.gamma}})};
 }
 
 Schedule one_cycle(OneCycleOptions o) {
     check_one_cycle(o, "one_cycle");
     return {[o](std::int64_t t, double) { return one_cycle_at(o, t, false); },
-            fmt::format("one_cycle(max_lr={}, div_factor={}, final_div_factor={}, {})", o.max_lr,
-                        o.div_factor, o.final_div_factor, one_cycle_description(o))};
+            describe("one_cycle", {{"max_lr", o.max_lr},
+                                   {"div_factor", o.div_factor},
+                                   {"final_div_factor", o.final_div_factor},
+                                   {"total_steps", o.total_steps},
+                                   {"pct_start", o.pct_start},
+                                   {"anneal", o.anneal == Anneal::cos ? "cos" : "linear"},
+                                   {"three_phase", o.three_phase}})};
 }
 
 Schedule one_cycle_momentum(OneCycleOptions o) {
     check_one_cycle(o, "one_cycle_momentum");
     return {[o](std::int64_t t, double) { return one_cycle_at(o, t, true); },
-            fmt::format("one_cycle_momentum(base_momentum={}, max_momentum={}, {})",
-                        o.base_momentum, o.max_momentum, one_cycle_description(o))};
+            describe("one_cycle_momentum", {{"base_momentum", o.base_momentum},
+                                            {"max_momentum", o.max_momentum},
+                                            {"total_steps", o.total_steps},
+                                            {"pct_start", o.pct_start},
+                                            {"anneal", o.anneal == Anneal::cos ? "cos" : "linear"},
+                                            {"three_phase", o.three_phase}})};
 }
 
 }  // namespace descent::optim

@@ -107,10 +107,10 @@ std::string LRScheduler::config() const {
     const auto list = [this](const std::vector<Schedule>& schedules) {
         std::vector<std::string> parts;
         for (const auto& s : schedules) parts.push_back(s.description());
-        return shared_ ? parts.front() : fmt::format("[{}]", fmt::join(parts, ", "));
+        return shared_ ? parts.front() : fmt::format("[{}]", joined(parts, ", "));
     };
-    if (momentum_.empty()) return fmt::format("LRScheduler(lr={})", list(lr_));
-    return fmt::format("LRScheduler(lr={}, momentum={})", list(lr_), list(momentum_));
+    if (momentum_.empty()) return describe("LRScheduler", {{"lr", list(lr_)}});
+    return describe("LRScheduler", {{"lr", list(lr_)}, {"momentum", list(momentum_)}});
 }
 
 StateDict LRScheduler::state_dict() const {
@@ -215,12 +215,16 @@ std::vector<double> ReduceLROnPlateau::last_lr() const {
 
 std::string ReduceLROnPlateau::config() const {
     const PlateauOptions& o = options_;
-    return fmt::format(
-        "ReduceLROnPlateau(mode={}, factor={}, patience={}, threshold={}, threshold_mode={}, "
-        "cooldown={}, min_lr={}, min_lrs=[{}], eps={})",
-        o.mode == PlateauMode::min ? "min" : "max", o.factor, o.patience, o.threshold,
-        o.threshold_mode == ThresholdMode::rel ? "rel" : "abs", o.cooldown, o.min_lr,
-        fmt::join(o.min_lrs, ", "), o.eps);
+    return describe("ReduceLROnPlateau",
+                    {{"mode", o.mode == PlateauMode::min ? "min" : "max"},
+                     {"factor", o.factor},
+                     {"patience", o.patience},
+                     {"threshold", o.threshold},
+                     {"threshold_mode", o.threshold_mode == ThresholdMode::rel ? "rel" : "abs"},
+                     {"cooldown", o.cooldown},
+                     {"min_lr", o.min_lr},
+                     {"min_lrs", o.min_lrs},
+                     {"eps", o.eps}});
 }
 
 StateDict ReduceLROnPlateau::state_dict() const {

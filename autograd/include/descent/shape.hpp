@@ -1,5 +1,6 @@
 #pragma once
-// Shapes are plain vectors of extents; helpers for element counts, negative dims and printing.
+// Shapes are plain vectors of extents; helpers for element counts, negative dims and printing
+// (shapes, and the lists messages name).
 
 #include <cstdint>
 #include <string>
@@ -19,6 +20,10 @@ std::int64_t numel_of(const Shape& shape);
 
 /// "[3,4]" — the spelling every error message uses.
 std::string shape_str(const Shape& shape);
+
+/// The items with `separator` between them ("a, b, c"), as messages list names and extents.
+std::string joined(const std::vector<std::string>& items, std::string_view separator);
+std::string joined(const std::vector<std::int64_t>& items, std::string_view separator);
 
 /// Maps a possibly negative dim into [0, rank); throws IndexError naming `op` otherwise.
 std::int64_t wrap_dim(std::int64_t dim, std::int64_t rank, std::string_view op);

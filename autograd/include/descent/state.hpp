@@ -24,11 +24,14 @@
 //   static_assert(descent::Stateful<Counter>);
 
 #include <concepts>
+#include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "descent/tensor.hpp"
 
@@ -62,6 +65,32 @@ class StateDict : public NamedTensors {
 
     std::map<std::string, std::string, std::less<>> texts;
 };
+
+/// One value of a configuration text, spelled exactly: a number as the shortest text that reads
+/// back as it (0.1, 1e-05), a flag as true/false, a list in brackets, a text as it is.
+class ConfigValue {
+  public:
+    ConfigValue(double value);  // NOLINT: implicit, as describe's fields are written
+    ConfigValue(bool value);    // NOLINT
+    template <std::integral I>
+    requires(!std::same_as<I, bool>) ConfigValue(I value)  // NOLINT
+        : ConfigValue(integer(static_cast<std::int64_t>(value))) {}
+    ConfigValue(const char* text) : text_(text) {}         // NOLINT
+    ConfigValue(std::string_view text) : text_(text) {}    // NOLINT
+    ConfigValue(const std::string& text) : text_(text) {}  // NOLINT
+    ConfigValue(const std::vector<double>& values);        // NOLINT
+    ConfigValue(const std::vector<std::int64_t>& values);  // NOLINT
+    const std::string& text() const { return text_; }
+
+  private:
+    static ConfigValue integer(std::int64_t value);
+    std::string text_;
+};
+
+/// "name(key=value, ...)": the text "config" an object writes into its state, to name its kind
+/// and configuration ("Lookahead(k=5, alpha=0.5)").
+std::string describe(std::string_view name,
+                     std::initializer_list<std::pair<std::string_view, ConfigValue>> fields);
 
 /// A load that has been checked in full but not applied yet. apply() loads it and cannot fail
 /// (everything that could go wrong was found when it was staged); it applies once, and a

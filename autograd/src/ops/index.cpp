@@ -281,14 +281,14 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& size
     for (const auto s : sizes) {
         if (s < 0 || __builtin_add_overflow(total, s, &total)) {
             throw ShapeError(fmt::format("split: sizes [{}] must be non-negative and add up to {}",
-                                         fmt::join(sizes, ","), x.size(dim)));
+                                         joined(sizes, ","), x.size(dim)));
         }
     }
     if (total != x.size(dim)) {
         throw ShapeError(
             fmt::format("split: sizes [{}] do not add up to {}, the extent of dim {} "
                         "of {}",
-                        fmt::join(sizes, ","), x.size(dim), dim, shape_str(x.shape())));
+                        joined(sizes, ","), x.size(dim), dim, shape_str(x.shape())));
     }
     std::vector<Tensor> pieces;
     std::int64_t offset = 0;

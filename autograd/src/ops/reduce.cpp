@@ -27,7 +27,7 @@ Dims normalize_dims(const Dims& dims, const Tensor& x, std::string_view op) {
     if (rank == 0) out.clear();  // a 0-d tensor accepts dim 0 / -1 and has nothing to reduce
     std::sort(out.begin(), out.end());
     if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
-        throw IndexError(fmt::format("{}: dim listed twice in [{}]", op, fmt::join(dims, ",")));
+        throw IndexError(fmt::format("{}: dim listed twice in [{}]", op, joined(dims, ",")));
     }
     return out;
 }

@@ -100,7 +100,7 @@ Tensor permute(const Tensor& x, const Dims& order_in) {  // ∂: permute by the 
         valid = sorted[i] == static_cast<std::int64_t>(i);
     if (!valid) {
         throw ShapeError(fmt::format("permute: [{}] is not an order of the {} dims of {}",
-                                     fmt::join(order_in, ","), x.dim(), shape_str(x.shape())));
+                                     joined(order_in, ","), x.dim(), shape_str(x.shape())));
     }
     Dims inverse(order.size());
     for (std::size_t i = 0; i < order.size(); ++i) inverse[order[i]] = static_cast<std::int64_t>(i);
