@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 
 #include <descent/autograd.hpp>
+#include <descent/eigen.hpp>
 #include <descent/optim.hpp>
 #include <memory>
 #include <vector>

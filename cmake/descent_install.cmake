@@ -30,6 +30,7 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/descentConfigVersio
   COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/descentConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/descentConfigVersion.cmake
+              ${CMAKE_CURRENT_SOURCE_DIR}/cmake/descent_pch.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
 
 if(DESCENT_NATIVE)

@@ -11,6 +11,8 @@
 
 #include <cmath>
 #include <descent/autograd.hpp>
+#include <descent/eigen.hpp>
+#include <descent/format.hpp>
 #include <descent/optim.hpp>
 #include <vector>
 

@@ -13,6 +13,7 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <descent/autograd.hpp>
+#include <descent/eigen.hpp>
 #include <descent/optim.hpp>
 #include <vector>
 

@@ -9,12 +9,11 @@
 
 #include <omp.h>
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <climits>
 #include <type_traits>
 
-#include "descent/tensor.hpp"
+#include "descent/eigen.hpp"
 #include "descent/threads.hpp"
 #include "threads_internal.hpp"
 

@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "descent/check.hpp"
+#include "descent/eigen.hpp"
 #include "descent/error.hpp"
 #include "descent/tensor.hpp"
 #include "same_shape.hpp"

@@ -8,13 +8,15 @@
 
 #include <fmt/format.h>
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <vector>
 
-namespace descent::kernel {
-namespace {
 #include "tensor_impl.hpp"
 
+namespace descent::kernel {
+namespace {
 
 /// Σ p[0..n) for n ≤ kBlock, in sixteen independent partial sums (vectorized, no
 /// reassociation needed), combined pairwise.

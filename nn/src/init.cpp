@@ -1,4 +1,5 @@
 #include "descent/nn/init.hpp"
+#include "descent/eigen.hpp"
 
 #include <fmt/format.h>
 

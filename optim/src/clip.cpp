@@ -1,4 +1,5 @@
 #include "descent/optim/clip.hpp"
+#include "descent/eigen.hpp"
 
 #include <fmt/format.h>
 

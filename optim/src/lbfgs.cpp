@@ -1,6 +1,7 @@
 // L-BFGS (lbfgs.hpp), iteration for iteration as torch.optim.LBFGS 1.13.
 
 #include "descent/optim/lbfgs.hpp"
+#include "descent/eigen.hpp"
 
 #include <fmt/format.h>
 

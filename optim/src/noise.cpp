@@ -1,4 +1,5 @@
 #include "descent/optim/noise.hpp"
+#include "descent/eigen.hpp"
 
 #include <cmath>
 

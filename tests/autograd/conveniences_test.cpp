@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <descent/autograd.hpp>
+#include <descent/format.hpp>
 
 namespace dc = descent;
 

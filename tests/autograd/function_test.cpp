@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <descent/autograd.hpp>
+#include <descent/eigen.hpp>
 
 namespace dc = descent;
 using Catch::Contains;

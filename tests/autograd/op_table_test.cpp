@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <descent/autograd.hpp>
+#include <descent/eigen.hpp>
 #include <descent/testing/op_table.hpp>
 
 namespace dc = descent;

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <descent/autograd.hpp>
+#include <descent/eigen.hpp>
+#include <descent/format.hpp>
 #include <sstream>
 
 namespace dc = descent;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <descent/autograd.hpp>
 #include <descent/data.hpp>
+#include <descent/format.hpp>
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 

@@ -244,7 +244,8 @@ TEST_CASE("the training state's file: one safetensors file, keys by component",
     CHECK(saved.metadata.at("config") ==
           "TrainingState(model, optimizer, loader, scaler, step, generator, scheduler)");
     CHECK(saved.metadata.at("optimizer.config") == "Adam");
-    CHECK(saved.metadata.at("scheduler.config").starts_with("LRScheduler(lr=sequential([linear("));
+    CHECK(saved.metadata.at("scheduler.config")
+              .starts_with("LRScheduler(lr=sequential(schedules=[linear("));
     CHECK(saved.metadata.at("loader.config").starts_with("DataLoader(rows="));
     std::set<std::string> keys;
     for (const auto& [key, t] : saved.tensors) keys.insert(key);

@@ -48,17 +48,25 @@ TEST_CASE("README: data in, metrics out, one checkpoint", "[readme]") {
     CHECK(report.f1.size() == 3);
 
     std::int64_t step = 0;
+    std::vector<double> losses{0.9, 0.5};  // the run's own values, by reference
+    std::string settings = "adamw, cosine, seed 0";
     data::TrainingState state;
     state.add("model", model)
         .add("optimizer", optimizer)
         .add("scheduler", schedule)
         .add("loader", loader)
         .add("scaler", scaler)
+        .add_generator()
         .add("step", step)
-        .add_generator();
+        .add("losses", losses)
+        .add("settings", settings);
     state.save("run.safetensors");  // keys "<component>.<key>": "model.0.weight",
-    state.load("run.safetensors");  // "optimizer.state.0.0.exp_avg", "loader.order"
+    losses.clear();
+    settings.clear();
+    state.load("run.safetensors");  // "optimizer.state.0.0.exp_avg", ...
     CHECK(std::filesystem::exists("run.safetensors"));
+    CHECK(losses == std::vector<double>{0.9, 0.5});
+    CHECK(settings == "adamw, cosine, seed 0");
 
     std::filesystem::current_path(old);
     std::filesystem::remove_all(dir);

@@ -129,8 +129,8 @@ TEST_CASE("a scheduler's state is refused under other schedules", "[optim][state
     cosine.step();
     const dc::StateDict state = cosine.state_dict();
     CHECK(state.texts.at("config") ==
-          "LRScheduler(lr=sequential([linear(start_factor=0.1, end_factor=1, total_iters=10), "
-          "cosine(t_max=100, eta_min=0)], milestones=[10]))");
+          "LRScheduler(lr=sequential(schedules=[linear(start_factor=0.1, end_factor=1, "
+          "total_iters=10), cosine(t_max=100, eta_min=0)], milestones=[10]))");
 
     for (const opt::Schedule& other :
          {opt::warmup(opt::step_decay(30), 10), opt::warmup(opt::cosine(200), 10),
@@ -154,7 +154,7 @@ TEST_CASE("a scheduler's state is refused under other schedules", "[optim][state
     const opt::Schedule named({[](std::int64_t, double base) { return base; }, "flat(v=2)"});
     CHECK(named.description() == "flat(v=2)");
     CHECK(opt::chain(custom, opt::exponential(0.5)).description() ==
-          "chain(custom, exponential(gamma=0.5))");
+          "chain(inner=custom, outer=exponential(gamma=0.5))");
 }
 
 TEST_CASE("ReduceLROnPlateau and GradientNoise check their options and counts on load",

@@ -1,12 +1,13 @@
 #pragma once
-// Umbrella header of descent's autograd library: tensors, ops, the tape, gradcheck.
+// Umbrella header of descent's autograd library: tensors, ops, the tape, gradcheck, the state
+// contract. Opt-in, for their compile time: <descent/eigen.hpp> (Eigen maps of tensors) and
+// <descent/format.hpp> (fmt formatting).
 
 #include "descent/check.hpp"
 #include "descent/derivatives.hpp"
 #include "descent/dtype.hpp"
 #include "descent/engine.hpp"
 #include "descent/error.hpp"
-#include "descent/format.hpp"
 #include "descent/function.hpp"
 #include "descent/grad_mode.hpp"
 #include "descent/gradcheck.hpp"

@@ -3,7 +3,6 @@
 // Copying a Tensor shares its storage (like PyTorch). A tensor that requires grad is recorded
 // on the tape by every op it flows through; see autograd.hpp for backward() and grad().
 
-#include <Eigen/Core>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -48,15 +47,6 @@ struct BackwardOptions {
 };
 
 enum class GeluApproximation { none, tanh };
-
-template <class T>
-using ArrayMap = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>, Eigen::Aligned64>;
-template <class T>
-using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>, Eigen::Aligned64>;
-template <class T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using ConstMatrixMap = Eigen::Map<const RowMatrix<T>, Eigen::Aligned64>;
 
 class Tensor {
   public:
@@ -108,21 +98,15 @@ class Tensor {
         check_dtype(dtype_of<T>(), "mutable_data");
         return static_cast<T*>(raw_mutable_data());
     }
-    /// All elements as a flat Eigen array map (no copy).
+    /// All elements as a flat Eigen array map (no copy), and a 2-D tensor as a row-major
+    /// Eigen matrix map: with #include <descent/eigen.hpp>, which defines them (Eigen is most
+    /// of a translation unit's compile time, so it stays out of the other headers).
     template <class T>
-    ConstArrayMap<T> map() const {
-        return ConstArrayMap<T>(data<T>(), numel());
-    }
+    auto map() const;
     template <class T>
-    ArrayMap<T> mutable_map() {
-        return ArrayMap<T>(mutable_data<T>(), numel());
-    }
-    /// A 2-D tensor as a row-major Eigen matrix map (no copy).
+    auto mutable_map();
     template <class T>
-    ConstMatrixMap<T> matrix() const {
-        check_rank(2, "matrix");
-        return ConstMatrixMap<T>(data<T>(), size(0), size(1));
-    }
+    auto matrix() const;
 
     // --- conversion -----------------------------------------------------------------------
     Tensor to(Dtype dtype) const;

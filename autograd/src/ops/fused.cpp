@@ -83,8 +83,7 @@ void check_cross_entropy(const Tensor& logits, const Tensor& target, const Tenso
 }  // namespace
 
 /// L = Σᵢ wᵢ·(log Σ_c e^{zᵢc} − zᵢ,yᵢ) / divisor, in double;
-/// ∂z = (softmax(z) − onehot(y)) ⊙ wᵢ·g / divisor by row. Without create_graph one pass writes
-/// it; with create_graph it is recorded from softmax(), so it differentiates again.
+/// ∂z = (softmax(z) − onehot(y)) ⊙ wᵢ·g / divisor by row.
 Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& target, const Tensor& weights,
                              double divisor) {
     check_cross_entropy(logits, target, weights);

@@ -3,8 +3,6 @@
 // BatchNorm1d, LayerNorm, Embedding. Each forward is the nn::functional function of the same
 // name; parameters are created with torch's default initialisation from the global generator.
 
-#include <fmt/format.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -49,9 +47,7 @@ struct ReLU : Lambda {
     ReLU() : Lambda([](const Tensor& x) { return relu(x); }) {}
 };
 struct LeakyReLU : Lambda {
-    explicit LeakyReLU(double negative_slope = 0.01)
-        : Lambda([negative_slope](const Tensor& x) { return leaky_relu(x, negative_slope); },
-                 fmt::format("negative_slope={}", negative_slope)) {}
+    explicit LeakyReLU(double negative_slope = 0.01);
 };
 struct Tanh : Lambda {
     Tanh() : Lambda([](const Tensor& x) { return tanh(x); }) {}
@@ -65,17 +61,13 @@ struct GELU : Lambda {
                  approximate == GeluApproximation::tanh ? "approximate='tanh'" : "") {}
 };
 struct Softplus : Lambda {
-    explicit Softplus(double beta = 1.0, double threshold = 20.0)
-        : Lambda([beta, threshold](const Tensor& x) { return softplus(x, beta, threshold); },
-                 fmt::format("beta={}, threshold={}", beta, threshold)) {}
+    explicit Softplus(double beta = 1.0, double threshold = 20.0);
 };
 struct Identity : Lambda {
     Identity() : Lambda([](const Tensor& x) { return x; }) {}
 };
 struct Flatten : Lambda {
-    explicit Flatten(std::int64_t start_dim = 1, std::int64_t end_dim = -1)
-        : Lambda([=](const Tensor& x) { return flatten(x, start_dim, end_dim); },
-                 fmt::format("start_dim={}, end_dim={}", start_dim, end_dim)) {}
+    explicit Flatten(std::int64_t start_dim = 1, std::int64_t end_dim = -1);
 };
 
 /// Inverted dropout in training mode, the identity in eval mode; under a SampleKeys guard the
