@@ -98,6 +98,21 @@ Tensor& StateDict::operator[](std::string_view name) {
     return emplace_back(std::string(name), Tensor{}).second;
 }
 
+std::size_t StateDict::erase(std::string_view name) {
+    const auto first =
+        std::remove_if(begin(), end(), [&](const auto& e) { return e.first == name; });
+    const auto removed = static_cast<std::size_t>(end() - first);
+    NamedTensors::erase(first, end());
+    return removed;
+}
+
+std::pair<StateDict::iterator, bool> StateDict::emplace(std::string name, Tensor tensor) {
+    const auto it = find(name);
+    if (it != end()) return {it, false};
+    emplace_back(std::move(name), std::move(tensor));
+    return {end() - 1, true};
+}
+
 void StateDict::add_part(std::string_view prefix, const StateDict& part) {
     for (const auto& [name, t] : part) emplace_back(join_prefix(prefix, name), t);
     for (const auto& [name, text] : part.texts) texts[join_prefix(prefix, name)] = text;

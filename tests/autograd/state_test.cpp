@@ -58,6 +58,15 @@ TEST_CASE("StateDict: a list of named tensors, found by name, nested by prefix",
     CHECK(b.texts.at("config") == "B(1)");
     CHECK(outer.part("to").empty());  // a prefix is a whole component name
 
+    // what code written for the std::map it replaces in optim does
+    CHECK(s.count("a") == 1);
+    CHECK_FALSE(s.emplace("a", real(9)).second);  // present: kept
+    CHECK(s.at("a").item() == 4);
+    CHECK(s.insert({"z", real(5)}).second);
+    CHECK(s.erase("z") == 1);
+    CHECK(s.erase("z") == 0);
+    CHECK(s.size() == 3);
+
     const dc::NamedTensors plain = s;  // a StateDict is a NamedTensors
     CHECK(plain.size() == 3);
     const dc::StateDict back = plain;  // and a NamedTensors converts back, without texts

@@ -57,6 +57,19 @@ class StateDict : public NamedTensors {
     using NamedTensors::operator[];
     /// The tensor named `name`, appended undefined if there is none (as std::map's []).
     Tensor& operator[](std::string_view name);
+    /// 1 if an entry is named `name`, else 0 (as std::map's count).
+    std::size_t count(std::string_view name) const { return contains(name) ? 1 : 0; }
+    using NamedTensors::erase;
+    /// Removes the entries named `name`; how many there were.
+    std::size_t erase(std::string_view name);
+    using NamedTensors::emplace;
+    using NamedTensors::insert;
+    /// Appends (name, tensor) unless an entry has that name (as std::map's emplace and insert):
+    /// the entry of that name, and whether it was added.
+    std::pair<iterator, bool> emplace(std::string name, Tensor tensor);
+    std::pair<iterator, bool> insert(value_type entry) {
+        return emplace(std::move(entry.first), std::move(entry.second));
+    }
 
     /// Appends every tensor and text of `part` under "prefix.".
     void add_part(std::string_view prefix, const StateDict& part);

@@ -99,8 +99,8 @@ class Tensor {
         return static_cast<T*>(raw_mutable_data());
     }
     /// All elements as a flat Eigen array map (no copy), and a 2-D tensor as a row-major
-    /// Eigen matrix map: with #include <descent/eigen.hpp>, which defines them (Eigen is most
-    /// of a translation unit's compile time, so it stays out of the other headers).
+    /// Eigen matrix map, defined by the header descent/eigen.hpp: include it to use them (Eigen
+    /// is most of a translation unit's compile time, so it stays out of the other headers).
     template <class T>
     auto map() const;
     template <class T>

@@ -125,7 +125,8 @@ class DataLoader {
 
 }  // namespace descent::data
 
-/// Batch is tuple-like, [x, y]: std::tuple_size and std::tuple_element for structured bindings.
+/// \cond
+// Batch is tuple-like, [x, y]: std::tuple_size and std::tuple_element for structured bindings.
 template <>
 struct std::tuple_size<descent::data::Batch> : std::integral_constant<std::size_t, 2> {};
 template <std::size_t I>
@@ -133,3 +134,4 @@ struct std::tuple_element<I, descent::data::Batch> {
     static_assert(I < 2, "a Batch binds as [x, y]");
     using type = descent::Tensor;
 };
+/// \endcond
