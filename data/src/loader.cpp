@@ -61,7 +61,7 @@ std::int64_t DataLoader::batches() const {
 DataLoader::Iterator DataLoader::begin() {
     if (resume_) {  // a restored state: the rest of its epoch first
         resume_ = false;
-        if (next_batch_ < batches()) return Iterator(this, next_batch_);
+        if (next_batch_ < batches()) return Iterator(this, next_batch_, order_, epochs_);
     }
     ++epochs_;
     if (options_.shuffle) {
@@ -70,9 +70,10 @@ DataLoader::Iterator DataLoader::begin() {
         std::vector<std::int64_t> order(static_cast<std::size_t>(rows()));
         std::iota(order.begin(), order.end(), 0);
         for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.below(i)]);
-        order_ = int_tensor(order, {rows()});
+        order_ = int_tensor(order, {rows()});  // a new tensor: earlier passes keep theirs
     }
-    return Iterator(this, 0);
+    next_batch_ = 0;
+    return Iterator(this, 0, order_, epochs_);
 }
 
 std::string DataLoader::config() const {
@@ -127,8 +128,9 @@ StagedLoad DataLoader::stage_load(const StateDict& state) {
         };
 }
 
-DataLoader::Iterator::Iterator(DataLoader* loader, std::int64_t batch)
-    : loader_(loader), batch_(batch) {
+DataLoader::Iterator::Iterator(DataLoader* loader, std::int64_t batch, Tensor order,
+                               std::int64_t epoch)
+    : loader_(loader), batch_(batch), order_(std::move(order)), epoch_(epoch) {
     load();
 }
 
@@ -140,7 +142,7 @@ DataLoader::Iterator& DataLoader::Iterator::operator++() {
 
 void DataLoader::Iterator::load() {
     if (batch_ >= loader_->batches()) return;
-    loader_->next_batch_ = batch_ + 1;
+    if (epoch_ == loader_->epochs_) loader_->next_batch_ = batch_ + 1;  // the latest epoch's pass
     const DataLoaderOptions& options = loader_->options_;
     // global batch b: positions [b·batch_size, b·batch_size + n) of the order, n ≤ batch_size
     const std::int64_t first = batch_ * options.batch_size;  // < rows(): no overflow
@@ -150,7 +152,7 @@ void DataLoader::Iterator::load() {
     const std::int64_t begin = first + options.rank * share + std::min(options.rank, extra);
     const std::int64_t end = begin + share + (options.rank < extra ? 1 : 0);
     const NoGradGuard no_grad;
-    const Tensor rows = loader_->order_.slice(0, begin, end);
+    const Tensor rows = order_.slice(0, begin, end);
     current_ = {.x = loader_->features_.index_select(0, rows),
                 .y = loader_->targets_.index_select(0, rows),
                 .indices = rows,

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <map>
 #include <numeric>
+#include <utility>
 
 #include "descent/check.hpp"
 #include "descent/grad_mode.hpp"
@@ -25,9 +27,24 @@ void check_shares(const SplitOptions& o) {
     }
 }
 
-/// ⌈share·n⌉ (a share that rounds to a hair above an integer does not take one more row).
+/// ⌈share·n⌉ (a share that rounds to a hair above an integer does not take one more row);
+/// share in [0, 1), so the result is in [0, n].
 std::int64_t rows_for(double share, std::int64_t n) {
-    return static_cast<std::int64_t>(std::ceil(share * static_cast<double>(n) - 1e-9));
+    const double rows = std::ceil(share * static_cast<double>(n) - 1e-9);
+    return std::clamp(static_cast<std::int64_t>(std::max(rows, 0.0)), std::int64_t{0}, n);
+}
+
+/// The rows of each part for n rows: every part asked for gets at least one row and training
+/// keeps at least one, else an Error saying which part is left empty.
+std::pair<std::int64_t, std::int64_t> part_rows(std::int64_t n, const SplitOptions& o) {
+    const std::int64_t test = rows_for(o.test, n), validation = rows_for(o.validation, n);
+    if (n - test - validation < 1) {
+        throw Error(fmt::format(
+            "split: {} rows leave the training part empty after {} test rows (test {}) and {} "
+            "validation rows (validation {}): use more rows or smaller shares",
+            n, test, o.test, validation, o.validation));
+    }
+    return {test, validation};
 }
 
 /// The groups' counts in one part: floor of each group's share, then one more row for the
@@ -35,6 +52,7 @@ std::int64_t rows_for(double share, std::int64_t n) {
 std::vector<std::int64_t> allocate(const std::vector<std::int64_t>& sizes, std::int64_t total,
                                    std::int64_t n) {
     std::vector<std::int64_t> counts(sizes.size());
+    if (n == 0 || total == 0) return counts;
     std::vector<std::pair<double, std::size_t>> remainders;
     std::int64_t given = 0;
     for (std::size_t g = 0; g < sizes.size(); ++g) {
@@ -74,11 +92,12 @@ SplitIndices split_groups(std::vector<std::vector<std::int64_t>> groups, std::in
         for (std::size_t i = rows.size(); i > 1; --i) std::swap(rows[i - 1], rows[gen.below(i)]);
         sizes.push_back(static_cast<std::int64_t>(rows.size()));
     }
-    const std::vector<std::int64_t> test = allocate(sizes, rows_for(o.test, n), n);
+    const auto [test_rows_wanted, validation_rows_wanted] = part_rows(n, o);
+    const std::vector<std::int64_t> test = allocate(sizes, test_rows_wanted, n);
     std::vector<std::int64_t> left(sizes.size());
     for (std::size_t g = 0; g < sizes.size(); ++g) left[g] = sizes[g] - test[g];
     const std::vector<std::int64_t> validation =
-        allocate(left, rows_for(o.validation, n),
+        allocate(left, validation_rows_wanted,
                  n - std::accumulate(test.begin(), test.end(), std::int64_t{0}));
     std::vector<std::int64_t> train_rows, validation_rows, test_rows;
     for (std::size_t g = 0; g < groups.size(); ++g) {
@@ -97,7 +116,13 @@ SplitIndices split_groups(std::vector<std::vector<std::int64_t>> groups, std::in
 SplitIndices split_indices(std::int64_t rows, SplitOptions options) {
     check_shares(options);
     check_count(rows, 0, "split", "rows");
-    std::vector<std::int64_t> all(static_cast<std::size_t>(rows));
+    part_rows(rows, options);  // before anything is allocated
+    std::vector<std::int64_t> all;
+    try {
+        all.resize(static_cast<std::size_t>(rows));
+    } catch (const std::exception&) {  // bad_alloc, length_error
+        throw Error(fmt::format("split: {} rows do not fit in memory", rows));
+    }
     std::iota(all.begin(), all.end(), 0);
     return split_groups({std::move(all)}, rows, options);
 }

@@ -74,9 +74,12 @@ class DataLoader {
   public:
     DataLoader(Tensor features, Tensor targets, DataLoaderOptions options = {});
 
+    /// One pass over the loader: it keeps its epoch's order, so passes are independent (a
+    /// pass inside another, as torch's iterators, neither reshuffles nor cuts the outer one).
+    /// The loader's state (state_dict) follows the pass of its latest epoch.
     class Iterator {
       public:
-        Iterator(DataLoader* loader, std::int64_t batch);
+        Iterator(DataLoader* loader, std::int64_t batch, Tensor order, std::int64_t epoch);
         Batch& operator*() { return current_; }
         Iterator& operator++();
         bool operator==(const Iterator& other) const { return batch_ == other.batch_; }
@@ -85,13 +88,15 @@ class DataLoader {
         void load();
         DataLoader* loader_;
         std::int64_t batch_;
+        Tensor order_;        // the row order of this pass's epoch
+        std::int64_t epoch_;  // which epoch it is (the loader's count when it began)
         Batch current_;
     };
 
     /// Starts an epoch (reshuffling if asked) — or, right after load_state_dict of a state
     /// saved mid-epoch, continues that epoch at the batch after the last one handed out.
     Iterator begin();
-    Iterator end() { return Iterator(this, batches()); }
+    Iterator end() { return Iterator(this, batches(), order_, epochs_); }
     /// Batches per epoch (global batches, the same on every rank).
     std::int64_t batches() const;
     std::int64_t rows() const { return features_.size(0); }

@@ -2,7 +2,15 @@
 // Metrics of a trained model, as plain numbers: accuracy, the confusion matrix, precision,
 // recall and F1 per class (scikit-learn's definitions, 0 where a class is never predicted or
 // never present: zero_division = 0), mean squared and absolute error. They read values only,
-// so they record nothing and work in any grad mode.
+// so they record nothing and work in any grad mode. Predictions are classes or scores:
+//   int64 [N]            the classes themselves
+//   floating [N, C≥2]    scores per class (logits or probabilities): the class is the argmax
+//   floating [N] or [N, 1]  a binary model's one score per sample, as torchmetrics' binary
+//                        task reads it: probabilities when every value is in [0, 1], else
+//                        logits (put through the sigmoid); class 1 where the probability is
+//                        above 0.5 (a logit above 0), else 0
+// Metrics of no samples, NaN scores, labels out of range and classes too many for memory are
+// Errors naming the metric, never a number.
 //
 //   auto report = descent::data::classification_report(model(x_test), y_test);
 //   fmt::print("accuracy {:.3f}, macro F1 {:.3f}\n", report.accuracy, report.macro_f1);
@@ -14,7 +22,7 @@
 
 namespace descent::data {
 
-/// The predicted classes: int64 predictions [N] as they are, or the argmax of logits [N, C].
+/// The predicted classes, int64 [N], of predictions as above.
 Tensor predicted_classes(const Tensor& predictions);
 
 /// The share of predictions equal to the int64 targets [N] (predictions as above).
