@@ -25,6 +25,7 @@ struct LBFGS::Memory {
     double h_diag = 1;                      // H₀ = (sᵀy/yᵀy)·I
     Eigen::VectorXd prev_flat_grad;
     double prev_loss = 0;
+    std::vector<const TensorImpl*> params;  // the parameters the vectors are of, in order
 };
 
 namespace {
@@ -76,9 +77,15 @@ class Flat {
         for (const auto& p : params_) x.push_back(p.detach().clone());
         return x;
     }
+    /// The parameters copy() was taken of get its values back.
     void restore(const std::vector<Tensor>& x) {
         const NoGradGuard no_grad;
-        for (std::size_t i = 0; i < params_.size(); ++i) params_[i].copy_(x[i]);
+        for (std::size_t i = 0; i < params_.size() && i < x.size(); ++i) params_[i].copy_(x[i]);
+    }
+    std::vector<const TensorImpl*> identities() const {
+        std::vector<const TensorImpl*> ids;
+        for (const auto& p : params_) ids.push_back(p.impl().get());
+        return ids;
     }
 
   private:
@@ -99,6 +106,7 @@ void visit_fields(LBFGSOptions& o, F&& f) {
 }
 
 Hyperparameters hyperparameters(const LBFGSOptions& o) {
+    check_count(o.max_iter, 1, "LBFGS", "max_iter");  // before max_eval is derived from it
     LBFGSOptions resolved = o;
     resolved.max_eval = o.max_eval.value_or(o.max_iter * 5 / 4);
     return detail::to_hyperparameters(resolved);
@@ -125,14 +133,39 @@ Tensor LBFGS::step(const Closure& closure) {
     const auto history_size = static_cast<std::size_t>(o.history_size);
     const bool strong_wolfe = o.line_search == LineSearch::strong_wolfe;
     Flat flat(group.params);
+    const Eigen::Index n = flat.size();
+    const std::vector<const TensorImpl*> ids = flat.identities();
+    Memory& m = *memory_;
+    if (n == 0) throw Error("LBFGS: the parameters hold no elements");
+    if (n_iter_ > 0 && m.params != ids) {
+        throw Error(fmt::format(
+            "LBFGS: the parameters changed since the last step ({} tensors, now {}; {} elements, "
+            "now {}): its history is of the old ones; make a new LBFGS for the new parameters",
+            m.params.size(), ids.size(), m.d.size(), n));
+    }
+    m.params = ids;
     const auto evaluate = [&] {  // the loss, after the closure's backward, and the gradient
         const GradModeGuard grad_mode(true);
         const Tensor loss = closure();
         if (!loss.defined() || loss.numel() != 1) {
             throw Error("LBFGS: the closure must return the loss, a one-element tensor");
         }
+        if (flat.identities() != ids) {
+            throw Error(
+                "LBFGS: the closure changed the parameters: L-BFGS works on one fixed "
+                "set of parameters");
+        }
         groups().prepare_step();
-        return std::pair(loss, flat.gradient());
+        if (!std::isfinite(loss.item())) {
+            throw Error(fmt::format("LBFGS: the closure's loss is {}", loss.item()));
+        }
+        Eigen::VectorXd g = flat.gradient();
+        if (!g.allFinite()) {
+            Eigen::Index at = 0;
+            while (std::isfinite(g[at])) ++at;
+            throw Error(fmt::format("LBFGS: element {} of the gradient is {}", at, g[at]));
+        }
+        return std::pair(loss, std::move(g));
     };
 
     auto [orig_loss, flat_grad] = evaluate();
@@ -141,7 +174,6 @@ Tensor LBFGS::step(const Closure& closure) {
     ++func_evals_;
     if (flat_grad.cwiseAbs().maxCoeff() <= tolerance_grad) return orig_loss;  // optimal already
 
-    Memory& m = *memory_;
     for (std::int64_t n_iter = 1;; ++n_iter) {
         ++n_iter_;
         if (n_iter_ == 1) {  // the first direction: steepest descent
@@ -190,9 +222,14 @@ Tensor LBFGS::step(const Closure& closure) {
             const std::vector<Tensor> x_init = flat.copy();
             const detail::Directional phi = [&](double t) {
                 flat.add(t, m.d);
-                auto [f, g] = evaluate();
-                flat.restore(x_init);
-                return std::pair(f.item(), std::move(g));
+                try {
+                    auto [f, g] = evaluate();
+                    flat.restore(x_init);
+                    return std::pair(f.item(), std::move(g));
+                } catch (...) {  // the parameters back at the last accepted point
+                    flat.restore(x_init);
+                    throw;
+                }
             };
             auto found = detail::strong_wolfe(phi, m.t, m.d, loss, flat_grad, gtd);
             loss = found.f;
@@ -263,6 +300,7 @@ StagedLoad LBFGS::stage_extra(StateReader& in) {
         memory->old_stps.push_back(vector(fmt::format("{}old_stps.{}", p, i), {n}));
         memory->ro.push_back(in.real(fmt::format("{}ro.{}", p, i), above(0)));  // 1/(yᵀs)
     }
+    memory->params = Flat(param_groups().front().params).identities();
     return [this, func_evals, n_iter, memory = std::move(memory)] {
         func_evals_ = func_evals;
         n_iter_ = n_iter;

@@ -14,6 +14,13 @@
 // As in torch: one parameter group (all parameters act as one vector); the stopping rules are
 // max|g| ≤ tolerance_grad, max|t·d| ≤ tolerance_change, |Δloss| < tolerance_change. The
 // vectors are kept in double whatever the parameters' dtype.
+//
+// Unlike torch: the parameters are one fixed set — a parameter added or removed between steps
+// or inside the closure, or parameters of no elements, is an Error (make a new LBFGS); a loss or
+// gradient that is NaN or infinite is an Error naming L-BFGS; and a closure that throws during
+// the line search leaves the parameters at the last accepted point (torch leaves them at the
+// trial point). Without a line search each step is taken before the closure is called again,
+// so there the parameters stay where the step put them, as in torch.
 
 #include <cstdint>
 #include <functional>
