@@ -163,6 +163,7 @@ std::vector<Target> Groups::prepare_step() {
                                 name_, i, g, dtype_name(grad.dtype()), shape_str(grad.shape()),
                                 dtype_name(p.dtype()), shape_str(p.shape())));
             }
+            if (!groups_[g].unusable.empty()) throw Error(groups_[g].unusable);
             targets.push_back({g, &state_[g][i], &p});
         }
     }

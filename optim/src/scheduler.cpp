@@ -65,16 +65,26 @@ LRScheduler::Values LRScheduler::values_at(std::int64_t t, const std::vector<dou
                         "were given, one per group",
                         groups.size(), lr_.size()));
     }
-    Values v{std::vector<double>(groups.size()), std::vector<double>(groups.size())};
-    for (std::size_t g = 0; g < groups.size(); ++g) {
+    const std::size_t n = groups.size();
+    Values v{std::vector<double>(n), std::vector<double>(n), std::vector<std::string>(n)};
+    for (std::size_t g = 0; g < n; ++g) {
         const std::size_t s = shared_ ? 0 : g;
+        const std::string op = fmt::format("LRScheduler: step {}, group {}: the schedule's", t, g);
         v.lr[g] = lr_[s](t, base_lr[g]);
-        check_hyperparameter("lr", v.lr[g],
-                             fmt::format("LRScheduler: step {}, group {}: the schedule's", t, g));
-        if (momentum_.empty()) continue;
-        v.momentum[g] = momentum_[s](t, base_momentum[g]);
-        check_hyperparameter(momentum_key(groups[g]), v.momentum[g],
-                             fmt::format("LRScheduler: step {}, group {}: the schedule's", t, g));
+        std::string_view momentum;
+        if (!momentum_.empty()) {
+            momentum = momentum_key(groups[g]);
+            v.momentum[g] = momentum_[s](t, base_momentum[g]);
+        }
+        try {
+            check_hyperparameter("lr", v.lr[g], op);
+            if (!momentum.empty()) check_hyperparameter(momentum, v.momentum[g], op);
+        } catch (const Error& e) {
+            v.invalid[g] = fmt::format(
+                "{} (the group keeps its values; a step that would use "
+                "this one is refused)",
+                e.what());
+        }
     }
     return v;
 }
@@ -82,6 +92,8 @@ LRScheduler::Values LRScheduler::values_at(std::int64_t t, const std::vector<dou
 void LRScheduler::write(const Values& v) {
     auto& groups = optimizer_.get().param_groups();
     for (std::size_t g = 0; g < groups.size(); ++g) {
+        groups[g].unusable = v.invalid[g];
+        if (!v.invalid[g].empty()) continue;
         groups[g].set("lr", v.lr[g]);
         if (!momentum_.empty()) groups[g].set(momentum_key(groups[g]), v.momentum[g]);
     }
@@ -93,7 +105,7 @@ void LRScheduler::apply(std::int64_t t) {
         base_lr_.push_back(groups[g].lr());
         base_momentum_.push_back(momentum_.empty() ? 0.0 : groups[g].get(momentum_key(groups[g])));
     }
-    write(values_at(t, base_lr_, base_momentum_));  // every value checked before any is written
+    write(values_at(t, base_lr_, base_momentum_));
     t_ = t;
 }
 

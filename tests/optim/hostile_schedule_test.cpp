@@ -19,6 +19,10 @@ constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 dc::Tensor param() {
     return dc::tensor({1.0}, {1}, {.dtype = dc::float64, .requires_grad = true});
 }
+
+void set_grad(dc::Tensor p, double g) {
+    p.set_grad(dc::tensor({g}, {1}, {.dtype = dc::float64}));
+}
 }  // namespace
 
 TEST_CASE("hostile schedules: step_decay and multistep options", "[hostile][schedule]") {
@@ -114,35 +118,65 @@ TEST_CASE("hostile schedules: one_cycle options", "[hostile][schedule]") {
     CHECK_THROWS_AS(opt::one_cycle({.total_steps = 10})(11, 1.0), dc::Error);
 }
 
-TEST_CASE("hostile schedules: a schedule giving NaN writes nothing", "[hostile][schedule]") {
+TEST_CASE(
+    "hostile schedules: a schedule giving NaN writes nothing, and the step that would use "
+    "it is refused",
+    "[hostile][schedule]") {
     dc::Tensor a = param(), b = param();
     opt::SGD sgd({a}, {.lr = 0.5});
     sgd.add_param_group({b}, {.lr = 0.5});
     opt::LRScheduler sched(sgd, opt::lambda([](std::int64_t t) { return t < 2 ? 1.0 : kNaN; }));
     sched.step();
-    CHECK_THROWS_WITH(sched.step(), Contains("LRScheduler") && Contains("lr"));
+    sched.step();  // the lr for the next step is NaN: not written
     CHECK(sgd.param_groups()[0].lr() == 0.5);
     CHECK(sgd.param_groups()[1].lr() == 0.5);
-    CHECK(sched.last_step() == 1);
+    CHECK(sched.last_step() == 2);
+    set_grad(a, 1.0);
+    const auto before = a.to_vector();
+    CHECK_THROWS_WITH(
+        sgd.step(), Contains("LRScheduler: step 2, group 0") && Contains("lr") && Contains("nan"));
+    CHECK(a.to_vector() == before);
 }
 
 TEST_CASE("hostile schedules: a schedule giving a negative or infinite lr", "[hostile][schedule]") {
     dc::Tensor a = param();
     opt::SGD sgd({a}, {.lr = 0.5});
-    CHECK_THROWS_AS(opt::LRScheduler(sgd, opt::lambda([](std::int64_t) { return -1.0; })),
-                    dc::Error);
-    CHECK_THROWS_AS(opt::LRScheduler(sgd, opt::lambda([](std::int64_t) { return dc::inf; })),
-                    dc::Error);
-    CHECK(sgd.param_groups()[0].lr() == 0.5);
+    set_grad(a, 1.0);
+    {
+        opt::LRScheduler sched(sgd, opt::lambda([](std::int64_t) { return -1.0; }));
+        CHECK(sgd.param_groups()[0].lr() == 0.5);
+        CHECK_THROWS_WITH(sgd.step(), Contains("LRScheduler: step 0") && Contains("-0.5"));
+    }
+    opt::SGD other({a}, {.lr = 0.5});
+    opt::LRScheduler sched(other, opt::lambda([](std::int64_t) { return dc::inf; }));
+    CHECK_THROWS_AS(other.step(), dc::Error);
+    CHECK(other.param_groups()[0].lr() == 0.5);
+}
+
+TEST_CASE("hostile schedules: one_cycle over exactly its steps, in the usual loop",
+          "[hostile][schedule]") {
+    for (const opt::Anneal anneal : {opt::Anneal::linear, opt::Anneal::cos}) {
+        dc::Tensor a = param();
+        opt::SGD sgd({a}, {.lr = 0.1});
+        opt::LRScheduler sched(
+            sgd, opt::one_cycle({.max_lr = 0.1, .total_steps = 20, .anneal = anneal}));
+        for (int i = 0; i < 20; ++i) {
+            set_grad(a, 1.0);
+            sgd.step();
+            sched.step();  // the last one gives the lr after the final update: no error
+        }
+        CHECK(sched.last_step() == 20);
+        CHECK_THROWS_AS(sched.step(), dc::Error);  // past total_steps, as torch
+    }
 }
 
 TEST_CASE("hostile schedules: a momentum schedule out of range", "[hostile][schedule]") {
     dc::Tensor a = param();
     opt::Adam adam({a});
-    // beta1 must stay below 1
-    CHECK_THROWS_WITH(
-        opt::LRScheduler(adam, opt::constant(), opt::lambda([](std::int64_t) { return 1.5; })),
-        Contains("beta1"));
+    // beta1 must stay below 1: the step that would use it is refused
+    opt::LRScheduler sched(adam, opt::constant(), opt::lambda([](std::int64_t) { return 1.5; }));
+    set_grad(a, 1.0);
+    CHECK_THROWS_WITH(adam.step(), Contains("beta1"));
     opt::Adagrad ada({a});
     CHECK_THROWS_WITH(opt::LRScheduler(ada, opt::constant(), opt::constant()),
                       Contains("momentum"));

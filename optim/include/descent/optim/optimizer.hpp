@@ -36,6 +36,11 @@ void check_hyperparameter(std::string_view name, double value, std::string_view 
 struct ParamGroup {
     std::vector<Tensor> params;
     Hyperparameters options;
+    /// Why the options cannot serve a step now, or empty. A scheduler whose schedule gives this
+    /// group no valid value (a one-cycle lr after its last step, which the usual loop never
+    /// uses) leaves the options as they were and says so here; a step that would update the
+    /// group's parameters is then an Error with this message, and a valid value clears it.
+    std::string unusable = {};
 
     /// The value of a hyperparameter; an Error naming it if the group has none.
     double get(std::string_view name) const;

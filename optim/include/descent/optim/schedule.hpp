@@ -115,8 +115,12 @@ Schedule one_cycle_momentum(OneCycleOptions options);
 /// Applies schedules to an optimizer's groups: at construction (t = 0) and at every step().
 /// With one schedule for all groups, a group added to the optimizer later follows it too (its
 /// base lr taken when first seen); with one schedule per group, a group added later is an
-/// Error. A schedule value that is no valid lr (NaN, negative, ∞) is an Error and nothing is
-/// written. The optimizer should outlive the scheduler: using it after is an Error.
+/// Error. A schedule value that is no valid lr (NaN, negative, ∞) or momentum is not written:
+/// the group keeps its values and is marked unusable (ParamGroup::unusable), so that a step
+/// that would use it is an Error naming the scheduler, the step and the value, while a value
+/// no step uses — a one-cycle lr after its last update, in the usual loop of step() then
+/// sched.step() — is no error, as in torch. The optimizer should outlive the scheduler: using
+/// it after is an Error.
 ///
 /// Its state: "scheduler.t", the base values "scheduler.base_lr.<g>" and
 /// "scheduler.base_momentum.<g>", and the text "config" describing the schedules
@@ -144,14 +148,16 @@ class LRScheduler {
     std::string config() const;
     struct Values {
         std::vector<double> lr, momentum;
+        std::vector<std::string> invalid;  // per group: why its values are no valid ones, or ""
     };
-    /// The schedules' values at step t from these base values, every one checked.
+    /// The schedules' values at step t from these base values, each group's checked.
     Values values_at(std::int64_t t, const std::vector<double>& base_lr,
                      const std::vector<double>& base_momentum) const;
     void write(const Values& values);
     LRScheduler(Optimizer& optimizer, std::vector<Schedule> lr, std::vector<Schedule> momentum,
                 bool shared);
-    /// Writes the schedules' values at step t into the groups, after checking all of them.
+    /// Writes the schedules' values at step t into the groups (valid ones; the others mark
+    /// their group unusable).
     void apply(std::int64_t t);
 
     Watched<Optimizer> optimizer_;
