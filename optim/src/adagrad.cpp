@@ -34,7 +34,7 @@ struct AdagradRule {
     template <bool...>
     void element(std::int64_t i, T& w, T d) const {
         s[i] += d * d;
-        w -= clr * d / (std::sqrt(s[i]) + eps);
+        w -= detail::quotient(clr * d, std::sqrt(s[i]) + eps);
     }
 };
 

@@ -45,7 +45,7 @@ struct AdamRule {
         moments.update(i, d);
         T v = moments.v[i];
         if constexpr (amsgrad) v = vmax[i] = std::max(vmax[i], v);
-        w -= rate * moments.m[i] / (std::sqrt(v) / bias2 + eps);
+        w -= detail::quotient(rate * moments.m[i], std::sqrt(v) / bias2 + eps);
     }
 };
 

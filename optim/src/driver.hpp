@@ -68,6 +68,15 @@ class Param {
     const Tensor& param_;
 };
 
+/// num/den, or 0 where den is 0: an adaptive step's quotient, which with eps = 0 meets 0/0 for a
+/// weight whose gradients so far were all 0 (its step is then 0, not NaN). Divided first and
+/// chosen after, so that the element loops stay branch-free and vectorize.
+template <class T>
+T quotient(T num, T den) {
+    const T q = num / den;
+    return den != T(0) ? q : T(0);
+}
+
 /// Weight decay in its two forms. L2 regularisation (coupled) adds wd·θ to the gradient:
 /// d = g + wd·θ. Decoupled decay (Loshchilov & Hutter; SGDW, AdamW) shrinks the weights
 /// directly before the step on the plain gradient: θ ← (1 − lr·wd)·θ.

@@ -48,8 +48,8 @@ struct NAdamRule {
     void element(std::int64_t i, T& w, T d) const {
         moments.update(i, d);
         const T r = std::sqrt(moments.v[i]) / bias2 + eps;
-        w -= grad_step * d / r;
-        w -= momentum_step * moments.m[i] / r;
+        w -= detail::quotient(grad_step * d, r);
+        w -= detail::quotient(momentum_step * moments.m[i], r);
     }
 };
 

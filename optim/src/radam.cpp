@@ -50,7 +50,7 @@ struct RAdamRule {
         moments.update(i, d);
         const T m_hat = moments.m[i] / bias1;
         if constexpr (rectified) {
-            const T adaptive = bias2_root / (std::sqrt(moments.v[i]) + eps);
+            const T adaptive = detail::quotient(bias2_root, std::sqrt(moments.v[i]) + eps);
             w -= m_hat * lr * adaptive * rect;
         } else {
             w -= m_hat * lr;

@@ -51,10 +51,10 @@ struct RMSpropRule {
         }
         r += eps;
         if constexpr (momentum) {
-            b[i] = mu * b[i] + d / r;
+            b[i] = mu * b[i] + detail::quotient(d, r);
             w -= lr * b[i];
         } else {
-            w -= lr * d / r;
+            w -= detail::quotient(lr * d, r);
         }
     }
 };

@@ -39,7 +39,7 @@ struct AdamPhaseRule {
     template <bool...>
     void element(std::int64_t i, T& w, T d, std::array<double, kSums>& sums) const {
         moments.update(i, d);
-        const T step = scale * moments.m[i] / (std::sqrt(moments.v[i]) + eps);
+        const T step = detail::quotient(scale * moments.m[i], std::sqrt(moments.v[i]) + eps);
         w += step;
         sums[0] += static_cast<double>(step) * static_cast<double>(step);
         sums[1] += static_cast<double>(step) * static_cast<double>(d);

@@ -64,3 +64,26 @@ TEST_CASE("a chain of 1,000,000 ops backpropagates and is destroyed", "[memory][
     }
     CHECK(dc::live_node_count() - nodes == 1);
 }
+
+TEST_CASE("a create_graph backward into .grad() holds its leaf until the gradient is reset",
+          "[memory]") {
+    const auto tensors = dc::live_tensor_count();
+    const auto nodes = dc::live_node_count();
+    {
+        dc::Tensor x = dc::ones({3}, {.requires_grad = true});
+        (x * x).sum().backward({}, {.create_graph = true});
+        CHECK(x.grad().grad_fn_name() != "");  // the gradient is recorded: it holds x
+        x.set_grad({});                        // the way out: the cycle is broken
+    }
+    CHECK(dc::live_tensor_count() == tensors);
+    CHECK(dc::live_node_count() == nodes);
+    {
+        dc::Tensor x = dc::ones({3}, {.requires_grad = true});
+        const std::vector<dc::Tensor> g = dc::grad({(x * x).sum()}, {x}, {.create_graph = true});
+        CHECK(g[0].grad_fn_name() != "");  // grad() stores nothing: no cycle
+    }
+    CHECK(dc::live_tensor_count() == tensors);
+    CHECK(dc::live_node_count() == nodes);
+    // (without the reset the leaf, its gradient and the graph between them would stay for the
+    // life of the process, as in torch: LeakSanitizer reports them, so no test leaves them)
+}

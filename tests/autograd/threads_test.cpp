@@ -78,6 +78,18 @@ TEST_CASE("threads: backward in several threads into one shared leaf", "[threads
     for (const double g : w.grad().to_vector()) CHECK(g == 250.0);
 }
 
+TEST_CASE("threads: a leaf's grad() is read once the thread that runs backward is joined",
+          "[threads]") {
+    // grad() read during another thread's backward into the same leaf is a data race, as in
+    // torch (tensor.hpp); waiting for the thread makes the read safe, which TSan checks here
+    dc::Tensor w = dc::ones({16}, {.dtype = dc::float64}).requires_grad_();
+    for (int round = 1; round <= 3; ++round) {
+        std::thread worker([&w] { (w * 2.0).sum().backward(); });
+        worker.join();
+        for (const double g : w.grad().to_vector()) CHECK(g == 2.0 * round);
+    }
+}
+
 TEST_CASE("threads: forward passes sharing parameters record concurrently", "[threads]") {
     dc::Tensor w = dc::ones({8, 8}, {.dtype = dc::float64}).requires_grad_();
     std::vector<double> sums(4);

@@ -442,3 +442,52 @@ TEST_CASE("hostile optim: an empty parameter list is refused", "[hostile][optim]
     opt::Adam adam({a});
     CHECK_NOTHROW(adam.add_param_group({}, {}));  // an empty group added later is allowed
 }
+
+TEST_CASE("hostile optim: eps = 0 and a zero gradient leave the weights as they are",
+          "[hostile][optim]") {
+    using Make = std::function<std::unique_ptr<opt::Optimizer>(std::vector<dc::Tensor>)>;
+    const std::vector<std::pair<const char*, Make>> optimizers{
+        {"Adam", [](auto p) { return std::make_unique<opt::Adam>(p, opt::AdamOptions{.eps = 0}); }},
+        {"AMSGrad",
+         [](auto p) {
+             return std::make_unique<opt::Adam>(p, opt::AdamOptions{.eps = 0, .amsgrad = true});
+         }},
+        {"AdamW",
+         [](auto p) {
+             return std::make_unique<opt::AdamW>(p, opt::AdamWOptions{.eps = 0, .weight_decay = 0});
+         }},
+        {"NAdam",
+         [](auto p) { return std::make_unique<opt::NAdam>(p, opt::NAdamOptions{.eps = 0}); }},
+        {"RAdam",
+         [](auto p) { return std::make_unique<opt::RAdam>(p, opt::RAdamOptions{.eps = 0}); }},
+        {"AdaBound",
+         [](auto p) { return std::make_unique<opt::AdaBound>(p, opt::AdaBoundOptions{.eps = 0}); }},
+        {"Adagrad",
+         [](auto p) { return std::make_unique<opt::Adagrad>(p, opt::AdagradOptions{.eps = 0}); }},
+        {"RMSprop centered, momentum",
+         [](auto p) {
+             return std::make_unique<opt::RMSprop>(
+                 p, opt::RMSpropOptions{.eps = 0, .momentum = 0.9, .centered = true});
+         }},
+        {"SWATS",
+         [](auto p) { return std::make_unique<opt::SWATS>(p, opt::SWATSOptions{.eps = 0}); }},
+    };
+    for (const auto& [name, make] : optimizers) {
+        for (const dc::Dtype dtype : {dc::float32, dc::float64}) {
+            INFO(name << ", " << dc::dtype_name(dtype));
+            dc::Tensor w = dc::tensor({1.0, -2.0, 3.0}, {3}, {.dtype = dtype}).requires_grad_();
+            auto o = make({w});
+            for (int step = 0; step < 8; ++step) {
+                // the first coordinate never sees a gradient; the others do from step 4 on
+                const double g = step < 4 ? 0.0 : 0.5;
+                w.set_grad(dc::tensor({0.0, g, -g}, {3}, {.dtype = dtype}));
+                o->step();
+            }
+            const std::vector<double> after = w.to_vector();
+            CHECK(after[0] == 1.0);
+            CHECK(std::isfinite(after[1]));
+            CHECK(std::isfinite(after[2]));
+            CHECK(after[1] != -2.0);
+        }
+    }
+}

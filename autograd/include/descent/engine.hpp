@@ -34,7 +34,8 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          GradOptions options);
 
-/// Accumulates d(Σ grad_outputs·outputs) into the .grad() of every leaf reached.
+/// Accumulates d(Σ grad_outputs·outputs) into the .grad() of every leaf reached. With
+/// create_graph, mind the cycle Tensor::backward describes: reset the gradients once used.
 void backward(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs = {},
               BackwardOptions options = {});
 

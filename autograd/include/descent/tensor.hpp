@@ -125,11 +125,18 @@ class Tensor {
     /// Marks a floating-point leaf as requiring grad (an error on int64/bool or non-leaves).
     Tensor& requires_grad_(bool enabled = true);
     bool is_leaf() const;
-    /// The accumulated gradient of a leaf (undefined until a backward reaches it).
+    /// The accumulated gradient of a leaf (undefined until a backward reaches it). Reading it
+    /// while another thread runs a backward that reaches this leaf is a data race, as in torch:
+    /// join (or otherwise wait for) that thread first.
     Tensor grad() const;
     void set_grad(const Tensor& grad);
     /// Name of the op that produced this tensor ("" for leaves).
     std::string grad_fn_name() const;
+    /// Accumulates d(this)/d(leaf) into the .grad() of every leaf reached. With create_graph
+    /// a leaf's gradient is recorded from ops that can have saved the leaf itself (the grad of
+    /// x·x holds x): a cycle, leaf → grad → graph → leaf, that keeps both alive, as in torch.
+    /// Reset the gradients (set_grad({}), zero_grad) once used, or take them from
+    /// descent::grad(), which stores none.
     void backward(const Tensor& gradient = {}, BackwardOptions options = {}) const;
     void register_hook(GradHook hook) const;
 
