@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "descent/data/csv.hpp"
 #include "descent/error.hpp"
@@ -16,21 +14,12 @@
 namespace descent::data {
 namespace {
 
-/// A bundled file; with scikit-learn's first line "rows,features,class names..." when
-/// `sklearn_layout`, which names the classes.
-Dataset load(std::string name, const std::string& file, bool sklearn_layout) {
-    const std::filesystem::path path = data_directory() / file;
-    CsvTable table = read_csv(path, {.skip_lines = sklearn_layout ? 1 : 0, .header = false});
-    Dataset d{std::move(name), std::move(table.features), std::move(table.targets), {}};
-    if (sklearn_layout) {  // "rows,features,name,name,..."
-        std::ifstream in(path);
-        std::string line, field;
-        std::getline(in, line);
-        std::istringstream fields(line);
-        for (int k = 0; std::getline(fields, field, ','); ++k) {
-            if (k >= 2) d.class_names.push_back(field);
-        }
-    }
+/// A bundled file: features, integer labels last, and — in scikit-learn's layout, a first line
+/// "rows,features,class names..." that read_csv recognises — the classes' names.
+Dataset load(std::string name, const std::string& file) {
+    CsvTable table = read_csv(data_directory() / file);
+    Dataset d{std::move(name), std::move(table.features), std::move(table.targets),
+              std::move(table.classes)};
     if (d.class_names.empty()) {
         const std::vector<std::int64_t> labels = d.labels.to_int_vector();
         const std::int64_t classes =
@@ -55,15 +44,15 @@ std::filesystem::path data_directory() {
 }
 
 Dataset digits() {
-    return load("digits", "digits.csv", false);
+    return load("digits", "digits.csv");
 }
 
 Dataset iris() {
-    return load("iris", "iris.csv", true);
+    return load("iris", "iris.csv");
 }
 
 Dataset wine() {
-    return load("wine", "wine.csv", true);
+    return load("wine", "wine.csv");
 }
 
 }  // namespace descent::data

@@ -67,7 +67,8 @@ TEST_CASE("read_csv: quoted fields", "[data][csv]") {
 }
 
 TEST_CASE("read_csv: malformed files name the file, line and column", "[data][csv]") {
-    CHECK(format_error("a,b,c\n1,2,0\n3,,1\n") == "table.csv: line 3, column 2 (b): missing value");
+    CHECK_THAT(format_error("a,b,c\n1,2,0\n3,,1\n"),
+               Catch::StartsWith("table.csv: line 3, column 2 (b): missing value"));
     CHECK_THAT(format_error("a,b,c\n1,x2,0\n"), Contains("table.csv") && Contains("line 2") &&
                                                     Contains("column 2 (b)") && Contains("'x2'"));
     CHECK_THAT(format_error("a,b\n1,\n"), Contains("line 2") && Contains("missing class"));

@@ -146,3 +146,63 @@ TEST_CASE(
         CHECK(loader.epoch() == 1 + inner_passes);
     }
 }
+
+TEST_CASE("hostile data: CSV reads exactly what the file says, or says why not",
+          "[hostile][data][csv]") {
+    const auto error_of = [](std::string_view text, data::CsvOptions options = {}) {
+        try {
+            data::parse_csv(text, options, "t.csv");
+        } catch (const dc::FormatError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    // beyond float32: refused, naming the option that reads it
+    CHECK_THAT(error_of("1e39,0\n1,1\n"), Contains("line 1, column 1: 1e39 is beyond float32") &&
+                                              Contains(".dtype = float64"));
+    CHECK(data::parse_csv("1e39,0\n1,1\n", {.dtype = dc::float64}).features.to_vector()[0] == 1e39);
+    // a byte-order mark before a file without a header: the first row is data
+    const auto bom = data::parse_csv(
+        "\xEF\xBB\xBF"
+        "1,2,0\n3,4,1\n");
+    CHECK(bom.header.empty());
+    CHECK(bom.features.to_vector() == std::vector<double>{1, 2, 3, 4});
+    // int64 and bool features take only what they hold exactly
+    CHECK_THAT(error_of("1.5,0\n2,1\n", {.dtype = dc::int64}), Contains("1.5 is not an int64"));
+    CHECK(data::parse_csv("7,0\n-2,1\n", {.dtype = dc::int64}).features.to_int_vector() ==
+          std::vector<std::int64_t>{7, -2});
+    CHECK_THAT(error_of("2,0\n1,1\n", {.dtype = dc::boolean}), Contains("2 is not a bool"));
+    // one sign only
+    CHECK_THAT(error_of("1,0\n+-2,1\n"), Contains("'+-2' is not a finite number"));
+    CHECK(data::parse_csv("+2,0\n1,1\n").features.to_vector()[0] == 2);
+    // lone carriage returns end lines too (old Mac files), and \r\n counts as one
+    CHECK(data::parse_csv("1,2,0\r3,4,1\r").features.shape() == dc::Shape{2, 2});
+    CHECK(data::parse_csv("1,2,0\r\n\r\n3,4,1\r\n").features.shape() == dc::Shape{2, 2});
+    // a first row with a missing value is data (and its missing value an error), not a header
+    CHECK_THAT(error_of("1,,0\n3,4,1\n"), Contains("line 1, column 2: missing value"));
+    // one "NA" among numeric labels: an error, not classes renumbered in order of appearance
+    CHECK_THAT(error_of("1,3\n2,NA\n3,1\n"),
+               Contains("line 2, column 2: class 'NA' among numeric labels"));
+    // the hints name the option
+    CHECK_THAT(error_of("a,b\n1;2\n"), Contains(".delimiter"));
+    CHECK_THAT(error_of("a,b,c\n1,2,3\n4,5\n"), Contains(".skip_lines"));
+    CHECK_THAT(error_of("1,2\n3,1.5\n"), Contains("TargetKind::values"));
+}
+
+TEST_CASE("hostile data: scikit-learn's layout reads with its class names",
+          "[hostile][data][csv]") {
+    // breast cancer's shape: "rows,features,names" over rows of 30 values and a label
+    std::string text = "3,30,malignant,benign\n";
+    for (int r = 0; r < 3; ++r) {
+        for (int c = 0; c < 30; ++c) text += std::to_string(r + c) + ",";
+        text += std::to_string(r % 2) + "\n";
+    }
+    const data::CsvTable t = data::parse_csv(text);
+    CHECK(t.classes == std::vector<std::string>{"malignant", "benign"});
+    CHECK(t.features.shape() == dc::Shape{3, 30});
+    CHECK(t.targets.to_int_vector() == std::vector<std::int64_t>{0, 1, 0});
+    CHECK(t.header.empty());
+    const data::Dataset iris = data::iris();
+    CHECK(iris.class_names == std::vector<std::string>{"setosa", "versicolor", "virginica"});
+    CHECK(data::read_csv(data::data_directory() / "wine.csv").classes.size() == 3);
+}

@@ -1,8 +1,12 @@
 #pragma once
-// Reading a table of numbers from a CSV file into float features and a target column: int64
-// class labels (integers, or names mapped to indices in order of first appearance) or float
-// values. A malformed file — a missing or non-numeric value, a row of another length, a
-// fractional class label — is a FormatError naming the file, the line and the column.
+// Reading a table of numbers from a CSV file into features and a target column: int64 class
+// labels (all integers, or all names mapped to indices in order of first appearance) or values.
+// Lines end with \n, \r\n or \r; a UTF-8 byte-order mark is skipped. A file in scikit-learn's
+// layout (a first line "rows,features,class names...") reads with its class names. A malformed
+// file — a missing or non-numeric value, "+-2", a row of another length, a fractional class
+// label, a name among numeric labels, a value the features' dtype cannot hold (1e39 as float32,
+// 1.5 as int64) — is a FormatError naming the file, the line, the column and the option that
+// would read it.
 //
 //   auto table = descent::data::read_csv("data/iris.csv");   // header detected, last column target
 //   // table.features: [150, 4] float32, table.targets: [150] int64
@@ -23,7 +27,8 @@ struct CsvOptions {
     char delimiter = ',';
     /// Lines skipped before anything else (a preamble), blank or not.
     std::int64_t skip_lines = 0;
-    /// Whether the first line is a header; unset: it is when one of its fields is not a number.
+    /// Whether the first line is a header; unset: it is when a field of it is no number where
+    /// the line below has a number.
     std::optional<bool> header{};
     /// The target's column; negative counts from the end (−1: the last).
     std::int64_t target_column = -1;
