@@ -21,8 +21,13 @@ foreach(stop 27 40)
   file(REMOVE ${DIR}/resumed.csv ${DIR}/resumed_epochs.csv ${DIR}/state.safetensors)
   run(--curve ${DIR}/resumed.csv --checkpoint ${DIR}/resumed.safetensors
       --plot ${DIR}/resumed.png --save-state ${DIR}/state.safetensors --stop-after ${stop})
+  file(SHA256 ${DIR}/state.safetensors saved)
   run(--curve ${DIR}/resumed.csv --checkpoint ${DIR}/resumed.safetensors
       --plot ${DIR}/resumed.png --resume ${DIR}/state.safetensors)
+  file(SHA256 ${DIR}/state.safetensors after)
+  if(NOT saved STREQUAL after)
+    message(FATAL_ERROR "resuming from the state rewrote it")
+  endif()
   foreach(pair "straight.safetensors;resumed.safetensors" "straight.csv;resumed.csv"
           "straight_epochs.csv;resumed_epochs.csv")
     list(GET pair 0 a)
@@ -38,8 +43,10 @@ endforeach()
 
 # The state of a run is refused under another schedule or batch size, naming what differs, and
 # nothing is written.
-foreach(change "--schedule step|LRScheduler.load_state_dict: the state was written by"
-               "--schedule sgdr --batch-size 32|the state was written by")
+foreach(change "--schedule step|saved with --schedule sgdr, this one has --schedule step"
+               "--schedule sgdr --batch-size 32|saved with --batch-size 64, this one has"
+               "--schedule sgdr --seed 7|saved with --seed 0, this one has --seed 7"
+               "--schedule sgdr --lr 0.5|saved with --lr default, this one has --lr 0.5")
   string(REPLACE "|" ";" change "${change}")
   list(GET change 0 options)
   list(GET change 1 expected)

@@ -15,10 +15,18 @@
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -42,6 +50,7 @@ struct Settings {
     bool distributed = false;
     int local_ranks = 0;
     std::uint64_t seed = 0;
+    std::string seed_text = "0";  // as given: parsed into seed, checked
     // under build/ by default, so that a run from the source tree leaves nothing beside it
     std::string curve = "build/digits_loss.csv", plot = "build/digits_loss.png",
                 checkpoint = "build/digits_mlp.safetensors", save_state, resume;
@@ -52,6 +61,83 @@ struct Counters {
     std::int64_t step = 0, epochs_done = 0, epoch_batches = 0;
     double epoch_loss = 0.0;
 };
+
+/// The flags that shape a run, as "--flag value" pairs: a training state records them, and a
+/// run resumed from it must give the same (its schedule, split and batches follow from them).
+std::vector<std::pair<std::string, std::string>> shaping_flags(const Settings& s) {
+    const auto number = [](const std::optional<double>& v) {
+        return v ? fmt::format("{}", *v) : std::string("default");
+    };
+    return {{"--optimizer", s.optimizer},
+            {"--lr", number(s.lr)},
+            {"--weight-decay", number(s.weight_decay)},
+            {"--lookahead", s.lookahead ? "on" : "off"},
+            {"--schedule", s.schedule},
+            {"--warmup", std::to_string(s.warmup)},
+            {"--epochs", std::to_string(s.epochs)},
+            {"--batch-size", std::to_string(s.batch_size)},
+            {"--seed", std::to_string(s.seed)}};
+}
+
+std::string settings_text(const Settings& s) {
+    std::string text;
+    for (const auto& [flag, value] : shaping_flags(s)) text += flag + " " + value + "\n";
+    return text;
+}
+
+/// Refuses to resume from `path` with other shaping flags than it was saved with, naming the
+/// first that differs.
+void check_resumable(const std::string& path, const Settings& s) {
+    const nn::Checkpoint saved = nn::load_checkpoint(path);
+    const auto it = saved.metadata.find("settings.value");
+    if (it == saved.metadata.end()) {
+        throw dc::Error(
+            fmt::format("--resume {}: not a training state of train_digits (no "
+                        "settings in it)",
+                        path));
+    }
+    std::istringstream lines(it->second);
+    std::string line;
+    for (const auto& [flag, value] : shaping_flags(s)) {
+        if (!std::getline(lines, line)) break;
+        const std::string saved_value = line.substr(std::min(line.size(), flag.size() + 1));
+        if (line.rfind(flag + " ", 0) == 0 && saved_value != value) {
+            throw dc::Error(
+                fmt::format("--resume {}: the run was saved with {} {}, this one has "
+                            "{} {}: resume with the saved flags, or start anew",
+                            path, flag, saved_value, flag, value));
+        }
+    }
+}
+
+/// Refuses, before any training, an output path that cannot be written: its directory is made
+/// if missing, and the file opened for writing (appending to one that exists, so nothing of it
+/// changes; a new one is removed again).
+void check_writable(const std::string& flag, const std::string& path) {
+    namespace fs = std::filesystem;
+    const fs::path parent = fs::path(path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    const bool existed = fs::exists(path);
+    const int fd = existed && !fs::is_regular_file(path)
+                       ? -1
+                       : ::open(path.c_str(),
+                                existed ? O_WRONLY | O_APPEND : O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) {
+        throw dc::Error(fmt::format("{} {}: cannot be written ({})", flag, path,
+                                    existed && !fs::is_regular_file(path)
+                                        ? "not a regular file"
+                                        : std::string(std::strerror(errno))));
+    }
+    ::close(fd);
+    if (!existed) fs::remove(path, ec);
+}
+
+/// "<name>_epochs.csv" beside the loss curve's file.
+std::string epochs_file(const std::string& curve) {
+    const std::filesystem::path p(curve);
+    return (p.parent_path() / (p.stem().string() + "_epochs.csv")).string();
+}
 
 /// The first `keep` data lines of a CSV (after its header), or just the header if the file is
 /// missing: a resumed run rewrites its curves up to where the state was saved.
@@ -66,14 +152,7 @@ std::vector<std::string> csv_prefix(const std::string& path, const std::string& 
     return lines;
 }
 
-/// Makes the directory a file is to be written in, if it is missing.
-void make_parent(const std::string& path) {
-    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-    if (!parent.empty()) std::filesystem::create_directories(parent);
-}
-
 std::ofstream rewrite(const std::string& path, const std::vector<std::string>& lines) {
-    make_parent(path);
     std::ofstream out(path, std::ios::trunc);
     if (!out) throw dc::Error("cannot write " + path);
     for (const std::string& l : lines) out << l << '\n';
@@ -104,6 +183,15 @@ void plot(const Settings& s, const std::vector<double>& steps, const std::vector
 
 /// One rank's run (the whole run in one process); only the lead rank prints and writes files.
 int run(const Settings& s, support::Ranks& ranks) {
+    if (ranks.lead()) {  // before any training
+        for (const auto& [flag, path] : {std::pair{"--curve", s.curve},
+                                         {"--plot", s.plot},
+                                         {"--checkpoint", s.checkpoint},
+                                         {"--save-state", s.save_state}}) {
+            if (!path.empty()) check_writable(flag, path);
+        }
+        check_writable("--curve", epochs_file(s.curve));
+    }
     dc::manual_seed(s.seed);
     const data::Dataset digits = data::digits();
     const data::DataSplit data = data::train_val_test_split(
@@ -113,9 +201,12 @@ int run(const Settings& s, support::Ranks& ranks) {
     const dc::Tensor x_train = scaler.fit_transform(data.x_train);
     const dc::Tensor x_val = scaler.transform(data.x_validation),
                      x_test = scaler.transform(data.x_test);
-    // every rank draws the same order and takes its shard of each global batch
+    // every rank draws the same order and takes its shard of each global batch; a last batch of
+    // one row is dropped (batch normalisation needs two)
+    const bool one_row_left = data.y_train.numel() % s.batch_size == 1;
     data::DataLoader loader(x_train, data.y_train,
                             {.batch_size = s.batch_size,
+                             .drop_last = one_row_left,
                              .seed = s.seed,
                              .num_replicas = ranks.size(),
                              .rank = ranks.rank()});
@@ -131,7 +222,13 @@ int run(const Settings& s, support::Ranks& ranks) {
     support::OptimizerStack optimizer =
         support::make_optimizer(s.optimizer, opt::split_for_weight_decay(model.named_parameters()),
                                 lr, s.weight_decay.value_or(info.weight_decay), s.lookahead);
-    const std::int64_t total = s.epochs * loader.batches();
+    std::int64_t total = 0;
+    if (__builtin_mul_overflow(s.epochs, loader.batches(), &total)) {
+        throw dc::Error(
+            fmt::format("--epochs {}: {} batches an epoch make more updates than "
+                        "can be counted",
+                        s.epochs, loader.batches()));
+    }
     opt::LRScheduler schedule(optimizer.get(),
                               support::make_schedule(s.schedule, total, lr, s.warmup));
     std::optional<opt::ReduceLROnPlateau> plateau;
@@ -139,24 +236,27 @@ int run(const Settings& s, support::Ranks& ranks) {
         plateau.emplace(optimizer.get(), opt::PlateauOptions{.factor = 0.5, .patience = 2});
 
     Counters at;
+    std::string settings = settings_text(s);
     data::TrainingState state;
     state.add("model", model).add("optimizer", optimizer.get()).add("scheduler", schedule);
     if (plateau) state.add("plateau", *plateau);
     state.add("loader", loader).add("scaler", scaler).add_generator();
     state.add("step", at.step).add("epochs_done", at.epochs_done);
     state.add("epoch_batches", at.epoch_batches).add("epoch_loss", at.epoch_loss);
+    state.add("settings", settings);
     const bool lead = ranks.lead();
     if (!s.resume.empty()) {
+        check_resumable(s.resume, s);
         state.load(s.resume);
         if (lead)
             fmt::print("resumed {} at update {} (epoch {}, batch {})\n", s.resume, at.step,
                        at.epochs_done + 1, at.epoch_batches);
     }
-    const std::string save_state = s.save_state.empty() ? s.resume : s.save_state;
-    if (s.stop_after > 0 && save_state.empty())
-        throw dc::Error("--stop-after needs --save-state (or --resume)");
+    // the state resumed from is kept: states are written to --save-state only
+    const std::string& save_state = s.save_state;
+    if (s.stop_after > 0 && save_state.empty()) throw dc::Error("--stop-after needs --save-state");
 
-    const std::string epochs_csv = s.curve.substr(0, s.curve.rfind('.')) + "_epochs.csv";
+    const std::string epochs_csv = epochs_file(s.curve);
     const std::string epochs_header = "epoch,step,loss,validation_accuracy,test_accuracy";
     std::ofstream curve, epoch_log;  // the lead rank's
     if (lead) {                      // the other ranks train the same replica and write nothing
@@ -169,6 +269,8 @@ int run(const Settings& s, support::Ranks& ranks) {
         if (ranks.size() > 1)
             fmt::print("data-parallel over {} ranks: {} of each batch's {} rows on each\n",
                        ranks.size(), s.batch_size / ranks.size(), s.batch_size);
+        if (one_row_left)
+            fmt::print("the last batch of each epoch, one row, is dropped (BatchNorm needs two)\n");
     }
 
     const auto start = std::chrono::steady_clock::now();
@@ -240,8 +342,6 @@ int run(const Settings& s, support::Ranks& ranks) {
     if (!lead) return 0;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    make_parent(s.checkpoint);
-    make_parent(s.plot);
     nn::save(model.state_dict(), s.checkpoint,
              {{"format", "pt"}, {"data", "UCI optdigits (CC BY 4.0)"}});
     fmt::print("{} updates in {:.2f} s ({:.0f} updates/s)\n", at.step - start_step, seconds,
@@ -296,10 +396,11 @@ int main(int argc, char** argv) {
     app.add_option("--epochs", s.epochs, "passes over the training set")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    app.add_option("--batch-size", s.batch_size, "rows per mini-batch")
-        ->check(CLI::PositiveNumber)
+    app.add_option("--batch-size", s.batch_size, "rows per mini-batch (BatchNorm needs 2)")
+        ->check(CLI::Range(std::int64_t{2}, std::numeric_limits<std::int64_t>::max()))
         ->capture_default_str();
-    app.add_option("--seed", s.seed, "seed of every random draw")->capture_default_str();
+    app.add_option("--seed", s.seed_text, "seed of every random draw, 0 to 2^64 - 1")
+        ->capture_default_str();
     app.add_option("--curve", s.curve, "CSV of the loss after every update (and <name>_epochs.csv)")
         ->capture_default_str();
     app.add_option("--plot", s.plot, "PNG of the loss curve (needs gnuplot)")
@@ -323,6 +424,13 @@ int main(int argc, char** argv) {
 #endif
     CLI11_PARSE(app, argc, argv);
     try {
+        const char* first = s.seed_text.data();
+        const char* last = first + s.seed_text.size();
+        const auto [end, ec] = std::from_chars(first, last, s.seed);
+        if (ec != std::errc() || end != last) {
+            throw dc::Error(
+                fmt::format("--seed {}: not a whole number from 0 to 2^64 - 1", s.seed_text));
+        }
 #ifdef DESCENT_HAVE_DISTRIBUTED
         namespace distributed = descent::distributed;
         if (s.distributed) {

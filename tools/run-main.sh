@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 tools/setup-debian.sh mpi
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DDESCENT_MPI=ON
 cmake --build build/release -j"$(nproc)" --target train_digits
-build/release/examples/train_digits --curve build/digits_loss.csv --plot build/digits_loss.png \
-    --checkpoint build/digits_mlp.safetensors "$@"
+# its outputs go under build/ by default (--curve, --plot, --checkpoint choose others)
+build/release/examples/train_digits "$@"
