@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "call.hpp"
+
 namespace descent::distributed {
 
 namespace {
@@ -29,13 +31,34 @@ std::size_t total_of(std::span<const std::size_t> counts) {
     return total;
 }
 
+/// FNV-1a of the counts: the ranks of an allgather must pass the same ones.
+std::uint64_t hash_of(std::span<const std::size_t> counts) {
+    std::uint64_t h = 14695981039346656037ULL;
+    for (const std::size_t c : counts) {
+        for (int byte = 0; byte < 8; ++byte) {
+            h ^= (static_cast<std::uint64_t>(c) >> (8 * byte)) & 0xff;
+            h *= 1099511628211ULL;
+        }
+    }
+    return h;
+}
+
+void check_root(int root, int size) {
+    if (root < 0 || root >= size) {
+        throw DistError(
+            fmt::format("broadcast: root {} is not a rank of this world of {}", root, size));
+    }
+}
+
 }  // namespace
 
 void Communicator::broadcast_bytes(std::span<std::byte> bytes, int root) {
-    if (root < 0 || root >= size()) {
-        throw DistError(
-            fmt::format("broadcast: root {} is not a rank of this world of {}", root, size()));
-    }
+    check_root(root, size());
+    agree({.kind = Call::broadcast, .count = bytes.size(), .root = root});
+    broadcast_pieces(bytes, root);
+}
+
+void Communicator::broadcast_pieces(std::span<std::byte> bytes, int root) {
     // in pieces of at most 2^30 bytes: MPI counts are ints, and a model may be larger
     constexpr std::size_t piece = std::size_t{1} << 30;
     std::size_t at = 0;
@@ -54,6 +77,7 @@ void Communicator::allgather_bytes(std::span<const std::byte> mine, std::span<st
             "expected one count per rank, its own count equal to its bytes, and room for their sum",
             rank(), size(), counts.size(), mine.size(), all.size()));
     }
+    agree({.kind = Call::allgather, .count = all.size(), .layout = hash_of(counts)});
     allgather_impl(mine, all, counts);
 }
 
@@ -69,6 +93,8 @@ void Communicator::alltoall_bytes(std::span<const std::byte> send,
             "room of {}; expected one count per rank, each list summing to its buffer",
             rank(), size(), send_counts.size(), send.size(), recv_counts.size(), recv.size()));
     }
+    agree({.kind = Call::alltoall});
+    agree_counts(send_counts, recv_counts);
     alltoall_impl(send, send_counts, recv, recv_counts);
 }
 
@@ -90,14 +116,14 @@ void Communicator::rank_order_sum(std::span<T> data) {
         // reduce-scatter: slice s of every rank's piece goes to rank s ...
         if (received.size() < R * length) received.resize(R * length);
         const std::span<T> from_ranks(received.data(), R * length);
-        alltoall_bytes(std::as_bytes(piece), slice_counts, std::as_writable_bytes(from_ranks),
-                       recv_counts);
+        alltoall_impl(std::as_bytes(piece), slice_counts, std::as_writable_bytes(from_ranks),
+                      recv_counts);
         // ... which adds them in rank order: ((x_0 + x_1) + x_2) + ..., into x_0's place
         for (std::size_t s = 1; s < R; ++s)
             for (std::size_t i = 0; i < length; ++i) from_ranks[i] += from_ranks[s * length + i];
         // allgather: every rank's summed slice, in rank order, is the summed piece
-        allgather_bytes(std::as_bytes(from_ranks.first(length)), std::as_writable_bytes(piece),
-                        slice_counts);
+        allgather_impl(std::as_bytes(from_ranks.first(length)), std::as_writable_bytes(piece),
+                       slice_counts);
     }
 }
 
@@ -109,9 +135,11 @@ void Communicator::engine_sum(std::span<double> data) {
 }
 
 void Communicator::allreduce_sum(std::span<float> data, ReduceOrder order) {
+    agree({.kind = Call::sum, .element = Call::float32, .count = data.size()});
     order == ReduceOrder::rank_order ? rank_order_sum(data) : engine_sum(data);
 }
 void Communicator::allreduce_sum(std::span<double> data, ReduceOrder order) {
+    agree({.kind = Call::sum, .element = Call::float64, .count = data.size()});
     order == ReduceOrder::rank_order ? rank_order_sum(data) : engine_sum(data);
 }
 
@@ -164,8 +192,15 @@ std::vector<std::string> Communicator::allgather(const std::string& value) {
 
 void Communicator::broadcast(Tensor& tensor, int root) {
     if (!tensor.defined()) throw Error("broadcast: the tensor is undefined");
-    const std::size_t bytes = static_cast<std::size_t>(tensor.numel()) * dtype_size(tensor.dtype());
-    broadcast_bytes(std::span(static_cast<std::byte*>(tensor.raw_mutable_data()), bytes), root);
+    check_root(root, size());
+    const auto n = static_cast<std::size_t>(tensor.numel());
+    agree({.kind = Call::broadcast,
+           .element = Call::element_of(tensor.dtype()),
+           .count = n,
+           .root = root});
+    broadcast_pieces(std::span(static_cast<std::byte*>(tensor.raw_mutable_data()),
+                               n * dtype_size(tensor.dtype())),
+                     root);
 }
 
 int run_or_abort(Communicator& world, const std::function<int()>& body) {

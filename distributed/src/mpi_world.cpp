@@ -88,7 +88,10 @@ MpiWorld::MpiWorld() : state_(std::make_unique<State>()) {
 }
 
 MpiWorld::~MpiWorld() {
-    if (state_->comm != MPI_COMM_NULL) MPI_Comm_free(&state_->comm);
+    if (state_->comm != MPI_COMM_NULL) {
+        finish();  // ranks still in a collective are told, and every rank ends
+        MPI_Comm_free(&state_->comm);
+    }
     if (state_->initialised_here) MPI_Finalize();
     world_alive = false;
 }

@@ -1,9 +1,14 @@
 #pragma once
 // A group of ranks training one model together, and the few collectives data-parallel training
-// needs. Two kinds: MpiWorld (one rank per process, Open MPI underneath) and LocalWorld (R ranks
-// as R threads of one process, for tests and for checking a distributed program on one
-// machine). Every sum over ranks is formed in rank order by default, so that results do not
-// depend on the engine, the world kind or the run:  Σ_r x_r = ((x_0 + x_1) + x_2) + ...
+// needs. Before each collective the ranks state which one they are in — its kind, element type,
+// count and root — and every rank throws a DistError naming the ranks if they differ, so that
+// float32[4] summed on one rank with float64[2] on another, or a rank in sum beside a rank in
+// allgather, is an error and not garbage. A rank whose MpiWorld ends while the others are in
+// a collective (it ran out of batches first) ends them all with an error naming the ranks. Two
+// kinds: MpiWorld (one rank per process, Open MPI underneath) and LocalWorld (R ranks as R threads
+// of one process, for tests and for checking a distributed program on one machine). Every sum over
+// ranks is formed in rank order by default, so that results do not depend on the engine, the world
+// kind or the run:  Σ_r x_r = ((x_0 + x_1) + x_2) + ...
 
 #include <cstddef>
 #include <cstdint>
@@ -83,6 +88,9 @@ class Communicator {
 
   protected:
     Communicator() = default;
+    /// Said by a world that ends (MpiWorld's destructor): the ranks still in a collective fail,
+    /// naming this rank and how many collectives it took part in, and end every rank.
+    void finish() noexcept;
     /// The collectives, after the public functions have checked this rank's arguments.
     virtual void broadcast_impl(std::span<std::byte> bytes, int root) = 0;
     virtual void allgather_impl(std::span<const std::byte> mine, std::span<std::byte> all,
@@ -95,6 +103,14 @@ class Communicator {
     virtual void engine_sum(std::span<double> data);
 
   private:
+    struct Call;  // what one collective is, as every rank must state it alike (call.hpp)
+    /// Every rank states `call`; a DistError on every rank if they differ (agreement.cpp).
+    void agree(const Call& call);
+    /// alltoall_bytes' counts: every rank's sends must match what each receiver expects.
+    void agree_counts(std::span<const std::size_t> send_counts,
+                      std::span<const std::size_t> recv_counts);
+    /// The broadcast itself, in pieces MPI's int counts can hold.
+    void broadcast_pieces(std::span<std::byte> bytes, int root);
     template <class T>
     void rank_order_sum(std::span<T> data);
     template <class T>
@@ -106,6 +122,7 @@ class Communicator {
     }
     std::vector<float> scratch_float_;  // what the ranks send in a sum, kept between sums
     std::vector<double> scratch_double_;
+    std::uint64_t calls_ = 0;  // collectives this rank has taken part in
     Lifetime lifetime_;
 };
 
