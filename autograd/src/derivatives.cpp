@@ -35,9 +35,11 @@ Tensor evaluate(const VectorFn& f, const Tensor& at, std::string_view op) {
 
 void check_like(const Tensor& v, const Tensor& like, std::string_view op, std::string_view what) {
     if (!v.defined() || v.shape() != like.shape() || v.dtype() != like.dtype()) {
-        throw ShapeError(fmt::format("{}: v must be {} {} like {}, got {}", op,
-                                     dtype_name(like.dtype()), shape_str(like.shape()), what,
-                                     v.defined() ? shape_str(v.shape()) : "an undefined tensor"));
+        throw ShapeError(fmt::format(
+            "{}: v must be {} {} like {}, got {}", op, dtype_name(like.dtype()),
+            shape_str(like.shape()), what,
+            v.defined() ? fmt::format("{} {}", dtype_name(v.dtype()), shape_str(v.shape()))
+                        : std::string("an undefined tensor")));
     }
 }
 

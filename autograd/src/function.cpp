@@ -65,16 +65,18 @@ struct Layout {
         bool differentiable;
         std::int64_t offset, numel;
         Shape shape;
+        Dtype dtype;
     };
     std::vector<Place> outputs;
     bool packed;  // several differentiable outputs, flattened into one tensor
 
-    /// One gradient per output (undefined for those without one) from g.
+    /// One gradient per output from g: zeros of its shape and dtype for an output marked
+    /// non-differentiable (or not floating), as function.hpp promises.
     std::vector<Tensor> split(const Tensor& g) const {
         std::vector<Tensor> grads;
         for (const Place& p : outputs) {
             if (!p.differentiable) {
-                grads.emplace_back();
+                grads.push_back(zeros(p.shape, {.dtype = p.dtype}));
             } else if (!packed) {
                 grads.push_back(g);
             } else {
@@ -202,7 +204,8 @@ std::vector<Tensor> record_function(std::string name, bool once, FunctionBackwar
                 fmt::format("{}: forward returned an undefined output {}", name, i));
         }
         const bool d = is_floating(outputs[i].dtype()) && !contains(marked, outputs[i]);
-        layout.outputs.push_back({d, 0, outputs[i].numel(), outputs[i].shape()});
+        layout.outputs.push_back(
+            {d, 0, outputs[i].numel(), outputs[i].shape(), outputs[i].dtype()});
         if (d) differentiable.push_back(i);
     }
     // New handles: recording must never touch a tensor forward was given or made elsewhere.

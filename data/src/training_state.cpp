@@ -168,7 +168,14 @@ void TrainingState::save(const std::filesystem::path& path) const {
 }
 
 void TrainingState::load(const std::filesystem::path& path) {
-    load_state_dict(nn::load(path));
+    const StateDict state = nn::load(path);  // its errors name the file
+    StagedLoad staged;
+    try {
+        staged = stage_load(state);
+    } catch (const Error& e) {
+        throw Error(fmt::format("TrainingState.load('{}'): {}", path.string(), e.what()));
+    }
+    staged.apply();
 }
 
 }  // namespace descent::data

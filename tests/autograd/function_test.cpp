@@ -133,7 +133,10 @@ struct RowMax : dc::Function<RowMax> {
         return {x.gather(1, index).reshape({x.size(0)}), index.reshape({x.size(0)})};
     }
     static Tensors backward(dc::FunctionContext& ctx, const Tensors& grads) {
-        CHECK_FALSE(grads[1].defined());  // the index has no gradient
+        // the index gets no gradient: zeros of its shape and dtype, as function.hpp says
+        CHECK(grads[1].dtype() == dc::int64);
+        CHECK(grads[1].shape() == dc::Shape{ctx.saved()[0].size(0)});
+        CHECK(grads[1].to_int_vector() == std::vector<std::int64_t>(grads[1].numel(), 0));
         const dc::Tensor index = ctx.saved()[0];
         const auto shape = std::any_cast<dc::Shape>(ctx.saved_data.at("shape"));
         dc::Tensor g = dc::zeros(shape, {.dtype = grads[0].dtype()});

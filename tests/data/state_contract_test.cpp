@@ -161,6 +161,19 @@ TEST_CASE("TrainingState: a file of another configuration is refused, and nothin
                                                     Contains("unexpected components [best,"));
 }
 
+TEST_CASE("TrainingState: a plain model file is refused naming the file", "[data][state]") {
+    TempDir dir;
+    const auto file = dir.path / "model.safetensors";
+    dc::manual_seed(0);
+    Run run(opt::cosine(40));
+    nn::save(run.model.state_dict(), file);  // train_digits --resume on a checkpoint
+    const auto weights = run.model.state_dict().at("0.weight").to_vector();
+    CHECK_THROWS_WITH(run.state.load(file),
+                      Contains("TrainingState.load('" + file.string() + "')") &&
+                          Contains("unexpected components [0, 2]"));
+    CHECK(run.model.state_dict().at("0.weight").to_vector() == weights);
+}
+
 TEST_CASE("TrainingState: values outside their range are refused", "[data][state]") {
     TempDir dir;
     const auto file = dir.path / "run.safetensors";

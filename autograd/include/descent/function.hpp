@@ -20,7 +20,8 @@
 //
 // forward runs with grad mode off and returns a Tensor or a std::vector<Tensor>; its Tensor
 // arguments are the inputs (in order), any other argument is passed through. backward gets one
-// gradient per output (zeros for an output that received none) and returns one per input,
+// gradient per output (zeros of the output's shape and dtype for an output that received none
+// or is marked non-differentiable) and returns one per input,
 // undefined where none is needed (needs_input_grad); each must have its input's shape and
 // dtype. Saved tensors are checked against in-place modification, like those of built-in ops.
 

@@ -2,9 +2,11 @@
 // The random generator behind rand/randn/randint/randperm, initialisers and dropout. Every
 // thread has its own, starting from seed 0 and seeded by manual_seed in that thread, so models
 // trained in separate threads never race and each thread's stream depends only on its own
-// seed. The streams are defined by this library (xoshiro256** seeded through splitmix64;
-// normals by the Marsaglia polar method), not by the standard library, so a seed gives the
-// same numbers on every compiler and machine.
+// seed. Unlike torch's one generator per process, a thread does not inherit the seed of the
+// thread that started it: call manual_seed in each thread that draws numbers. The streams are
+// defined by this library (xoshiro256** seeded through splitmix64; normals by the Marsaglia polar
+// method), not by the standard library, so a seed gives the same numbers on every compiler and
+// machine.
 
 #include <cstdint>
 
