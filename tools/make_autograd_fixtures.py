@@ -331,6 +331,55 @@ def _(r):
                       + torch.where(t["n"], torch.tanh(t["x"]), t["y"]))
 
 
+@expression("trigonometric")
+def _(r):
+    """sin(x) * cos(y) + tan(u) + asin(u) * acos(u) + atan(x) * sinh(y) + cosh(x), x [3,4],
+    y [4], u [3,4] in (-0.9, 0.9)."""
+    r.normal("x", (3, 4))
+    r.normal("y", (4,))
+    r.uniform("u", (3, 4), -0.9, 0.9)
+    return lambda t: (torch.sin(t["x"]) * torch.cos(t["y"]) + torch.tan(t["u"])
+                      + torch.asin(t["u"]) * torch.acos(t["u"])
+                      + torch.atan(t["x"]) * torch.sinh(t["y"]) + torch.cosh(t["x"]))
+
+
+@expression("atan2_hypot")
+def _(r):
+    """atan2(a, b) * hypot(a, b) + atan2(b, -a) + hypot(2 * a, b) ** 2, a [3,4], b [4] away
+    from 0 (atan2 and hypot have no derivative at the origin)."""
+    r.normal_away("a", (3, 4), [0.0], 0.1)
+    r.normal_away("b", (4,), [0.0], 0.1)
+    return lambda t: (torch.atan2(t["a"], t["b"]) * torch.hypot(t["a"], t["b"])
+                      + torch.atan2(t["b"], -t["a"]) + torch.hypot(2 * t["a"], t["b"]) ** 2)
+
+
+@expression("log_exp_variants")
+def _(r):
+    """log1p(p) * expm1(x) + log2(p) + log10(p) * rsqrt(p) + reciprocal(x) + square(x) * p,
+    x [3,4] away from 0, p [3,4] in [0.3, 3)."""
+    r.normal_away("x", (3, 4), [0.0], 0.2)
+    r.uniform("p", (3, 4), 0.3, 3.0)
+    return lambda t: (torch.log1p(t["p"]) * torch.expm1(t["x"]) + torch.log2(t["p"])
+                      + torch.log10(t["p"]) * torch.rsqrt(t["p"]) + torch.reciprocal(t["x"])
+                      + torch.square(t["x"]) * t["p"])
+
+
+@expression("rounding_remainders")
+def _(r):
+    """floor(3x) * x + ceil(3x) * y + round(3x) + round(x, decimals=1) * x + trunc(3x) * y
+    + fmod(3x, y) * x + remainder(3x, y) + fmod(x, -0.7) + remainder(x, 0.7), x [3,4], y [4]
+    away from 0; 3x/y, 3x, 10x, x/0.7 away from integers (the steps of every rounding)."""
+    x = r.normal("x", (3, 4))
+    y = r.normal_away("y", (4,), [0.0], 0.3)
+    for q in (3 * x / y, 3 * x, 10 * x, x / 0.7):
+        assert_away(q - q.round(), [-0.5, 0.0, 0.5], 1e-4)
+    return lambda t: (torch.floor(3 * t["x"]) * t["x"] + torch.ceil(3 * t["x"]) * t["y"]
+                      + torch.round(3 * t["x"]) + torch.round(t["x"], decimals=1) * t["x"]
+                      + torch.trunc(3 * t["x"]) * t["y"] + torch.fmod(3 * t["x"], t["y"]) * t["x"]
+                      + torch.remainder(3 * t["x"], t["y"]) + torch.fmod(t["x"], -0.7)
+                      + torch.remainder(t["x"], 0.7))
+
+
 @expression("maximum_minimum")
 def _(r):
     """maximum(a, b) * minimum(a, 2 * b) + maximum(a * a, b), a [3,4], b [4], no ties."""

@@ -113,6 +113,29 @@ const std::map<std::string, Expression>& expression_table() {
              const Tensor e = exp(t["x"] - max(t["x"], {1}, true));
              return e / sum(e, {1}, true);
          }},
+        {"trigonometric",
+         [](const Inputs& t) {
+             const Tensor &x = t["x"], &y = t["y"], &u = t["u"];
+             return sin(x) * cos(y) + tan(u) + asin(u) * acos(u) + atan(x) * sinh(y) + cosh(x);
+         }},
+        {"atan2_hypot",
+         [](const Inputs& t) {
+             const Tensor &a = t["a"], &b = t["b"];
+             return atan2(a, b) * hypot(a, b) + atan2(b, -a) + pow(hypot(2.0 * a, b), 2.0);
+         }},
+        {"log_exp_variants",
+         [](const Inputs& t) {
+             const Tensor &x = t["x"], &p = t["p"];
+             return log1p(p) * expm1(x) + log2(p) + log10(p) * rsqrt(p) + reciprocal(x) +
+                    square(x) * p;
+         }},
+        {"rounding_remainders",
+         [](const Inputs& t) {
+             const Tensor &x = t["x"], &y = t["y"];
+             const Tensor x3 = 3.0 * x;
+             return floor(x3) * x + ceil(x3) * y + round(x3) + round(x, 1) * x + trunc(x3) * y +
+                    fmod(x3, y) * x + remainder(x3, y) + fmod(x, -0.7) + remainder(x, 0.7);
+         }},
         {"broadcast_arithmetic",
          [](const Inputs& t) {
              const Tensor &a = t["a"], &b = t["b"], &c = t["c"], &d = t["d"];

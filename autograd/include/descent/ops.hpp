@@ -58,6 +58,40 @@ Tensor pow(const Tensor& x, const Tensor& exponent);
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
+Tensor tan(const Tensor& x);
+Tensor asin(const Tensor& x);
+Tensor acos(const Tensor& x);
+Tensor atan(const Tensor& x);
+/// The angle of the point (b, a) in (−π, π], as std::atan2(a, b).
+Tensor atan2(const Tensor& a, const Tensor& b);
+Tensor sinh(const Tensor& x);
+Tensor cosh(const Tensor& x);
+/// √(a² + b²) without overflow or underflow in the squares.
+Tensor hypot(const Tensor& a, const Tensor& b);
+/// ln(1 + x), accurate for small x.
+Tensor log1p(const Tensor& x);
+/// eˣ − 1, accurate for small x.
+Tensor expm1(const Tensor& x);
+Tensor log2(const Tensor& x);
+Tensor log10(const Tensor& x);
+/// 1/√x.
+Tensor rsqrt(const Tensor& x);
+Tensor reciprocal(const Tensor& x);
+Tensor square(const Tensor& x);
+/// Rounding to integers keeps the dtype and has a zero gradient, as in torch.
+Tensor floor(const Tensor& x);
+Tensor ceil(const Tensor& x);
+Tensor trunc(const Tensor& x);
+/// Nearest integer, ties to even; with `decimals` d, to the nearest multiple of 10⁻ᵈ.
+Tensor round(const Tensor& x, std::int64_t decimals = 0);
+/// a − b·trunc(a/b): the sign of a, as C's fmod and torch.fmod.
+Tensor fmod(const Tensor& a, const Tensor& b);
+Tensor fmod(const Tensor& a, double b);
+/// a − b·⌊a/b⌋: the sign of b, as Python's % and torch.remainder.
+Tensor remainder(const Tensor& a, const Tensor& b);
+Tensor remainder(const Tensor& a, double b);
 /// mask ? a : b, all three broadcast together; mask is a bool tensor.
 Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b);
 

@@ -28,6 +28,10 @@ class Make {
     Tensor positive(const Shape& s) {
         return fill(s, [this] { return 0.5 + 1.5 * gen_.uniform(); });
     }
+    /// Uniform in (−0.9, 0.9): inside the domain of asin and acos, away from tan's poles.
+    Tensor unit(const Shape& s) {
+        return fill(s, [this] { return 1.8 * gen_.uniform() - 0.9; });
+    }
     /// |x| in [0.2, 1.2): keeps away from the kink at 0.
     Tensor nonzero(const Shape& s) {
         return fill(s, [this] {
