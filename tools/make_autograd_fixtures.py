@@ -545,6 +545,125 @@ def _(r):
     return lambda t: torch.sum(torch.exp(t["x"]) * torch.log(t["y"])) / torch.sum(t["y"])
 
 
+# --- convolution, pooling, padding, unfold/fold (descent/spatial.hpp) --------------------------
+
+@expression("conv2d_stride_groups")
+def _(r):
+    """tanh(conv2d(x, w, b, stride=2, padding=1, groups=2)), x [2,4,6,5], w [6,2,3,3], b [6]."""
+    r.normal("x", (2, 4, 6, 5))
+    r.normal("w", (6, 2, 3, 3), scale=0.3)
+    r.normal("b", (6,), scale=0.3)
+    return lambda t: torch.tanh(F.conv2d(t["x"], t["w"], t["b"], stride=2, padding=1, groups=2))
+
+
+@expression("conv2d_same_dilation_depthwise")
+def _(r):
+    """conv2d(x, w, padding='same', dilation=(2,1)) ** 2 + conv2d(x, d, stride=(1,2),
+    padding=(0,1), groups=3).sum(), x [1,3,5,4], w [2,3,2,3], d [3,1,2,2]."""
+    r.normal("x", (1, 3, 5, 4))
+    r.normal("w", (2, 3, 2, 3), scale=0.5)
+    r.normal("d", (3, 1, 2, 2), scale=0.5)
+    return lambda t: (F.conv2d(t["x"], t["w"], padding="same", dilation=(2, 1)) ** 2
+                      + F.conv2d(t["x"], t["d"], stride=(1, 2), padding=(0, 1), groups=3).sum())
+
+
+@expression("conv1d_variants")
+def _(r):
+    """tanh(conv1d(x, w, b, padding=1)) and conv1d(u, v, stride=2, dilation=2, groups=2) ** 2
+    (unbatched) and conv1d(x, e, padding='same') (even kernel), concatenated flat; x [2,3,7],
+    w [4,3,3], b [4], u [4,9], v [2,2,3], e [2,3,4]."""
+    r.normal("x", (2, 3, 7))
+    r.normal("w", (4, 3, 3), scale=0.5)
+    r.normal("b", (4,), scale=0.3)
+    r.normal("u", (4, 9))
+    r.normal("v", (2, 2, 3), scale=0.5)
+    r.normal("e", (2, 3, 4), scale=0.5)
+    return lambda t: torch.cat([
+        torch.tanh(F.conv1d(t["x"], t["w"], t["b"], padding=1)).reshape(-1),
+        (F.conv1d(t["u"], t["v"], stride=2, dilation=2, groups=2) ** 2).reshape(-1),
+        F.conv1d(t["x"], t["e"], padding="same").reshape(-1)])
+
+
+@expression("conv_transpose")
+def _(r):
+    """tanh(conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1, groups=2)) flat,
+    then conv_transpose1d(u, v, stride=3, padding=2, dilation=2) ** 2 flat; x [2,4,3,3],
+    w [4,3,3,3], b [6], u [2,3,4], v [3,2,3]."""
+    r.normal("x", (2, 4, 3, 3))
+    r.normal("w", (4, 3, 3, 3), scale=0.4)
+    r.normal("b", (6,), scale=0.3)
+    r.normal("u", (2, 3, 4))
+    r.normal("v", (3, 2, 3), scale=0.5)
+    return lambda t: torch.cat([
+        torch.tanh(F.conv_transpose2d(t["x"], t["w"], t["b"], stride=2, padding=1,
+                                      output_padding=1, groups=2)).reshape(-1),
+        (F.conv_transpose1d(t["u"], t["v"], stride=3, padding=2, dilation=2) ** 2).reshape(-1)])
+
+
+@expression("max_pools")
+def _(r):
+    """max_pool2d(x, 3, stride=2, padding=1, dilation=(1,2), ceil_mode=True) ** 2 flat, then
+    max_pool1d(y, 2, ceil_mode=True) ** 2 flat; x [2,2,6,7] and y [2,3,7] distinct (no ties)."""
+    r.distinct("x", (2, 2, 6, 7))
+    r.distinct("y", (2, 3, 7))
+    return lambda t: torch.cat([
+        (F.max_pool2d(t["x"], 3, stride=2, padding=1, dilation=(1, 2), ceil_mode=True) ** 2)
+        .reshape(-1),
+        (F.max_pool1d(t["y"], 2, ceil_mode=True) ** 2).reshape(-1)])
+
+
+@expression("avg_pools")
+def _(r):
+    """avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True, count_include_pad=False) ** 2,
+    avg_pool2d(x, (2,3), padding=(1,0), divisor_override=4) ** 2, avg_pool1d(y, 3, stride=2,
+    padding=1) ** 2, all flat; x [2,2,5,6], y [2,3,6]."""
+    r.normal("x", (2, 2, 5, 6))
+    r.normal("y", (2, 3, 6))
+    return lambda t: torch.cat([
+        (F.avg_pool2d(t["x"], 3, stride=2, padding=1, ceil_mode=True,
+                      count_include_pad=False) ** 2).reshape(-1),
+        (F.avg_pool2d(t["x"], (2, 3), padding=(1, 0), divisor_override=4) ** 2).reshape(-1),
+        (F.avg_pool1d(t["y"], 3, stride=2, padding=1) ** 2).reshape(-1)])
+
+
+@expression("adaptive_pools")
+def _(r):
+    """adaptive_avg_pool2d(x, (3,4)) ** 2, adaptive_max_pool2d(x, (4,3)) ** 2,
+    adaptive_avg_pool1d(y, 4) ** 2, adaptive_max_pool1d(y, 3) ** 2, all flat; x [2,2,5,7] and
+    y [2,3,7] distinct."""
+    r.distinct("x", (2, 2, 5, 7))
+    r.distinct("y", (2, 3, 7))
+    return lambda t: torch.cat([
+        (F.adaptive_avg_pool2d(t["x"], (3, 4)) ** 2).reshape(-1),
+        (F.adaptive_max_pool2d(t["x"], (4, 3)) ** 2).reshape(-1),
+        (F.adaptive_avg_pool1d(t["y"], 4) ** 2).reshape(-1),
+        (F.adaptive_max_pool1d(t["y"], 3) ** 2).reshape(-1)])
+
+
+@expression("pads")
+def _(r):
+    """pad(x, (-1,2,1,0), value=1.5), pad(x, (2,1,1,2), 'reflect'), pad(x, (3,1,0,2),
+    'replicate'), pad(x, (3,1,2,1), 'circular') (torch's circular needs a batch dim: on x[None]),
+    each squared and flat; x [2,3,4]."""
+    r.normal("x", (2, 3, 4))
+    return lambda t: torch.cat([
+        (F.pad(t["x"], (-1, 2, 1, 0), value=1.5) ** 2).reshape(-1),
+        (F.pad(t["x"], (2, 1, 1, 2), mode="reflect") ** 2).reshape(-1),
+        (F.pad(t["x"], (3, 1, 0, 2), mode="replicate") ** 2).reshape(-1),
+        (F.pad(t["x"].unsqueeze(0), (3, 1, 2, 1), mode="circular") ** 2).reshape(-1)])
+
+
+@expression("unfold_fold")
+def _(r):
+    """unfold(x, (2,3), padding=1, stride=(1,2)) ** 2 flat, then fold(c, (4,5), (2,3),
+    padding=1, stride=(1,2)) ** 2 flat; x [2,2,4,5], c [2,12,15]."""
+    r.normal("x", (2, 2, 4, 5))
+    r.normal("c", (2, 12, 15))
+    return lambda t: torch.cat([
+        (F.unfold(t["x"], (2, 3), padding=1, stride=(1, 2)) ** 2).reshape(-1),
+        (F.fold(t["c"], (4, 5), (2, 3), padding=1, stride=(1, 2)) ** 2).reshape(-1)])
+
+
 # --- evaluation and output -------------------------------------------------------------------
 
 def dump(t):

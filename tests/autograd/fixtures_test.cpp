@@ -255,6 +255,73 @@ const std::map<std::string, Expression>& expression_table() {
          }},
         {"scalar_output_chain",
          [](const Inputs& t) { return sum(exp(t["x"]) * log(t["y"])) / sum(t["y"]); }},
+        {"conv2d_stride_groups",
+         [](const Inputs& t) {
+             return tanh(conv2d(t["x"], t["w"], t["b"], {.stride = 2, .padding = 1, .groups = 2}));
+         }},
+        {"conv2d_same_dilation_depthwise",
+         [](const Inputs& t) {
+             const Tensor y = conv2d(t["x"], t["w"], {}, {.padding = "same", .dilation = {2, 1}});
+             return y * y + sum(conv2d(t["x"], t["d"], {},
+                                       {.stride = {1, 2}, .padding = {0, 1}, .groups = 3}));
+         }},
+        {"conv1d_variants",
+         [](const Inputs& t) {
+             const Tensor v = conv1d(t["u"], t["v"], {}, {.stride = 2, .dilation = 2, .groups = 2});
+             return concat({flatten(tanh(conv1d(t["x"], t["w"], t["b"], {.padding = 1}))),
+                            flatten(v * v),
+                            flatten(conv1d(t["x"], t["e"], {}, {.padding = "same"}))});
+         }},
+        {"conv_transpose",
+         [](const Inputs& t) {
+             const Tensor y =
+                 conv_transpose2d(t["x"], t["w"], t["b"],
+                                  {.stride = 2, .padding = 1, .output_padding = 1, .groups = 2});
+             const Tensor z =
+                 conv_transpose1d(t["u"], t["v"], {}, {.stride = 3, .padding = 2, .dilation = 2});
+             return concat({flatten(tanh(y)), flatten(z * z)});
+         }},
+        {"max_pools",
+         [](const Inputs& t) {
+             const Tensor a = max_pool2d(
+                 t["x"], 3, {.stride = 2, .padding = 1, .dilation = {1, 2}, .ceil_mode = true});
+             const Tensor b = max_pool1d(t["y"], 2, {.ceil_mode = true});
+             return concat({flatten(a * a), flatten(b * b)});
+         }},
+        {"avg_pools",
+         [](const Inputs& t) {
+             const Tensor a = avg_pool2d(
+                 t["x"], 3,
+                 {.stride = 2, .padding = 1, .ceil_mode = true, .count_include_pad = false});
+             const Tensor b =
+                 avg_pool2d(t["x"], {2, 3}, {.padding = {1, 0}, .divisor_override = 4});
+             const Tensor c = avg_pool1d(t["y"], 3, {.stride = 2, .padding = 1});
+             return concat({flatten(a * a), flatten(b * b), flatten(c * c)});
+         }},
+        {"adaptive_pools",
+         [](const Inputs& t) {
+             const Tensor a = adaptive_avg_pool2d(t["x"], {3, 4});
+             const Tensor b = adaptive_max_pool2d(t["x"], {4, 3});
+             const Tensor c = adaptive_avg_pool1d(t["y"], 4);
+             const Tensor d = adaptive_max_pool1d(t["y"], 3);
+             return concat({flatten(a * a), flatten(b * b), flatten(c * c), flatten(d * d)});
+         }},
+        {"pads",
+         [](const Inputs& t) {
+             const Tensor& x = t["x"];
+             const Tensor a = pad(x, {-1, 2, 1, 0}, PadMode::constant, 1.5);
+             const Tensor b = pad(x, {2, 1, 1, 2}, PadMode::reflect);
+             const Tensor c = pad(x, {3, 1, 0, 2}, PadMode::replicate);
+             const Tensor d = pad(x, {3, 1, 2, 1}, PadMode::circular);
+             return concat({flatten(a * a), flatten(b * b), flatten(c * c), flatten(d * d)});
+         }},
+        {"unfold_fold",
+         [](const Inputs& t) {
+             const UnfoldOptions o{.padding = 1, .stride = {1, 2}};
+             const Tensor a = unfold(t["x"], {2, 3}, o);
+             const Tensor b = fold(t["c"], {4, 5}, {2, 3}, o);
+             return concat({flatten(a * a), flatten(b * b)});
+         }},
     };
     return table;
 }

@@ -16,6 +16,7 @@
 #include "descent/random.hpp"
 #include "descent/sample_keys.hpp"
 #include "descent/shape.hpp"
+#include "descent/spatial.hpp"
 #include "descent/state.hpp"
 #include "descent/state_reader.hpp"
 #include "descent/tensor.hpp"

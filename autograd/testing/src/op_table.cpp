@@ -10,6 +10,7 @@
 
 #include "op_list.hpp"
 #include "samples.hpp"
+#include "spatial_samples.hpp"
 
 namespace descent {
 namespace {
@@ -111,6 +112,18 @@ const std::vector<OpInfo>& builtin_ops() {
         {"concat", concat_samples},
         {"stack", stack_samples},
         {"split", split_samples},
+        // --- spatial
+        {"patches", patches_samples},
+        {"patches_adjoint", patches_adjoint_samples},
+        {"conv1d", conv1d_samples},
+        {"conv2d", conv2d_samples},
+        {"conv_transpose1d", conv_transpose1d_samples},
+        {"conv_transpose2d", conv_transpose2d_samples},
+        {"max_pool", max_pool_samples},
+        {"avg_pool", avg_pool_samples},
+        {"adaptive_pool", adaptive_pool_samples},
+        {"pad", pad_samples},
+        {"unfold_fold", unfold_fold_samples},
         // --- conversion
         {"to_dtype", to_dtype_samples},
         {"clone", elementwise([](auto& x) { return x.clone(); })},
