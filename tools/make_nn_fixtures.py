@@ -21,6 +21,13 @@ write byte-identical files):
           "weight"       W [10,4]
           "grad.<name>"  d sum(Y*W) / d parameter, for every named parameter (not the buffers)
           "grad.input"   d sum(Y*W) / d X
+  spatial_layers.safetensors  (float64)
+      For each case of SPATIAL_LAYERS (a torch layer, its input shape), in training mode: the
+      layer's state_dict as "<case>.state.<key>" (torch's names), "<case>.input" X,
+      "<case>.output" Y = layer(X), "<case>.weight" W (of Y's shape), "<case>.grad.<name>"
+      d sum(Y*W) / d parameter and "<case>.grad.input", and "<case>.after.<buffer>" for every
+      buffer after the forward (BatchNorm's and InstanceNorm's running statistics). The metadata
+      records each case's constructor.
   batchnorm_stats.safetensors  (float64)
       bn0 = BatchNorm1d(5, momentum=0.1) on (N,C) = (8,5) batches;
       bn1 = BatchNorm1d(3, momentum=0.3, eps=1e-3) on (N,C,L) = (4,3,6) batches.
@@ -214,6 +221,54 @@ def batchnorm_stats():
     return out, metadata
 
 
+SPATIAL_LAYERS = [  # (case, constructor text, input shape)
+    ("conv2d_groups", "nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2)", (2, 4, 7, 6)),
+    ("conv2d_reflect", "nn.Conv2d(3, 4, (3, 2), padding=1, dilation=(1, 2), "
+                       "padding_mode='reflect')", (2, 3, 5, 6)),
+    ("conv2d_same_circular", "nn.Conv2d(2, 3, 4, padding='same', padding_mode='circular')",
+     (1, 2, 5, 5)),
+    ("conv1d_replicate", "nn.Conv1d(3, 5, 3, stride=2, padding=2, padding_mode='replicate', "
+                         "bias=False)", (2, 3, 9)),
+    ("conv_transpose2d", "nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, "
+                         "groups=2)", (2, 4, 3, 4)),
+    ("conv_transpose1d", "nn.ConvTranspose1d(3, 2, 4, stride=3, dilation=2)", (2, 3, 5)),
+    ("batch_norm2d", "nn.BatchNorm2d(3, momentum=0.2)", (4, 3, 5, 5)),
+    ("group_norm", "nn.GroupNorm(2, 6)", (3, 6, 4, 5)),
+    ("instance_norm2d", "nn.InstanceNorm2d(3, affine=True, track_running_stats=True)",
+     (2, 3, 4, 5)),
+    ("instance_norm1d", "nn.InstanceNorm1d(4)", (3, 4, 6)),
+]
+
+
+def spatial_layers():
+    gen = torch.Generator().manual_seed(20261207)
+    out, metadata = OrderedDict(), {"format": "pt"}
+    for case, text, shape in SPATIAL_LAYERS:
+        torch.manual_seed(len(out))
+        layer = eval(text).double().train()  # the texts above, nothing from outside
+        with torch.no_grad():  # affine parameters away from their 1 and 0, to be seen
+            for name, p in layer.named_parameters():
+                if "norm" in case:
+                    p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * 0.5
+                            + (1.0 if name == "weight" else 0.0))
+        metadata[case] = text
+        for k, v in layer.state_dict().items():
+            out[f"{case}.state.{k}"] = v.detach().clone()
+        x = (torch.randn(shape, generator=gen, dtype=torch.float64) * 1.5 + 0.3).requires_grad_()
+        params = OrderedDict(layer.named_parameters())
+        y = layer(x)
+        w = torch.randn(y.shape, generator=gen, dtype=torch.float64)
+        grads = torch.autograd.grad((y * w).sum(), list(params.values()) + [x])
+        out[f"{case}.input"] = x.detach()
+        out[f"{case}.output"] = y.detach()
+        out[f"{case}.weight"] = w
+        for name, g in zip(list(params) + ["input"], grads):
+            out[f"{case}.grad.{name}"] = g
+        for name, b in layer.named_buffers():
+            out[f"{case}.after.{name}"] = b.detach().clone()
+    return out, metadata
+
+
 def generate():
     torch.set_num_threads(1)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -222,6 +277,8 @@ def generate():
         state = OrderedDict((k, v.detach().clone()) for k, v in models[dtype].state_dict().items())
         write(f"mlp_{suffix}.safetensors", state, {"format": "pt"})
         write(f"mlp_io_{suffix}.safetensors", mlp_io(models[dtype], dtype), {"format": "pt"})
+    tensors, metadata = spatial_layers()
+    write("spatial_layers.safetensors", tensors, metadata)
     tensors, metadata = batchnorm_stats()
     write("batchnorm_stats.safetensors", tensors, metadata)
 

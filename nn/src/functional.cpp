@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 #include "descent/check.hpp"
@@ -10,6 +11,27 @@
 #include "descent/sample_keys.hpp"
 
 namespace descent::nn::functional {
+
+namespace {
+/// Checks that a per-channel tensor (weight, bias, running statistic) is undefined or [C] of
+/// x's dtype.
+void check_per_channel(const Tensor& t, const Tensor& x, std::string_view op) {
+    if (t.defined() && (t.shape() != Shape{x.size(1)} || t.dtype() != x.dtype())) {
+        throw ShapeError(fmt::format("{}: per-channel tensor {} {} does not fit input {} {}", op,
+                                     dtype_name(t.dtype()), shape_str(t.shape()),
+                                     dtype_name(x.dtype()), shape_str(x.shape())));
+    }
+}
+
+/// y·weight + bias with weight and bias [C] broadcast over x [N, C, ...].
+Tensor affine(Tensor y, const Tensor& weight, const Tensor& bias) {
+    Shape per_channel(static_cast<std::size_t>(y.dim()), 1);
+    per_channel[1] = y.size(1);
+    if (weight.defined()) y = y * weight.reshape(per_channel);
+    if (bias.defined()) y = y + bias.reshape(per_channel);
+    return y;
+}
+}  // namespace
 
 Tensor dropout(const Tensor& x, double p, bool training) {
     check_option(p, closed(0, 1), "dropout", "p");
@@ -25,31 +47,47 @@ Tensor dropout(const Tensor& x, double p, bool training) {
     return x * mask;
 }
 
+Tensor dropout2d(const Tensor& x, double p, bool training) {
+    check_option(p, closed(0, 1), "dropout2d", "p");
+    if (!x.defined() || (x.dim() != 3 && x.dim() != 4)) {
+        throw ShapeError(fmt::format("dropout2d: expected (N, C, H, W) or (C, H, W) input, got {}",
+                                     x.defined() ? shape_str(x.shape()) : "an undefined tensor"));
+    }
+    if (!training || p == 0.0) return x;
+    // one draw per channel (per sample and channel), broadcast over its positions
+    Shape channels = x.shape();
+    std::fill(channels.end() - 2, channels.end(), 1);
+    SampleKeys* keys = x.dim() == 4 ? SampleKeys::active() : nullptr;
+    const Tensor draws = keys ? keys->uniform(channels, Dtype::float64, "dropout2d")
+                              : rand(channels, {.dtype = x.dtype()});
+    const Tensor mask = p == 1.0 ? zeros(channels, {.dtype = x.dtype()})
+                                 : (draws >= p).to(x.dtype()) * (1.0 / (1.0 - p));
+    return x * mask;
+}
+
 Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {
-    if (!x.defined() || (x.dim() != 2 && x.dim() != 3)) {
-        throw ShapeError(fmt::format("batch_norm: expected (N, C) or (N, C, L) input, got {}",
+    if (!x.defined() || x.dim() < 2) {
+        throw ShapeError(fmt::format("batch_norm: expected an (N, C, ...) input, got {}",
                                      x.defined() ? shape_str(x.shape()) : "an undefined tensor"));
     }
     check_option(momentum, closed(0, 1), "batch_norm", "momentum");
     check_option(eps, at_least(0), "batch_norm", "eps");
     const std::int64_t channels = x.size(1);
-    const std::array<const Tensor*, 4> per_channel_inputs{&running_mean, &running_var, &weight,
-                                                          &bias};
-    for (const Tensor* t : per_channel_inputs) {
-        if (t->defined() && (t->shape() != Shape{channels} || t->dtype() != x.dtype())) {
-            throw ShapeError(
-                fmt::format("batch_norm: per-channel tensor {} {} does not fit input "
-                            "{} {}",
-                            dtype_name(t->dtype()), shape_str(t->shape()), dtype_name(x.dtype()),
-                            shape_str(x.shape())));
-        }
+    for (const Tensor* t :
+         std::array<const Tensor*, 4>{&running_mean, &running_var, &weight, &bias}) {
+        check_per_channel(*t, x, "batch_norm");
     }
-    const Dims dims = x.dim() == 2 ? Dims{0} : Dims{0, 2};
-    const Shape per_channel = x.dim() == 2 ? Shape{1, channels} : Shape{1, channels, 1};
+    Dims dims{0};  // every dim but the channels'
+    Shape per_channel{1, channels};
+    for (std::int64_t d = 2; d < x.dim(); ++d) {
+        dims.push_back(d);
+        per_channel.push_back(1);
+    }
     Tensor mean, var;
     if (training) {
-        const std::int64_t n = x.size(0) * (x.dim() == 3 ? x.size(2) : 1);  // values per channel
+        std::int64_t n = x.size(0);  // values per channel
+        for (std::int64_t d = 2; d < x.dim(); ++d) n *= x.size(d);
         if (n <= 1) {
             throw ShapeError(
                 fmt::format("batch_norm: training needs more than one value per "
@@ -72,10 +110,75 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
         mean = running_mean.reshape(per_channel);
         var = running_var.reshape(per_channel);
     }
-    Tensor y = (x - mean) / sqrt(var + eps);  // x̂ = (x − μ)/√(σ² + ε)
-    if (weight.defined()) y = y * weight.reshape(per_channel);
-    if (bias.defined()) y = y + bias.reshape(per_channel);
-    return y;
+    return affine((x - mean) / sqrt(var + eps), weight, bias);  // x̂ = (x − μ)/√(σ² + ε)
+}
+
+Tensor group_norm(const Tensor& x, std::int64_t num_groups, const Tensor& weight,
+                  const Tensor& bias, double eps) {
+    check_option(eps, at_least(0), "group_norm", "eps");
+    if (!x.defined() || x.dim() < 2) {
+        throw ShapeError(fmt::format("group_norm: expected an (N, C, ...) input, got {}",
+                                     x.defined() ? shape_str(x.shape()) : "an undefined tensor"));
+    }
+    if (num_groups < 1 || x.size(1) % num_groups != 0) {
+        throw Error(
+            fmt::format("group_norm: num_groups ({}) must be ≥ 1 and divide the {} "
+                        "channels",
+                        num_groups, x.size(1)));
+    }
+    check_per_channel(weight, x, "group_norm");
+    check_per_channel(bias, x, "group_norm");
+    // each sample's group of C/G channels and all their positions: x̂ = (x − μ)/√(σ² + ε)
+    const Tensor g = x.reshape({x.size(0), num_groups, -1});
+    const Tensor y = (g - g.mean({2}, true)) / sqrt(g.var({2}, false, true) + eps);
+    return affine(y.reshape(x.shape()), weight, bias);
+}
+
+Tensor instance_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight,
+                     const Tensor& bias, bool use_input_stats, double momentum, double eps) {
+    check_option(momentum, closed(0, 1), "instance_norm", "momentum");
+    check_option(eps, at_least(0), "instance_norm", "eps");
+    if (!x.defined() || x.dim() < 3) {
+        throw ShapeError(fmt::format("instance_norm: expected an (N, C, L, ...) input, got {}",
+                                     x.defined() ? shape_str(x.shape()) : "an undefined tensor"));
+    }
+    for (const Tensor* t :
+         std::array<const Tensor*, 4>{&running_mean, &running_var, &weight, &bias}) {
+        check_per_channel(*t, x, "instance_norm");
+    }
+    if (running_mean.defined() != running_var.defined()) {
+        throw Error("instance_norm: give both running statistics or neither");
+    }
+    const std::int64_t n = x.size(0), c = x.size(1);
+    const Tensor rows = x.reshape({n, c, -1});  // each (sample, channel) over its positions
+    const std::int64_t positions = rows.size(2);
+    Tensor mean, var;
+    if (use_input_stats) {
+        if (positions <= 1) {
+            throw ShapeError(
+                fmt::format("instance_norm: needs more than one value per channel "
+                            "and sample, got input {}",
+                            shape_str(x.shape())));
+        }
+        mean = rows.mean({2}, true);
+        var = rows.var({2}, false, true);
+        if (running_mean.defined()) {   // as torch: the batch's average of each instance's
+            const NoGradGuard no_grad;  // mean and unbiased variance
+            const double unbias =
+                static_cast<double>(positions) / static_cast<double>(positions - 1);
+            running_mean.mul_(1 - momentum).add_(mean.detach().mean({0}).reshape({c}), momentum);
+            running_var.mul_(1 - momentum)
+                .add_(var.detach().mean({0}).reshape({c}), momentum * unbias);
+        }
+    } else {
+        if (!running_mean.defined()) {
+            throw Error("instance_norm: evaluation without running statistics");
+        }
+        mean = running_mean.reshape({1, c, 1});
+        var = running_var.reshape({1, c, 1});
+    }
+    const Tensor y = (rows - mean) / sqrt(var + eps);
+    return affine(y.reshape(x.shape()), weight, bias);
 }
 
 Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight,

@@ -43,9 +43,15 @@ Tensor Linear::forward(const Tensor& x) {
 
 Dropout::Dropout(double p) : p_(check_option(p, closed(0, 1), "Dropout", "p")) {}
 
+Dropout2d::Dropout2d(double p) : p_(check_option(p, closed(0, 1), "Dropout2d", "p")) {}
+
 BatchNorm1d::BatchNorm1d(std::string_view op, std::int64_t num_features, double eps,
-                         double momentum, bool affine, bool track_running_stats)
-    : num_features_(check_count(num_features, 0, op, "num_features")),
+                         double momentum, bool affine, bool track_running_stats,
+                         std::int64_t min_rank, std::int64_t max_rank)
+    : op_(op),
+      min_rank_(min_rank),
+      max_rank_(max_rank),
+      num_features_(check_count(num_features, 0, op, "num_features")),
       eps_(check_option(eps, at_least(0), op, "eps")),
       momentum_(check_option(momentum, closed(0, 1), op, "momentum")) {
     if (affine) {
@@ -61,6 +67,11 @@ BatchNorm1d::BatchNorm1d(std::string_view op, std::int64_t num_features, double 
 }
 
 Tensor BatchNorm1d::forward(const Tensor& x) {
+    if (x.defined() && (x.dim() < min_rank_ || x.dim() > max_rank_)) {
+        throw ShapeError(fmt::format(
+            "{}: expected a {}-D{} input, got {}", op_, min_rank_,
+            max_rank_ > min_rank_ ? fmt::format(" or {}-D", max_rank_) : "", shape_str(x.shape())));
+    }
     // without running statistics, eval mode normalises by the batch too (as torch)
     const bool use_batch = is_training() || !running_mean_;
     const Tensor rm = running_mean_ ? *running_mean_ : Tensor{};
@@ -122,6 +133,10 @@ std::string BatchNorm1d::extra_repr() const {
     return fmt::format("{}, eps={}, momentum={}, affine={}, track_running_stats={}", num_features_,
                        eps_, momentum_, bool_repr(weight_ != nullptr),
                        bool_repr(running_mean_ != nullptr));
+}
+
+std::string Dropout2d::extra_repr() const {
+    return fmt::format("p={}", p_);
 }
 
 std::string LayerNorm::extra_repr() const {

@@ -28,6 +28,8 @@ class Extents {
     Extents(std::initializer_list<std::int64_t> values) : values_(values) {}
     explicit Extents(std::vector<std::int64_t> values) : values_(std::move(values)) {}
     bool empty() const { return values_.empty(); }
+    /// As given: one value, one per dim, or none (unset).
+    const std::vector<std::int64_t>& values() const { return values_; }
     /// One extent per spatial dim (`rank` of them): one value repeated, or exactly `rank`;
     /// anything else is an Error naming op and what.
     std::vector<std::int64_t> expand(std::size_t rank, std::string_view op,

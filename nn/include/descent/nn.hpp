@@ -3,9 +3,12 @@
 // losses, initialisers — and their checkpoint files.
 
 #include "descent/nn/checkpoint.hpp"
+#include "descent/nn/conv.hpp"
 #include "descent/nn/functional.hpp"
 #include "descent/nn/init.hpp"
 #include "descent/nn/layers.hpp"
 #include "descent/nn/loss.hpp"
 #include "descent/nn/module.hpp"
+#include "descent/nn/normalization.hpp"
+#include "descent/nn/pooling.hpp"
 #include "descent/nn/sequential.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// The standard layers as modules: Linear, activations, Identity, Flatten, Dropout,
+// The standard layers as modules: Linear, activations, Identity, Flatten, Dropout, Dropout2d,
 // BatchNorm1d, LayerNorm, Embedding. Each forward is the nn::functional function of the same
 // name; parameters are created with torch's default initialisation from the global generator.
 
@@ -82,6 +82,18 @@ class Dropout : public Module {
     double p_;
 };
 
+/// Channel dropout in training mode (whole channels of (N, C, H, W) zeroed, torch's
+/// Dropout2d), the identity in eval mode.
+class Dropout2d : public Module {
+  public:
+    explicit Dropout2d(double p = 0.5);
+    Tensor forward(const Tensor& x) override { return functional::dropout2d(x, p_, is_training()); }
+    std::string extra_repr() const override;
+
+  private:
+    double p_;
+};
+
 /// Batch normalisation over (N, C) or (N, C, L): batch statistics in training (and running
 /// estimates updated with momentum, unbiased variance, num_batches_tracked counted), running
 /// statistics in eval. A training batch with one value per channel is an error.
@@ -94,9 +106,13 @@ class BatchNorm1d : public Module {
     std::string extra_repr() const override;
 
   protected:
-    /// For variants with the same state (dist::SyncBatchNorm): options checked under `op`.
+    /// For variants with the same state (BatchNorm2d, distributed::SyncBatchNorm): options
+    /// checked under `op`, inputs of min_rank to max_rank dims.
     BatchNorm1d(std::string_view op, std::int64_t num_features, double eps, double momentum,
-                bool affine, bool track_running_stats);
+                bool affine, bool track_running_stats, std::int64_t min_rank = 2,
+                std::int64_t max_rank = 3);
+    std::string_view op_;
+    std::int64_t min_rank_, max_rank_;
     std::int64_t num_features_;
     double eps_, momentum_;
     Tensor* weight_ = nullptr;
