@@ -489,6 +489,93 @@ def _(r):
                       * torch.mean(t["x"], [1]).unsqueeze(1) + torch.sum(t["x"] * t["x"]))
 
 
+@expression("cumsum_cumprod")
+def _(r):
+    """cumsum(x, 1) * cumprod(x, 0) + (cumprod(z, 1) * cumsum(z, -1)).sum(0) + cumprod(z, 0)[1],
+    x [3,4], z [2,4] with zeros (first, repeated and last along dim 1)."""
+    r.normal("x", (3, 4))
+    r.values("z", [[0.0, 1.3, -0.8, 0.0], [0.9, 0.0, -1.2, 0.7]])
+    return lambda t: (torch.cumsum(t["x"], 1) * torch.cumprod(t["x"], 0)
+                      + (torch.cumprod(t["z"], 1) * torch.cumsum(t["z"], -1)).sum(0)
+                      + torch.cumprod(t["z"], 0)[1])
+
+
+@expression("sort_topk")
+def _(r):
+    """sort(x, 1).values * x + topk(x, 2, 0).values.sum(0) ** 2 + sort(x, 0, descending).values
+    * topk(x, 3, -1, largest=False, sorted=False).values.sum(1, keepdim=True), x [3,5], no ties."""
+    r.distinct("x", (3, 5))
+
+    def f(t):
+        x = t["x"]
+        smallest = torch.topk(x, 3, -1, largest=False, sorted=False).values
+        return (torch.sort(x, 1).values * x + torch.topk(x, 2, 0).values.sum(0) ** 2
+                + torch.sort(x, 0, descending=True).values * smallest.sum(1, keepdim=True))
+
+    return f
+
+
+@expression("flip_roll_triangles")
+def _(r):
+    """flip(x, [0,1]) * roll(x, (1,-2), (0,1)) + roll(x, 5) * flip(x, [-1])
+    + triu(x, -1) * tril(x, 1) + (triu(y) @ tril(y, -1))[:3], x [3,4], y [4,4]."""
+    r.normal("x", (3, 4))
+    r.normal("y", (4, 4))
+
+    def f(t):
+        x, y = t["x"], t["y"]
+        return (torch.flip(x, [0, 1]) * torch.roll(x, (1, -2), (0, 1))
+                + torch.roll(x, 5) * torch.flip(x, [-1]) + torch.triu(x, -1) * torch.tril(x, 1)
+                + (torch.triu(y) @ torch.tril(y, -1))[:3])
+
+    return f
+
+
+@expression("repeat_tile_masked_fill")
+def _(r):
+    """x.repeat(2,1,2) * tile(y, (2,2)) + x.masked_fill(m, 0.5).repeat(1,2) * tile(x, (2,))
+    + tile(y.masked_fill(m, -1) * y, (1,2)), x [2,3], y [3], mask m [2,3]."""
+    r.normal("x", (2, 3))
+    r.normal("y", (3,))
+    m = r.mask("m", (2, 3))
+    assert m.any() and not m.all()
+
+    def f(t):
+        x, y, m = t["x"], t["y"], t["m"]
+        return (x.repeat(2, 1, 2) * torch.tile(y, (2, 2))
+                + x.masked_fill(m, 0.5).repeat(1, 2) * torch.tile(x, (2,))
+                + torch.tile(y.masked_fill(m, -1.0) * y, (1, 2)))
+
+    return f
+
+
+@expression("outer_bmm_vector_norms")
+def _(r):
+    """cat(outer(u, v) * x, baddbmm(C, A, B, beta=0.5, alpha=-1.5) + bmm(A, B), vector_norm(x, p,
+    dim=1) for p in 2, 3, inf, -inf, 1, 0.5, vector_norm(q) of the second part), flattened;
+    u [3], v [4], x [3,4] away from 0 with distinct magnitudes per row, A [2,3,4], B [2,4,2],
+    C [3,1]."""
+    r.normal("u", (3,))
+    r.normal("v", (4,))
+    x = r.uniform_away("x", (3, 4), -2.0, 2.0, [0.0], 0.2)
+    gaps = (x.abs().unsqueeze(-1) - x.abs().unsqueeze(-2)).abs() + torch.eye(4)
+    assert gaps.min() > 1e-3, "ties of |x| in a row"
+    r.normal("A", (2, 3, 4))
+    r.normal("B", (2, 4, 2))
+    r.normal("C", (3, 1))
+
+    def f(t):
+        x = t["x"]
+        q = (torch.baddbmm(t["C"], t["A"], t["B"], beta=0.5, alpha=-1.5)
+             + torch.bmm(t["A"], t["B"]))
+        norms = [torch.linalg.vector_norm(x, p, dim=1)
+                 for p in (2, 3, float("inf"), float("-inf"), 1, 0.5)]
+        return torch.cat([(torch.outer(t["u"], t["v"]) * x).reshape(-1), q.reshape(-1), *norms,
+                          torch.linalg.vector_norm(q).reshape(1)])
+
+    return f
+
+
 @expression("mlp_cross_entropy")
 def _(r):
     """Cross-entropy by hand: h = relu(linear(x, W1, b1)); logits = linear(h, W2, b2);

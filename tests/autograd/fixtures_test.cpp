@@ -234,6 +234,44 @@ const std::map<std::string, Expression>& expression_table() {
              const Tensor& x = t["x"];
              return sum(x, {0, -1}, true) * unsqueeze(mean(x, {1}), 1) + sum(x * x);
          }},
+        {"cumsum_cumprod",
+         [](const Inputs& t) {
+             const Tensor &x = t["x"], &z = t["z"];
+             return cumsum(x, 1) * cumprod(x, 0) + sum(cumprod(z, 1) * cumsum(z, -1), {0}) +
+                    squeeze(slice(cumprod(z, 0), 0, 1, 2), 0);
+         }},
+        {"sort_topk",
+         [](const Inputs& t) {
+             const Tensor& x = t["x"];
+             const Tensor smallest = topk(x, 3, -1, false, false).values;
+             return sort(x, 1).values * x + pow(sum(topk(x, 2, 0).values, {0}), 2.0) +
+                    sort(x, 0, true).values * sum(smallest, {1}, true);
+         }},
+        {"flip_roll_triangles",
+         [](const Inputs& t) {
+             const Tensor &x = t["x"], &y = t["y"];
+             return flip(x, {0, 1}) * roll(x, {1, -2}, {0, 1}) + roll(x, {5}) * flip(x, {-1}) +
+                    triu(x, -1) * tril(x, 1) + slice(matmul(triu(y), tril(y, -1)), 0, 0, 3);
+         }},
+        {"repeat_tile_masked_fill",
+         [](const Inputs& t) {
+             const Tensor &x = t["x"], &y = t["y"], &m = t["m"];
+             return repeat(x, {2, 1, 2}) * tile(y, {2, 2}) +
+                    repeat(masked_fill(x, m, 0.5), {1, 2}) * tile(x, {2}) +
+                    tile(masked_fill(y, m, -1.0) * y, {1, 2});
+         }},
+        {"outer_bmm_vector_norms",
+         [](const Inputs& t) {
+             const Tensor& x = t["x"];
+             const Tensor q = baddbmm(t["C"], t["A"], t["B"], 0.5, -1.5) + bmm(t["A"], t["B"]);
+             std::vector<Tensor> parts = {reshape(outer(t["u"], t["v"]) * x, {-1}),
+                                          reshape(q, {-1})};
+             for (const double p : {2.0, 3.0, inf, -inf, 1.0, 0.5}) {
+                 parts.push_back(vector_norm(x, p, {1}));
+             }
+             parts.push_back(reshape(vector_norm(q), {1}));
+             return concat(parts);
+         }},
         {"mlp_cross_entropy",
          [](const Inputs& t) {
              const Tensor hidden = relu(linear(t["x"], t["W1"], t["b1"]));

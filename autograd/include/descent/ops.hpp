@@ -212,4 +212,56 @@ std::vector<Tensor> split(const Tensor& x, std::int64_t split_size, std::int64_t
 std::vector<Tensor> split(const Tensor& x, const std::vector<std::int64_t>& sizes,
                           std::int64_t dim = 0);
 
+// --- structure ------------------------------------------------------------------------------
+/// Running sum along dim, in x's dtype (int64 for bool, as torch; int64 wraps on overflow).
+Tensor cumsum(const Tensor& x, std::int64_t dim);
+/// Running product along dim, dtypes as cumsum; its gradient (and the gradient's own) is exact
+/// where x has zeros.
+Tensor cumprod(const Tensor& x, std::int64_t dim);
+/// Values in order along a dim with the int64 positions they came from (sort, topk).
+struct ValuesIndices {
+    Tensor values;
+    Tensor indices;
+};
+/// Stable sort along dim: ties keep their order, NaN counts as the largest value (last
+/// ascending, first descending), as torch.sort. The gradient flows through the values.
+ValuesIndices sort(const Tensor& x, std::int64_t dim = -1, bool descending = false);
+/// sort(x, dim, descending).indices.
+Tensor argsort(const Tensor& x, std::int64_t dim = -1, bool descending = false);
+/// The k largest (or smallest) entries along dim, NaN the largest; among ties the lower index
+/// wins. Sorted by value, or with sorted = false in the order they have in x.
+ValuesIndices topk(const Tensor& x, std::int64_t k, std::int64_t dim = -1, bool largest = true,
+                   bool sorted = true);
+/// x reversed along each of the dims.
+Tensor flip(const Tensor& x, const Dims& dims);
+/// x shifted cyclically by shifts[i] along dims[i]; with no dims, x flattened is shifted by its
+/// one shift and reshaped back.
+Tensor roll(const Tensor& x, const std::vector<std::int64_t>& shifts, const Dims& dims = {});
+/// The last two dims' entries on and above the diagonal (diagonal > 0: above it), zeros below.
+Tensor triu(const Tensor& x, std::int64_t diagonal = 0);
+/// The last two dims' entries on and below the diagonal (diagonal < 0: below it), zeros above.
+Tensor tril(const Tensor& x, std::int64_t diagonal = 0);
+/// x repeated repeats[i] times along dim i, as torch.Tensor.repeat: at least x.dim() counts,
+/// extra ones add leading dims.
+Tensor repeat(const Tensor& x, const std::vector<std::int64_t>& repeats);
+/// repeat() with reps padded by leading 1s to x.dim(), as torch.tile.
+Tensor tile(const Tensor& x, const std::vector<std::int64_t>& reps);
+/// x with `value` (in x's dtype: int64 truncates, refuses NaN) where the bool mask, broadcast
+/// with x, is true; no gradient flows there.
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
+/// a bᵀ of two 1-D tensors: [n] × [m] → [n, m].
+Tensor outer(const Tensor& a, const Tensor& b);
+/// Batched product [B, n, m] · [B, m, p] → [B, n, p]; the batches must match exactly.
+Tensor bmm(const Tensor& a, const Tensor& b);
+/// beta·input + alpha·bmm(a, b) for finite beta and alpha, input broadcast to [B, n, p];
+/// beta = 0 ignores input's values.
+Tensor baddbmm(const Tensor& input, const Tensor& a, const Tensor& b, double beta = 1.0,
+               double alpha = 1.0);
+/// (Σ|x|ᵖ)^(1/p) over dims (all when empty) for p = ord > 0; ord ±inf is max/min |x|, ord 0
+/// counts the non-zeros. The gradient is 0 where the norm is 0, as torch.linalg.vector_norm.
+Tensor vector_norm(const Tensor& x, double ord = 2.0, const Dims& dims = {}, bool keepdim = false);
+/// int64 labels [...] → int64 [..., num_classes] with a 1 at each label; num_classes = -1 takes
+/// max(labels) + 1.
+Tensor one_hot(const Tensor& labels, std::int64_t num_classes = -1);
+
 }  // namespace descent

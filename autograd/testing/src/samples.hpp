@@ -34,5 +34,21 @@ std::vector<OpSample> split_samples();
 std::vector<OpSample> to_dtype_samples();
 std::vector<OpSample> maximum_samples();
 std::vector<OpSample> minimum_samples();
+// structure_samples.cpp
+std::vector<OpSample> cumsum_samples();
+std::vector<OpSample> cumprod_samples();
+std::vector<OpSample> sort_samples();
+std::vector<OpSample> topk_samples();
+std::vector<OpSample> flip_samples();
+std::vector<OpSample> roll_samples();
+std::vector<OpSample> masked_fill_samples();
+std::vector<OpSample> triu_samples();
+std::vector<OpSample> tril_samples();
+std::vector<OpSample> repeat_samples();
+std::vector<OpSample> tile_samples();
+std::vector<OpSample> outer_samples();
+std::vector<OpSample> bmm_samples();
+std::vector<OpSample> baddbmm_samples();
+std::vector<OpSample> vector_norm_samples();
 
 }  // namespace descent::samples
