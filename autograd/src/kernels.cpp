@@ -64,6 +64,15 @@ void check_defined(const Tensor& t, std::string_view op) {
     if (!t.defined()) throw Error(fmt::format("{}: an input tensor is undefined", op));
 }
 
+void require_floating(const Tensor& x, std::string_view op) {
+    check_defined(x, op);
+    if (!is_floating(x.dtype())) {
+        throw DtypeError(fmt::format(
+            "{}: expected a float32 or float64 tensor, got {} {}; convert it with .to(float32)", op,
+            dtype_name(x.dtype()), shape_str(x.shape())));
+    }
+}
+
 void check_same_dtype(const Tensor& a, const Tensor& b, std::string_view op) {
     check_defined(a, op);
     check_defined(b, op);

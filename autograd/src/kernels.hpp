@@ -116,6 +116,10 @@ auto nan_min(const A& a, const B& b) {
     return nan_propagating<Eigen::internal::scalar_min_op>(a, b);
 }
 
+/// Throws a DtypeError naming op unless x is float32 or float64 (an op with no integer
+/// meaning, as torch's mean): it says to convert an int64 or bool x with .to(float32).
+void require_floating(const Tensor& x, std::string_view op);
+
 /// Throws a DtypeError naming op unless a and b (both defined) share a dtype.
 void check_same_dtype(const Tensor& a, const Tensor& b, std::string_view op);
 

@@ -1,8 +1,10 @@
 // The reduction kernel behind sum, amax and amin. Adjacent reduced dims are merged, so a full
-// reduction is one pass over contiguous memory. Sums accumulate in double whatever the dtype:
-// a float32 sum of 10⁷ elements is then as accurate as the float64 sum rounded once (a float
-// accumulator drifts by ~10% there). Sixteen independent partial sums keep the loop
-// vectorized without reassociating it. max and min propagate NaN, as torch does.
+// reduction is one pass over contiguous memory. Floating sums accumulate in double whatever the
+// dtype: a float32 sum of 10⁷ elements is then as accurate as the float64 sum rounded once (a
+// float accumulator drifts by ~10% there). Sixteen independent partial sums keep the loop
+// vectorized without reassociating it. int64 sums are exact and wrap around on overflow, as
+// torch's (accumulated in std::uint64_t, where overflow is defined). max and min propagate NaN,
+// as torch does.
 
 #include "reduce_kernel.hpp"
 
@@ -67,6 +69,21 @@ void sum_columns(const T* rows, std::int64_t extent, std::int64_t inner, double*
     }
 }
 
+/// Σ p[0..n) of int64 in two's complement, and acc[i] = Σ_k rows[k·inner + i] likewise.
+std::int64_t wrapping_sum(const std::int64_t* p, std::int64_t n) {
+    std::uint64_t s = 0;
+    for (std::int64_t i = 0; i < n; ++i) s += static_cast<std::uint64_t>(p[i]);
+    return static_cast<std::int64_t>(s);
+}
+void wrapping_sum_columns(const std::int64_t* rows, std::int64_t extent, std::int64_t inner,
+                          std::uint64_t* acc) {
+    std::fill_n(acc, inner, std::uint64_t{0});
+    for (std::int64_t k = 0; k < extent; ++k) {
+        const std::int64_t* row = rows + k * inner;
+        for (std::int64_t i = 0; i < inner; ++i) acc[i] += static_cast<std::uint64_t>(row[i]);
+    }
+}
+
 template <class T>
 T extreme_run(const T* p, std::int64_t n, bool largest) {
     const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> a(p, n);
@@ -90,27 +107,49 @@ void extreme_columns(const T* rows, std::int64_t extent, std::int64_t inner, boo
     }
 }
 
-/// One reduction over [outer, extent, inner] blocks: src → dst of [outer, inner].
+/// The sums over [outer, extent, inner] blocks: src → dst of [outer, inner].
 template <class T>
-void reduce_blocks(const T* src, Blocks b, Reduction kind, T* dst) {
+void sum_blocks(const T* src, Blocks b, T* dst) {
     constexpr std::int64_t kInline = 512;  // column sums of up to this width need no heap
     double inline_acc[kInline];
-    std::vector<double> heap_acc(kind == Reduction::sum && b.inner > kInline ? b.inner : 0);
+    std::vector<double> heap_acc(b.inner > kInline ? b.inner : 0);
     double* acc = b.inner > kInline ? heap_acc.data() : inline_acc;
     for (std::int64_t o = 0; o < b.outer; ++o) {
         const T* block = src + o * b.extent * b.inner;
         T* out = dst + o * b.inner;
-        if (kind == Reduction::sum) {
-            if (b.inner == 1) {
-                out[0] = static_cast<T>(sum_run(block, b.extent));
-            } else {
-                sum_columns(block, b.extent, b.inner, acc);
-                std::transform(acc, acc + b.inner, out, [](double v) { return T(v); });
-            }
-        } else if (b.inner == 1) {
-            out[0] = extreme_run(block, b.extent, kind == Reduction::max);
+        if (b.inner == 1) {
+            out[0] = static_cast<T>(sum_run(block, b.extent));
         } else {
-            extreme_columns(block, b.extent, b.inner, kind == Reduction::max, out);
+            sum_columns(block, b.extent, b.inner, acc);
+            std::transform(acc, acc + b.inner, out, [](double v) { return T(v); });
+        }
+    }
+}
+void sum_blocks(const std::int64_t* src, Blocks b, std::int64_t* dst) {
+    std::vector<std::uint64_t> acc(b.inner > 1 ? b.inner : 0);
+    for (std::int64_t o = 0; o < b.outer; ++o) {
+        const std::int64_t* block = src + o * b.extent * b.inner;
+        std::int64_t* out = dst + o * b.inner;
+        if (b.inner == 1) {
+            out[0] = wrapping_sum(block, b.extent);
+        } else {
+            wrapping_sum_columns(block, b.extent, b.inner, acc.data());
+            std::transform(acc.begin(), acc.end(), out,
+                           [](std::uint64_t v) { return static_cast<std::int64_t>(v); });
+        }
+    }
+}
+
+/// The maxima or minima over [outer, extent, inner] blocks: src → dst of [outer, inner].
+template <class T>
+void extreme_blocks(const T* src, Blocks b, bool largest, T* dst) {
+    for (std::int64_t o = 0; o < b.outer; ++o) {
+        const T* block = src + o * b.extent * b.inner;
+        T* out = dst + o * b.inner;
+        if (b.inner == 1) {
+            out[0] = extreme_run(block, b.extent, largest);
+        } else {
+            extreme_columns(block, b.extent, b.inner, largest, out);
         }
     }
 }
@@ -135,10 +174,20 @@ std::vector<Group> coalesce(const Shape& shape, const Dims& dims) {
     return groups;
 }
 
+/// Calls f(T{}) with T = float, double or std::int64_t; bool is a DtypeError naming op.
+template <class F>
+void dispatch_reducible(Dtype dtype, std::string_view op, F&& f) {
+    if (dtype == Dtype::int64) {
+        f(std::int64_t{});
+    } else {
+        dispatch_floating(dtype, op, f);
+    }
+}
+
 }  // namespace
 
 Tensor reduce(const Tensor& x, const Dims& dims, Reduction kind, std::string_view op) {
-    dispatch_floating(x.dtype(), op, [](auto) {});
+    dispatch_reducible(x.dtype(), op, [](auto) {});
     Shape kept = x.shape();
     for (const auto d : dims) {
         if (kind != Reduction::sum && kept[d] == 0) {
@@ -156,9 +205,14 @@ Tensor reduce(const Tensor& x, const Dims& dims, Reduction kind, std::string_vie
         for (std::size_t h = 0; h < g; ++h) b.outer *= groups[h].extent;
         for (std::size_t h = g + 1; h < groups.size(); ++h) b.inner *= groups[h].extent;
         Tensor next = empty({b.outer * b.inner}, x.dtype(), op);
-        dispatch_floating(x.dtype(), op, [&](auto tag) {
+        dispatch_reducible(x.dtype(), op, [&](auto tag) {
             using T = decltype(tag);
-            reduce_blocks(static_cast<const T*>(cur.raw_data()), b, kind, elements<T>(next));
+            const T* src = static_cast<const T*>(cur.raw_data());
+            if (kind == Reduction::sum) {
+                sum_blocks(src, b, elements<T>(next));
+            } else {
+                extreme_blocks(src, b, kind == Reduction::max, elements<T>(next));
+            }
         });
         groups[g].extent = 1;
         cur = next;

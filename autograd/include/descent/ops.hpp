@@ -1,10 +1,17 @@
 #pragma once
-// Every differentiable op as a free function. Binary ops broadcast as NumPy does; operands of a
-// binary op must share one dtype (float32 and float64 are never mixed silently: a DtypeError
-// names the op and both dtypes; convert with .to()). A C++ double takes the tensor's dtype.
+// Every differentiable op as a free function. Binary ops broadcast as NumPy does. The operands of
+// + − × ÷, comparisons and where() are promoted as torch does: a floating dtype wins over int64
+// and bool, int64 over bool (ints never require grad: the gradient flows to the float operand).
+// float32 with float64 is a DtypeError naming the op and both dtypes, never a silent change of
+// precision (convert with .to()). Other binary ops need one floating dtype. A C++ double takes a
+// floating tensor's dtype and makes an int64 or bool tensor float32; a C++ integer takes a
+// floating tensor's dtype and is an int64 beside an int64 or bool tensor.
 
+#include <concepts>
 #include <cstdint>
 #include <optional>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "descent/tensor.hpp"
@@ -12,9 +19,12 @@
 namespace descent {
 
 // --- elementwise arithmetic -----------------------------------------------------------------
+/// int64 results wrap around on overflow (two's complement), as torch's. Two bool tensors: add
+/// is or, mul is and, sub is a DtypeError (use logical_xor), as is sub with any bool operand.
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
+/// A true division: float32 for two int64/bool operands (torch's default dtype).
 Tensor div(const Tensor& a, const Tensor& b);
 Tensor add(const Tensor& a, double b);
 Tensor mul(const Tensor& a, double b);
@@ -22,6 +32,7 @@ Tensor mul(const Tensor& a, double b);
 Tensor div(const Tensor& a, double b);
 /// b / a for a scalar b.
 Tensor rdiv(double b, const Tensor& a);
+/// −x; int64 wraps (−INT64_MIN is INT64_MIN), bool is a DtypeError (use logical_not).
 Tensor neg(const Tensor& x);
 
 Tensor operator+(const Tensor& a, const Tensor& b);
@@ -37,6 +48,74 @@ Tensor operator-(double a, const Tensor& b);
 Tensor operator*(double a, const Tensor& b);
 Tensor operator/(double a, const Tensor& b);
 Tensor operator-(const Tensor& x);
+
+/// A C++ integer scalar (bool is not one): x + 1, 2 * x, x / 2, x == 0 pick the overloads
+/// below rather than the double ones.
+template <class I>
+concept IntegerScalar = std::integral<I> && !std::same_as<I, bool>;
+
+namespace detail {
+[[noreturn]] void throw_beyond_int64(std::uint64_t v, std::string_view op);
+/// f(v as a double) beside a floating tensor x (the bits of the double overloads), else f(v as
+/// a 0-d int64 tensor): exact, and promoted with x as a tensor is. A value beyond int64 (a
+/// 64-bit unsigned one) beside an int64 or bool tensor is an Error naming op, as in torch.
+template <IntegerScalar I, class F>
+Tensor with_integer(const Tensor& x, I v, std::string_view op, F&& f) {
+    if (is_floating(x.dtype())) return f(static_cast<double>(v));
+    if (!std::in_range<std::int64_t>(v)) throw_beyond_int64(static_cast<std::uint64_t>(v), op);
+    return f(int_tensor({static_cast<std::int64_t>(v)}, {}));
+}
+}  // namespace detail
+
+template <IntegerScalar I>
+Tensor add(const Tensor& a, I b) {
+    return detail::with_integer(a, b, "add", [&](const auto& c) { return add(a, c); });
+}
+template <IntegerScalar I>
+Tensor mul(const Tensor& a, I b) {
+    return detail::with_integer(a, b, "mul", [&](const auto& c) { return mul(a, c); });
+}
+/// A true division: float32 for an int64 or bool a.
+template <IntegerScalar I>
+Tensor div(const Tensor& a, I b) {
+    return detail::with_integer(a, b, "div", [&](const auto& c) { return div(a, c); });
+}
+template <IntegerScalar I>
+Tensor rdiv(I b, const Tensor& a) {
+    return detail::with_integer(a, b, "div", [&](const auto& c) { return c / a; });
+}
+template <IntegerScalar I>
+Tensor operator+(const Tensor& a, I b) {
+    return add(a, b);
+}
+template <IntegerScalar I>
+Tensor operator+(I a, const Tensor& b) {
+    return add(b, a);
+}
+template <IntegerScalar I>
+Tensor operator-(const Tensor& a, I b) {
+    return detail::with_integer(a, b, "sub", [&](const auto& c) { return a - c; });
+}
+template <IntegerScalar I>
+Tensor operator-(I a, const Tensor& b) {
+    return detail::with_integer(b, a, "sub", [&](const auto& c) { return c - b; });
+}
+template <IntegerScalar I>
+Tensor operator*(const Tensor& a, I b) {
+    return mul(a, b);
+}
+template <IntegerScalar I>
+Tensor operator*(I a, const Tensor& b) {
+    return mul(b, a);
+}
+template <IntegerScalar I>
+Tensor operator/(const Tensor& a, I b) {
+    return div(a, b);
+}
+template <IntegerScalar I>
+Tensor operator/(I a, const Tensor& b) {
+    return rdiv(a, b);
+}
 
 // --- elementwise functions ------------------------------------------------------------------
 Tensor exp(const Tensor& x);
@@ -92,28 +171,78 @@ Tensor fmod(const Tensor& a, double b);
 /// a − b·⌊a/b⌋: the sign of b, as Python's % and torch.remainder.
 Tensor remainder(const Tensor& a, const Tensor& b);
 Tensor remainder(const Tensor& a, double b);
-/// mask ? a : b, all three broadcast together; mask is a bool tensor.
+/// mask ? a : b, all three broadcast together; mask is a bool tensor, a and b are promoted.
 Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b);
 
 // --- comparisons: bool masks, no gradient ---------------------------------------------------
+/// Operands of different dtypes compare in their promoted dtype (int64 with float32 as
+/// float32, bool with int64 as int64). A double beside a floating tensor takes its dtype;
+/// beside an int64 or bool tensor both compare as float64 (exact up to 2⁵³ in magnitude). A C++
+/// integer takes a floating tensor's dtype and compares exactly, as int64, with an int64 or bool
+/// one.
+/// `a == b` on tensors is eq (a mask, as torch); a.is_same(b) tells whether they are one tensor.
 Tensor eq(const Tensor& a, const Tensor& b);
 Tensor ne(const Tensor& a, const Tensor& b);
 Tensor lt(const Tensor& a, const Tensor& b);
 Tensor le(const Tensor& a, const Tensor& b);
 Tensor gt(const Tensor& a, const Tensor& b);
 Tensor ge(const Tensor& a, const Tensor& b);
+Tensor operator==(const Tensor& a, const Tensor& b);
+Tensor operator!=(const Tensor& a, const Tensor& b);
 Tensor operator<(const Tensor& a, const Tensor& b);
 Tensor operator<=(const Tensor& a, const Tensor& b);
 Tensor operator>(const Tensor& a, const Tensor& b);
 Tensor operator>=(const Tensor& a, const Tensor& b);
+Tensor operator==(const Tensor& a, double b);
+Tensor operator!=(const Tensor& a, double b);
+Tensor operator==(double a, const Tensor& b);
+Tensor operator!=(double a, const Tensor& b);
 Tensor operator<(const Tensor& a, double b);
 Tensor operator<=(const Tensor& a, double b);
 Tensor operator>(const Tensor& a, double b);
 Tensor operator>=(const Tensor& a, double b);
+template <IntegerScalar I>
+Tensor operator==(const Tensor& a, I b) {
+    return detail::with_integer(a, b, "eq", [&](const auto& c) { return a == c; });
+}
+template <IntegerScalar I>
+Tensor operator!=(const Tensor& a, I b) {
+    return detail::with_integer(a, b, "ne", [&](const auto& c) { return a != c; });
+}
+template <IntegerScalar I>
+Tensor operator==(I a, const Tensor& b) {
+    return b == a;
+}
+template <IntegerScalar I>
+Tensor operator!=(I a, const Tensor& b) {
+    return b != a;
+}
+template <IntegerScalar I>
+Tensor operator<(const Tensor& a, I b) {
+    return detail::with_integer(a, b, "lt", [&](const auto& c) { return a < c; });
+}
+template <IntegerScalar I>
+Tensor operator<=(const Tensor& a, I b) {
+    return detail::with_integer(a, b, "le", [&](const auto& c) { return a <= c; });
+}
+template <IntegerScalar I>
+Tensor operator>(const Tensor& a, I b) {
+    return detail::with_integer(a, b, "gt", [&](const auto& c) { return a > c; });
+}
+template <IntegerScalar I>
+Tensor operator>=(const Tensor& a, I b) {
+    return detail::with_integer(a, b, "ge", [&](const auto& c) { return a >= c; });
+}
+/// Elementwise on bool tensors (broadcasting).
 Tensor logical_not(const Tensor& mask);
 Tensor logical_and(const Tensor& a, const Tensor& b);
+Tensor logical_or(const Tensor& a, const Tensor& b);
+Tensor logical_xor(const Tensor& a, const Tensor& b);
 
 // --- reductions (dims may be negative; an empty dims list reduces nothing) -------------------
+/// sum of an int64 or bool tensor is int64 (wrapping; of bool, the count of trues), max and min
+/// keep int64 and bool; none has a gradient. mean, var, std, logsumexp, softmax and log_softmax
+/// need a floating tensor (a DtypeError says to convert with .to(float32)).
 Tensor sum(const Tensor& x);
 Tensor sum(const Tensor& x, const Dims& dims, bool keepdim = false);
 Tensor mean(const Tensor& x);

@@ -1,32 +1,49 @@
 // Elementwise functions of two tensors (pow, maximum, minimum), where(), and the comparisons
-// that make bool masks.
+// and logical ops that make bool masks.
 
 #include <fmt/format.h>
 
 #include "descent/ops.hpp"
 #include "kernels.hpp"
 #include "node.hpp"
+#include "promotion.hpp"
 
 namespace descent {
 using kernel::zip_floating;
 
 namespace {
 
-/// A bool mask z = f(a, b) with broadcasting; a and b of one dtype (any), checked in the
-/// order the caller of `op` gave them. `swapped`: f compares (b, a) — gt and ge are lt and le
-/// with the operands exchanged (the same answers, NaN included), so only three kernels exist.
+/// A bool mask z = f(a, b) with broadcasting, a and b compared in their promoted dtype (any),
+/// checked in the order the caller of `op` gave them. `swapped`: f compares (b, a) — gt and ge
+/// are lt and le with the operands exchanged (the same answers, NaN included), so only three
+/// kernels exist.
 template <class F>
 Tensor compare(const Tensor& a, const Tensor& b, std::string_view op, F&& f, bool swapped = false) {
-    kernel::check_same_dtype(a, b, op);
+    const Dtype dtype = promotion::result_type(a, b, op);
+    const Tensor x = a.to(dtype), y = b.to(dtype);
     Tensor z = empty(broadcast_shapes(a.shape(), b.shape(), op), Dtype::boolean);
-    kernel::dispatch_any(a.dtype(), [&](auto tag) {
+    kernel::dispatch_any(dtype, [&](auto tag) {
         using T = decltype(tag);
         if (swapped) {
-            kernel::broadcast_apply<T, bool>(b, a, z, f);
+            kernel::broadcast_apply<T, bool>(y, x, z, f);
         } else {
-            kernel::broadcast_apply<T, bool>(a, b, z, f);
+            kernel::broadcast_apply<T, bool>(x, y, z, f);
         }
     });
+    return z;
+}
+
+/// A bool mask z = f(a, b) with broadcasting for bool tensors a and b.
+template <class F>
+Tensor logical(const Tensor& a, const Tensor& b, std::string_view op, F&& f) {
+    kernel::check_defined(a, op);
+    kernel::check_defined(b, op);
+    if (a.dtype() != Dtype::boolean || b.dtype() != Dtype::boolean) {
+        throw DtypeError(fmt::format("{}: expected bool tensors, got {} and {}", op,
+                                     dtype_name(a.dtype()), dtype_name(b.dtype())));
+    }
+    Tensor z = empty(broadcast_shapes(a.shape(), b.shape(), op), Dtype::boolean);
+    kernel::broadcast_apply<bool, bool>(a, b, z, f);
     return z;
 }
 
@@ -36,6 +53,14 @@ const auto less_equal = [](const auto& x, const auto& y) { return x <= y; };
 
 Tensor scalar_like(double value, const Tensor& like) {
     return scalar_tensor(value, {.dtype = like.dtype()});
+}
+
+/// A double compared with a tensor: of its dtype when floating, else float64, in which an
+/// int64 or bool tensor is then compared — exact for every integer up to 2⁵³ in magnitude (and
+/// 0 < 0.5 holds where a conversion of 0.5 to int64 would give 0 < 0).
+Tensor compared_scalar(double value, const Tensor& with) {
+    return scalar_tensor(value,
+                         {.dtype = is_floating(with.dtype()) ? with.dtype() : Dtype::float64});
 }
 
 /// Share of the gradient that maximum/minimum route to a: 1 where a wins, ½ on ties, else 0.
@@ -85,18 +110,19 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
         throw DtypeError(fmt::format("where: the mask must be bool, got {} of shape {}",
                                      dtype_name(mask.dtype()), shape_str(mask.shape())));
     }
-    kernel::check_same_dtype(a, b, "where");
+    const Dtype dtype = promotion::result_type(a, b, "where");
+    const Tensor pa = a.to(dtype), pb = b.to(dtype);  // int64 and bool ones: no gradient lost
     const Shape shape =
         broadcast_shapes(broadcast_shapes(mask.shape(), a.shape(), "where"), b.shape(), "where");
     const Tensor wm = kernel::broadcast_copy(mask, shape);
-    const Tensor wa = kernel::broadcast_copy(a, shape);
-    const Tensor wb = kernel::broadcast_copy(b, shape);
-    Tensor z = empty(shape, a.dtype());
-    kernel::dispatch_floating(a.dtype(), "where", [&](auto tag) {
+    const Tensor wa = kernel::broadcast_copy(pa, shape);
+    const Tensor wb = kernel::broadcast_copy(pb, shape);
+    Tensor z = empty(shape, dtype);
+    kernel::dispatch_any(dtype, [&](auto tag) {
         using T = decltype(tag);
         kernel::out<T>(z) = kernel::in<bool>(wm).select(kernel::in<T>(wa), kernel::in<T>(wb));
     });
-    return record(Op::where, {a, b}, z, {wm}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::where, {pa, pb}, z, {wm}, [](const BackwardContext& c, const Tensor& g) {
         const Tensor m = c.saved(0);
         const Tensor zero = scalar_like(0.0, g);
         return Grads{c.needs_grad(0) ? where(m, g, zero) : Tensor{},
@@ -134,14 +160,32 @@ Tensor logical_not(const Tensor& mask) {
 }
 
 Tensor logical_and(const Tensor& a, const Tensor& b) {
-    if (a.dtype() != Dtype::boolean || b.dtype() != Dtype::boolean) {
-        throw DtypeError(fmt::format("logical_and: expected bool tensors, got {} and {}",
-                                     dtype_name(a.dtype()), dtype_name(b.dtype())));
-    }
-    Tensor z = empty(broadcast_shapes(a.shape(), b.shape(), "logical_and"), Dtype::boolean);
-    kernel::broadcast_apply<bool, bool>(a, b, z,
-                                        [](const auto& x, const auto& y) { return x && y; });
-    return z;
+    return logical(a, b, "logical_and", [](const auto& x, const auto& y) { return x && y; });
+}
+Tensor logical_or(const Tensor& a, const Tensor& b) {
+    return logical(a, b, "logical_or", [](const auto& x, const auto& y) { return x || y; });
+}
+Tensor logical_xor(const Tensor& a, const Tensor& b) {
+    return logical(a, b, "logical_xor", [](const auto& x, const auto& y) { return x != y; });
+}
+
+Tensor operator==(const Tensor& a, const Tensor& b) {
+    return eq(a, b);
+}
+Tensor operator!=(const Tensor& a, const Tensor& b) {
+    return ne(a, b);
+}
+Tensor operator==(const Tensor& a, double b) {
+    return eq(a, compared_scalar(b, a));
+}
+Tensor operator!=(const Tensor& a, double b) {
+    return ne(a, compared_scalar(b, a));
+}
+Tensor operator==(double a, const Tensor& b) {
+    return eq(compared_scalar(a, b), b);
+}
+Tensor operator!=(double a, const Tensor& b) {
+    return ne(compared_scalar(a, b), b);
 }
 
 Tensor operator<(const Tensor& a, const Tensor& b) {
@@ -157,16 +201,16 @@ Tensor operator>=(const Tensor& a, const Tensor& b) {
     return ge(a, b);
 }
 Tensor operator<(const Tensor& a, double b) {
-    return lt(a, scalar_like(b, a));
+    return lt(a, compared_scalar(b, a));
 }
 Tensor operator<=(const Tensor& a, double b) {
-    return le(a, scalar_like(b, a));
+    return le(a, compared_scalar(b, a));
 }
 Tensor operator>(const Tensor& a, double b) {
-    return gt(a, scalar_like(b, a));
+    return gt(a, compared_scalar(b, a));
 }
 Tensor operator>=(const Tensor& a, double b) {
-    return ge(a, scalar_like(b, a));
+    return ge(a, compared_scalar(b, a));
 }
 
 }  // namespace descent

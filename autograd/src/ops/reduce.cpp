@@ -1,5 +1,7 @@
 // Reductions. sum, amax and amin are primitives over any set of dims; mean, var, std,
 // logsumexp, softmax and log_softmax are composed from them (and so differentiate twice).
+// Integer tensors, never on the tape: sum of int64 or bool is int64 (wrapping; of bool, the
+// count of trues), max and min keep int64 or bool; the composed reductions refuse them.
 
 #include <fmt/format.h>
 
@@ -59,6 +61,10 @@ Shape reduced_shape(const Shape& shape, const Dims& dims, bool keepdim) {
 Tensor extreme(const Tensor& x, const Dims& dims_in, bool keepdim, Reduction kind, Op op) {
     const std::string_view name = op_name(op);
     const Dims dims = normalize_dims(dims_in, x, name);
+    if (!is_floating(x.dtype())) {  // of bool: any (max) or all (min), through int64
+        const Tensor y = kernel::reduce(x.to(Dtype::int64), dims, kind, name).to(x.dtype());
+        return alias(y, reduced_shape(x.shape(), dims, keepdim));
+    }
     const Shape keep = kept_shape(x.shape(), dims);
     Tensor y = alias(kernel::reduce(x, dims, kind, name), reduced_shape(x.shape(), dims, keepdim));
     return record(op, {x}, y, {x, y}, [dims, keep](const BackwardContext& c, const Tensor& g) {
@@ -110,6 +116,10 @@ Tensor arg_extreme(const Tensor& x, std::int64_t dim_in, bool keepdim, bool larg
 
 Tensor sum(const Tensor& x, const Dims& dims_in, bool keepdim) {  // ∂/∂x = 1, broadcast back
     const Dims dims = normalize_dims(dims_in, x, "sum");
+    if (!is_floating(x.dtype())) {
+        return alias(kernel::reduce(x.to(Dtype::int64), dims, Reduction::sum, "sum"),
+                     reduced_shape(x.shape(), dims, keepdim));
+    }
     const Shape keep = kept_shape(x.shape(), dims);
     Tensor y = alias(kernel::reduce(x, dims, Reduction::sum, "sum"),
                      reduced_shape(x.shape(), dims, keepdim));
@@ -136,6 +146,7 @@ Tensor min(const Tensor& x) {
 }
 
 Tensor mean(const Tensor& x, const Dims& dims, bool keepdim) {  // Σx / n
+    kernel::require_floating(x, "mean");
     const auto n = count_of(x.shape(), normalize_dims(dims, x, "mean"));
     return sum(x, dims, keepdim) / static_cast<double>(n);
 }
@@ -145,6 +156,7 @@ Tensor mean(const Tensor& x) {
 
 Tensor var(const Tensor& x, const Dims& dims, bool unbiased, bool keepdim) {
     // Σ(x − x̄)² / (n − 1) unbiased, / n biased
+    kernel::require_floating(x, "var");
     const auto n = count_of(x.shape(), normalize_dims(dims, x, "var"));
     const Tensor centered = x - mean(x, dims, true);
     return sum(centered * centered, dims, keepdim) / static_cast<double>(n - (unbiased ? 1 : 0));
@@ -154,10 +166,11 @@ Tensor var(const Tensor& x) {
 }
 
 Tensor std(const Tensor& x, const Dims& dims, bool unbiased, bool keepdim) {
+    kernel::require_floating(x, "std");
     return sqrt(var(x, dims, unbiased, keepdim));
 }
 Tensor std(const Tensor& x) {
-    return sqrt(var(x));
+    return std(x, all_dims(x));
 }
 
 namespace {
@@ -180,6 +193,7 @@ std::pair<Tensor, Tensor> shift_by_max(const Tensor& x, const Dims& dims, std::s
 
 Tensor logsumexp(const Tensor& x, const Dims& dims_in, bool keepdim) {
     // log Σ eˣ = m + log Σ e^(x − m)
+    kernel::require_floating(x, "logsumexp");
     const Dims dims = normalize_dims(dims_in, x, "logsumexp");
     const auto [shifted, m] = shift_by_max(x, dims, "logsumexp");
     const Tensor kept = log(sum(exp(shifted), dims, true)) + m;
@@ -187,12 +201,14 @@ Tensor logsumexp(const Tensor& x, const Dims& dims_in, bool keepdim) {
 }
 
 Tensor softmax(const Tensor& x, std::int64_t dim) {  // e^(x − m) / Σ e^(x − m)
+    kernel::require_floating(x, "softmax");
     const Dims dims = normalize_dims({dim}, x, "softmax");
     const Tensor e = exp(shift_by_max(x, dims, "softmax").first);
     return e / sum(e, dims, true);
 }
 
 Tensor log_softmax(const Tensor& x, std::int64_t dim) {  // (x − m) − log Σ e^(x − m)
+    kernel::require_floating(x, "log_softmax");
     const Dims dims = normalize_dims({dim}, x, "log_softmax");
     const Tensor shifted = shift_by_max(x, dims, "log_softmax").first;
     return shifted - log(sum(exp(shifted), dims, true));
