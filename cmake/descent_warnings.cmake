@@ -13,6 +13,6 @@ endfunction()
 # compiled for the same instruction set as the library itself.
 function(descent_set_arch target)
   if(DESCENT_NATIVE)
-    target_compile_options(${target} PUBLIC $<BUILD_INTERFACE:-march=native>)
+    target_compile_options(${target} PUBLIC "$<BUILD_INTERFACE:${DESCENT_ARCH_FLAGS}>")
   endif()
 endfunction()
