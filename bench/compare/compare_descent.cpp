@@ -45,6 +45,55 @@ void step(benchmark::State& state, const compare::StepWorkload& w) {
     }
 }
 
+nn::Sequential cnn(const compare::ConvWorkload& w) {
+    const std::string name = w.name;
+    if (name == "lenet5_28_b64") {
+        return nn::Sequential{nn::Conv2d(1, 6, 5, {.padding = 2}),
+                              nn::ReLU(),
+                              nn::MaxPool2d(2),
+                              nn::Conv2d(6, 16, 5),
+                              nn::ReLU(),
+                              nn::MaxPool2d(2),
+                              nn::Flatten(),
+                              nn::Linear(400, 120),
+                              nn::ReLU(),
+                              nn::Linear(120, 84),
+                              nn::ReLU(),
+                              nn::Linear(84, 10)};
+    }
+    if (name == "small_cnn_8_b32") {
+        return nn::Sequential{nn::Conv2d(1, 16, 3, {.padding = 1}),
+                              nn::ReLU(),
+                              nn::MaxPool2d(2),
+                              nn::Conv2d(16, 32, 3, {.padding = 1}),
+                              nn::ReLU(),
+                              nn::Flatten(),
+                              nn::Linear(512, 10)};
+    }
+    return nn::Sequential{nn::Conv2d(3, 32, 3, {.padding = 1}),
+                          nn::ReLU(),
+                          nn::Conv2d(32, 64, 3, {.padding = 1}),
+                          nn::ReLU(),
+                          nn::MaxPool2d(2),
+                          nn::Flatten(),
+                          nn::Linear(16384, 10)};
+}
+
+void conv_step(benchmark::State& state, const compare::ConvWorkload& w) {
+    dc::manual_seed(0);
+    nn::Sequential model = cnn(w);
+    const dc::Tensor x = dc::randn({w.batch, w.channels, w.image, w.image});
+    const dc::Tensor y = dc::randint(0, 10, {w.batch});
+    opt::Adam adam(model.parameters(), {.lr = 1e-4});
+    for (auto _ : state) {
+        const dc::Tensor loss = nn::cross_entropy(model(x), y);
+        adam.zero_grad();
+        loss.backward();
+        adam.step();
+        benchmark::DoNotOptimize(loss.raw_data());
+    }
+}
+
 void add_backward(benchmark::State& state) {
     dc::Tensor a = dc::full({1}, 1.0, {.requires_grad = true});
     dc::Tensor b = dc::full({1}, 2.0, {.requires_grad = true});
@@ -106,6 +155,10 @@ void triad(benchmark::State& state) {
     for (const auto& w : compare::step_workloads())
         benchmark::RegisterBenchmark((std::string("step/") + w.name).c_str(),
                                      [&w](benchmark::State& s) { step(s, w); })
+            ->UseRealTime();
+    for (const auto& w : compare::conv_workloads())
+        benchmark::RegisterBenchmark((std::string("conv_step/") + w.name).c_str(),
+                                     [&w](benchmark::State& s) { conv_step(s, w); })
             ->UseRealTime();
     benchmark::RegisterBenchmark("add_backward/1", add_backward);
     benchmark::RegisterBenchmark("chain/100", chain);

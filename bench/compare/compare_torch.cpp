@@ -47,6 +47,42 @@ void step(benchmark::State& state, const compare::StepWorkload& w) {
     }
 }
 
+torch::nn::Sequential cnn(const compare::ConvWorkload& w) {
+    namespace tnn = torch::nn;
+    const std::string name = w.name;
+    if (name == "lenet5_28_b64") {
+        return tnn::Sequential(tnn::Conv2d(tnn::Conv2dOptions(1, 6, 5).padding(2)), tnn::ReLU(),
+                               tnn::MaxPool2d(2), tnn::Conv2d(6, 16, 5), tnn::ReLU(),
+                               tnn::MaxPool2d(2), tnn::Flatten(), tnn::Linear(400, 120),
+                               tnn::ReLU(), tnn::Linear(120, 84), tnn::ReLU(), tnn::Linear(84, 10));
+    }
+    if (name == "small_cnn_8_b32") {
+        return tnn::Sequential(tnn::Conv2d(tnn::Conv2dOptions(1, 16, 3).padding(1)), tnn::ReLU(),
+                               tnn::MaxPool2d(2),
+                               tnn::Conv2d(tnn::Conv2dOptions(16, 32, 3).padding(1)), tnn::ReLU(),
+                               tnn::Flatten(), tnn::Linear(512, 10));
+    }
+    return tnn::Sequential(tnn::Conv2d(tnn::Conv2dOptions(3, 32, 3).padding(1)), tnn::ReLU(),
+                           tnn::Conv2d(tnn::Conv2dOptions(32, 64, 3).padding(1)), tnn::ReLU(),
+                           tnn::MaxPool2d(2), tnn::Flatten(), tnn::Linear(16384, 10));
+}
+
+void conv_step(benchmark::State& state, const compare::ConvWorkload& w) {
+    torch::manual_seed(0);
+    torch::nn::Sequential model = cnn(w);
+    const torch::Tensor x = torch::randn({w.batch, w.channels, w.image, w.image});
+    const torch::Tensor y = torch::randint(0, 10, {w.batch}, torch::kLong);
+    const std::vector<torch::Tensor> params = model->parameters();
+    torch::optim::Adam adam(params, torch::optim::AdamOptions(1e-4));
+    for (auto _ : state) {
+        const torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x), y);
+        drop_grads(params);
+        loss.backward();
+        adam.step();
+        benchmark::DoNotOptimize(loss.data_ptr());
+    }
+}
+
 void add_backward(benchmark::State& state) {
     const torch::Tensor a = torch::full({1}, 1.0, torch::requires_grad());
     const torch::Tensor b = torch::full({1}, 2.0, torch::requires_grad());
@@ -92,6 +128,10 @@ void update(benchmark::State& state, const compare::UpdateWorkload& w, Options o
     for (const auto& w : compare::step_workloads())
         benchmark::RegisterBenchmark((std::string("step/") + w.name).c_str(),
                                      [&w](benchmark::State& s) { step(s, w); })
+            ->UseRealTime();
+    for (const auto& w : compare::conv_workloads())
+        benchmark::RegisterBenchmark((std::string("conv_step/") + w.name).c_str(),
+                                     [&w](benchmark::State& s) { conv_step(s, w); })
             ->UseRealTime();
     benchmark::RegisterBenchmark("add_backward/1", add_backward);
     benchmark::RegisterBenchmark("chain/100", chain);

@@ -1,7 +1,8 @@
 #pragma once
 // The side-by-side workloads of bench/compare (descent and libtorch build the same list, under
 // the same benchmark names, so compare.py can pair them): training steps (forward, loss,
-// backward, Adam, gradients dropped) of MLPs from tiny to large, the fixed cost of one op and
+// backward, Adam, gradients dropped) of MLPs from tiny to large and of three CNNs, the fixed
+// cost of one op and
 // of a 100-op chain, and optimizer updates over one large and many small tensors.
 
 #include <cstdint>
@@ -23,6 +24,25 @@ inline const std::vector<StepWorkload>& step_workloads() {
         {"mlp_784_256_256_10_b32", {784, 256, 256, 10}, 32, false},
         {"mlp_784_256_256_10_b256", {784, 256, 256, 10}, 256, false},
         {"mlp_784_1024_1024_10_b512", {784, 1024, 1024, 10}, 512, false},
+    };
+    return list;
+}
+
+/// Convolutional training steps (forward, cross-entropy, backward, Adam, gradients dropped):
+/// LeNet-5 on 28×28 (Fashion-MNIST's size: conv 5×5 → ReLU → max-pool 2, twice, then
+/// 400-120-84-10), a small CNN on 8×8 (the bundled digits: conv 3×3 16 → ReLU → max-pool 2 →
+/// conv 3×3 32 → ReLU → 512-10) and two 3×3 convolutions on 3×32×32 (CIFAR-10's size: 32 and 64
+/// channels → ReLU → max-pool 2 → 16384-10).
+struct ConvWorkload {
+    const char* name;
+    std::int64_t channels, image, batch;
+};
+
+inline const std::vector<ConvWorkload>& conv_workloads() {
+    static const std::vector<ConvWorkload> list{
+        {"lenet5_28_b64", 1, 28, 64},
+        {"small_cnn_8_b32", 1, 8, 32},
+        {"conv2_32_b32", 3, 32, 32},
     };
     return list;
 }

@@ -1,15 +1,20 @@
-// Convolution and its adjoint as window copies and one matrix product (im2col):
-//   conv:           rows = patches(x) [N·L, C_in·k],  y = rows·Wᵀ + b  [N·L, C_out]
-//   conv_transpose: rows = x·W [N·L_in, C_out·k],      y = patches_adjoint(rows) + b
-// with groups as a batch of products. Both are composed of differentiable ops, so their
-// gradients of every order follow from those of patches, matmul and permute.
+// Convolution and its adjoint (descent/spatial.hpp).
+//   conv: one node whose kernels (conv_kernels.hpp) copy each sample's windows into columns
+//         and multiply by the weight; under create_graph its backward is composed, as below,
+//         so it differentiates again.
+//   conv_transpose: rows = x·W [N·L_in, C_out·k], y = patches_adjoint(rows) + b, composed of
+//         differentiable ops.
+// Groups are a batch of products.
 
 #include <fmt/format.h>
 
+#include "../conv_kernels.hpp"
 #include "../spatial_geometry.hpp"
+#include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
 #include "descent/spatial.hpp"
 #include "kernels.hpp"
+#include "node.hpp"
 
 namespace descent {
 namespace {
@@ -55,11 +60,6 @@ Tensor grouped_product(const Tensor& rows, const Tensor& weight, std::int64_t gr
     return permute(matmul(r, transpose(w, 1, 2)), {1, 0, 2}).reshape({m, -1});
 }
 
-/// [N·L, C] (a row per position) as [N, C, h, w].
-Tensor positions_to_image(const Tensor& rows, std::int64_t n, std::int64_t h, std::int64_t w) {
-    return permute(rows.reshape({n, h * w, rows.size(1)}), {0, 2, 1}).reshape({n, -1, h, w});
-}
-
 /// A transposed convolution's output extent, (in − 1)·stride − 2·padding + dilation·(k − 1)
 /// + output_padding + 1, or an Error naming op when it is below 1 or beyond int64.
 std::int64_t transposed_extent(std::int64_t in, std::int64_t k, std::int64_t stride,
@@ -79,6 +79,54 @@ std::int64_t transposed_extent(std::int64_t in, std::int64_t k, std::int64_t str
                         op, in, out, padding, k, stride));
     }
     return out;
+}
+
+/// ∂x of a convolution, composed: rows = ∂y·W per group [N·L, C·k], summed into place.
+Tensor composed_input_grad(const Tensor& g, const Tensor& weight, const Shape& x_shape,
+                           const Windows& win, std::int64_t groups) {
+    const std::int64_t n = g.size(0), o = g.size(1), l = g.size(2) * g.size(3);
+    const Tensor g_rows = permute(g.reshape({n, o, l}), {0, 2, 1}).reshape({n * l, o});
+    const Tensor w_t = transpose(weight.reshape({groups, o / groups, -1}), 1, 2);  // [G, K, O_g]
+    const Tensor rows = grouped_product(g_rows, w_t.reshape({-1, o / groups}), groups);
+    return detail::patches_adjoint(rows.reshape({n, l, -1}), x_shape, win);
+}
+
+/// ∂W of a convolution, composed: per group ∂y_gᵀ [O_g, N·L] · windows_g [N·L, C_g·k].
+Tensor composed_weight_grad(const Tensor& g, const Tensor& x, const Shape& w_shape,
+                            const Windows& win, std::int64_t groups) {
+    const std::int64_t n = g.size(0), o = g.size(1), l = g.size(2) * g.size(3);
+    const Tensor g_rows = permute(g.reshape({n, o, l}), {0, 2, 1}).reshape({n * l, o});
+    const Tensor rows = detail::patches(x, win).reshape({n * l, -1});
+    const Tensor gt = permute(g_rows.reshape({n * l, groups, o / groups}), {1, 2, 0});
+    const Tensor r = permute(rows.reshape({n * l, groups, -1}), {1, 0, 2});
+    return matmul(gt, r).reshape(w_shape);
+}
+
+/// y = conv(x, W) + b over [N, C, H, W] as one node.
+Tensor conv_node(const Tensor& x, const Tensor& weight, const Tensor& bias, const Windows& win,
+                 std::int64_t groups) {
+    Tensor y = kernel::conv_forward(x, weight, bias, win, groups);
+    const bool has_bias = bias.defined();
+    std::vector<Tensor> inputs{x, weight};
+    if (has_bias) inputs.push_back(bias);
+    return record(Op::conv2d, inputs, y, {x, weight},
+                  [win, groups, has_bias](const BackwardContext& c, const Tensor& g) {
+                      const Tensor x_ = c.saved(0), w_ = c.saved(1);
+                      const bool graph = is_grad_enabled();  // create_graph: compose
+                      Grads grads(has_bias ? 3 : 2);
+                      if (c.needs_grad(0)) {
+                          grads[0] = graph
+                                         ? composed_input_grad(g, w_, x_.shape(), win, groups)
+                                         : kernel::conv_input_grad(g, w_, x_.shape(), win, groups);
+                      }
+                      if (c.needs_grad(1)) {
+                          grads[1] = graph
+                                         ? composed_weight_grad(g, x_, w_.shape(), win, groups)
+                                         : kernel::conv_weight_grad(g, x_, w_.shape(), win, groups);
+                      }
+                      if (has_bias && c.needs_grad(2)) grads[2] = sum(g, {0, 2, 3});  // Σ ∂y
+                      return grads;
+                  });
 }
 
 Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias,
@@ -118,12 +166,11 @@ Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias
         begin.w,
         detail::window_count(h, k.h, stride.h, dilation.h, begin.h, end.h, false, op),
         detail::window_count(w, k.w, stride.w, dilation.w, begin.w, end.w, false, op)};
-    detail::check_fits({n, win.out_h, win.out_w, c, k.h, k.w}, input.dtype(), op);  // the windows
-    const Tensor rows = detail::patches(in.x, win).reshape({-1, c * k.h * k.w});
-    Tensor y = o.groups == 1 ? linear(rows, weight.reshape({weight.size(0), -1}), bias)
-                             : grouped_product(rows, weight, o.groups);
-    if (o.groups != 1 && bias.defined()) y = y + bias;
-    return in.restore(positions_to_image(y, n, win.out_h, win.out_w));
+    // one sample's windows, and the output
+    detail::check_fits({win.out_h, win.out_w, c, k.h, k.w}, input.dtype(), op);
+    detail::check_fits({n, weight.size(0), win.out_h, win.out_w}, input.dtype(), op);
+    const Tensor w4 = rank == 1 ? unsqueeze(weight, 2) : weight;
+    return in.restore(conv_node(in.x, w4, bias, win, o.groups));
 }
 
 Tensor convolution_transpose(const Tensor& input, const Tensor& weight, const Tensor& bias,

@@ -1,17 +1,24 @@
-// Max and average pooling over windows (patches), with torch's output sizes (ceil_mode), its
-// −inf padding for max and its divisors for the average:
-//   max: y = P[argmax P] per window (the first largest, NaN counting as largest), so the
-//        gradient reaches one element, as torch's;
-//   avg: y = Σ P / divisor, the divisor per window (padding counted or not, or an override).
+// Max and average pooling, with torch's output sizes (ceil_mode) and its divisors for the
+// average:
+//   max: y = x[argmax] per window, a gather by the positions a kernel finds (the first largest,
+//        NaN counting as largest), so the gradient reaches one element, as torch's;
+//   avg: y = Σ P / divisor over the windows P (patches, 0 in the padding), the divisor per
+//        window (padding counted or not, or an override).
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
 #include <limits>
+#include <type_traits>
+#include <vector>
 
 #include "../spatial_geometry.hpp"
 #include "descent/ops.hpp"
 #include "descent/spatial.hpp"
+#include "kernels.hpp"
 
 namespace descent {
 namespace {
@@ -66,12 +73,99 @@ Tensor to_output(const PoolGeometry& g, const Tensor& per_window) {
             .reshape({per_window.size(0), per_window.size(2), g.windows.out_h, g.windows.out_w}));
 }
 
+/// The kernel offsets a whose position i·stride − pad + a·dilation lies in [0, extent).
+struct Taps {
+    std::int64_t first, last;  // a in [first, last)
+};
+Taps taps(std::int64_t i, std::int64_t stride, std::int64_t pad, std::int64_t dilation,
+          std::int64_t kernel, std::int64_t extent) {
+    const std::int64_t start = i * stride - pad;  // position of tap 0
+    const std::int64_t first = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+    const std::int64_t last =
+        start >= extent ? 0 : std::min(kernel, (extent - 1 - start) / dilation + 1);
+    return {std::min(first, kernel), std::max(std::min(first, kernel), last)};
+}
+
+/// take ? a : b by masking the bits, without a branch (random data defeats the predictor,
+/// and GCC keeps the branch of a conditional expression here).
+template <class T>
+T pick(bool take, T a, T b) {
+    using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    const Bits mask = Bits{0} - static_cast<Bits>(take);
+    return std::bit_cast<T>(
+        static_cast<Bits>((std::bit_cast<Bits>(a) & mask) | (std::bit_cast<Bits>(b) & ~mask)));
+}
+
+/// The flat position iy·W + ix in its [H, W] plane of each window's largest element, [N, C,
+/// out_h, out_w], chosen as torch's kernel does: the first largest, or the last NaN; a window
+/// of −inf keeps its first element inside the input.
+Tensor argmax_of_windows(const Tensor& x, const Windows& w) {
+    const std::int64_t planes = x.size(0) * x.size(1), h = x.size(2), wd = x.size(3);
+    Tensor index = empty({x.size(0), x.size(1), w.out_h, w.out_w}, Dtype::int64, "max_pool");
+    std::int64_t* out = elements<std::int64_t>(index);
+    std::vector<Taps> columns;  // the same for every row of windows
+    for (std::int64_t ox = 0; ox < w.out_w; ++ox) {
+        columns.push_back(taps(ox, w.stride_w, w.pad_w, w.dilation_w, w.kernel_w, wd));
+    }
+    // Windows whose columns are all inside (every tap b) are scanned together, tap by tap, so
+    // the comparisons of neighbouring windows do not wait for each other.
+    std::int64_t inner_begin = 0, inner_end = 0;
+    for (std::int64_t ox = 0; ox < w.out_w; ++ox) {
+        const Taps t = columns[static_cast<std::size_t>(ox)];
+        if (t.first != 0 || t.last != w.kernel_w) continue;
+        if (inner_end == inner_begin) inner_begin = ox;
+        inner_end = ox + 1;
+    }
+    kernel::dispatch_floating(x.dtype(), "max_pool", [&](auto tag) {
+        using T = decltype(tag);
+        std::vector<T> values(static_cast<std::size_t>(w.out_w));
+        for (std::int64_t p = 0; p < planes; ++p) {
+            const T* plane = x.data<T>() + p * h * wd;
+            for (std::int64_t oy = 0; oy < w.out_h; ++oy, out += w.out_w) {
+                const Taps rows = taps(oy, w.stride_h, w.pad_h, w.dilation_h, w.kernel_h, h);
+                const std::int64_t y0 = oy * w.stride_h - w.pad_h;
+                // torch's start: the window's first element inside the input, value −inf
+                for (std::int64_t ox = 0; ox < w.out_w; ++ox) {
+                    const Taps cols = columns[static_cast<std::size_t>(ox)];
+                    out[ox] = (y0 + rows.first * w.dilation_h) * wd + ox * w.stride_w - w.pad_w +
+                              cols.first * w.dilation_w;
+                    values[static_cast<std::size_t>(ox)] = -std::numeric_limits<T>::infinity();
+                }
+                for (std::int64_t a = rows.first; a < rows.last; ++a) {
+                    const std::int64_t row = (y0 + a * w.dilation_h) * wd - w.pad_w;
+                    auto visit = [&](std::int64_t ox, std::int64_t b) {
+                        const std::int64_t at = row + ox * w.stride_w + b * w.dilation_w;
+                        const T v = plane[at];
+                        T& best = values[static_cast<std::size_t>(ox)];
+                        const bool take = (v > best) | (v != v);  // v != v: NaN
+                        out[ox] = pick(take, at, out[ox]);
+                        best = pick(take, v, best);
+                    };
+                    for (std::int64_t b = 0; b < w.kernel_w; ++b) {
+                        for (std::int64_t ox = inner_begin; ox < inner_end; ++ox) visit(ox, b);
+                    }
+                    for (std::int64_t ox = 0; ox < w.out_w; ++ox) {  // the edge windows
+                        if (ox == inner_begin && inner_end > inner_begin) ox = inner_end;
+                        if (ox >= w.out_w) break;
+                        const Taps cols = columns[static_cast<std::size_t>(ox)];
+                        for (std::int64_t b = cols.first; b < cols.last; ++b) visit(ox, b);
+                    }
+                }
+            }
+        }
+    });
+    return index;
+}
+
 Tensor max_pool(const Tensor& x, const Extents& kernel, const PoolOptions& o, std::size_t rank,
                 std::string_view op) {
     const PoolGeometry g = pool_geometry(x, kernel, o, true, rank, op);
-    const Tensor p = windows_of(g, -std::numeric_limits<double>::infinity());
-    const Tensor best = gather(p, 3, argmax(p.detach(), 3, true));
-    return to_output(g, squeeze(best, 3));
+    const Tensor& image = g.in.x;
+    const std::int64_t n = image.size(0), c = image.size(1);
+    const Tensor index = argmax_of_windows(image, g.windows).reshape({n, c, -1});
+    // y = x[argmax] per window: a gather, whose gradient reaches that one element
+    const Tensor y = gather(image.reshape({n, c, -1}), 2, index);
+    return g.in.restore(y.reshape({n, c, g.windows.out_h, g.windows.out_w}));
 }
 
 /// Torch's divisor of each window, [L, 1]: its size clipped to the padded input, or to the

@@ -1,0 +1,169 @@
+// conv_kernels.hpp: im2col and col2im of one sample, and the products around them.
+
+#include "conv_kernels.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "gemm.hpp"
+#include "kernels.hpp"
+
+namespace descent::kernel {
+namespace {
+using detail::Windows;
+
+/// The windows' columns ox whose element ox·stride − pad + offset lies in [0, width).
+struct Inside {
+    std::int64_t begin, end;
+};
+Inside inside(std::int64_t offset, std::int64_t stride, std::int64_t width, std::int64_t count) {
+    // ox·stride + offset ≥ 0  ⇔  ox ≥ ⌈−offset/stride⌉;  ox·stride + offset < width
+    const std::int64_t first = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    const std::int64_t last = width - offset <= 0 ? 0 : (width - offset - 1) / stride + 1;
+    return {std::min(first, count), std::clamp(last, std::min(first, count), count)};
+}
+
+/// Visits, for one sample of [C, H, W], each column row r = (c·kh + a)·kw + b and window row oy
+/// with the image row it reads (c·H + iy, or −1 in the padding): f(r, oy, row, inside, offset),
+/// where window columns [inside.begin, inside.end) read image column ox·stride + offset.
+template <class F>
+void for_each_column_run(std::int64_t channels, std::int64_t height, std::int64_t width,
+                         const Windows& w, F&& f) {
+    for (std::int64_t c = 0; c < channels; ++c) {
+        for (std::int64_t a = 0; a < w.kernel_h; ++a) {
+            for (std::int64_t b = 0; b < w.kernel_w; ++b) {
+                const std::int64_t r = (c * w.kernel_h + a) * w.kernel_w + b;
+                const std::int64_t offset = b * w.dilation_w - w.pad_w;
+                const Inside cols = inside(offset, w.stride_w, width, w.out_w);
+                for (std::int64_t oy = 0; oy < w.out_h; ++oy) {
+                    const std::int64_t iy = oy * w.stride_h - w.pad_h + a * w.dilation_h;
+                    const std::int64_t row = iy >= 0 && iy < height ? c * height + iy : -1;
+                    f(r, oy, row, row < 0 ? Inside{0, 0} : cols, offset);
+                }
+            }
+        }
+    }
+}
+
+/// cols [C·kh·kw, out_h·out_w] of one image [C, H, W] (0 in the padding).
+template <class T>
+void im2col(const T* image, std::int64_t c, std::int64_t h, std::int64_t wd, const Windows& w,
+            T* cols) {
+    const std::int64_t l = w.out_h * w.out_w;
+    for_each_column_run(
+        c, h, wd, w,
+        [&](std::int64_t r, std::int64_t oy, std::int64_t row, Inside in, std::int64_t offset) {
+            T* dst = cols + r * l + oy * w.out_w;
+            std::fill(dst, dst + in.begin, T(0));
+            const std::int64_t base = row * wd + offset;  // image index of window column 0
+            if (w.stride_w == 1 && in.end > in.begin) {
+                std::memcpy(dst + in.begin, image + base + in.begin,
+                            sizeof(T) * (in.end - in.begin));
+            } else {
+                for (std::int64_t ox = in.begin; ox < in.end; ++ox) {
+                    dst[ox] = image[base + ox * w.stride_w];
+                }
+            }
+            std::fill(dst + in.end, dst + w.out_w, T(0));
+        });
+}
+
+/// image [C, H, W] += the columns summed back to the positions they were copied from.
+template <class T>
+void col2im(const T* cols, std::int64_t c, std::int64_t h, std::int64_t wd, const Windows& w,
+            T* image) {
+    const std::int64_t l = w.out_h * w.out_w;
+    for_each_column_run(
+        c, h, wd, w,
+        [&](std::int64_t r, std::int64_t oy, std::int64_t row, Inside in, std::int64_t offset) {
+            const T* src = cols + r * l + oy * w.out_w;
+            const std::int64_t base = row * wd + offset;
+            for (std::int64_t ox = in.begin; ox < in.end; ++ox)
+                image[base + ox * w.stride_w] += src[ox];
+        });
+}
+
+struct Sizes {
+    std::int64_t n, c, h, w, o, per_group_k, l;
+};
+Sizes sizes_of(const Shape& x, const Shape& weight, const Windows& w) {
+    return {
+        x[0], x[1], x[2], x[3], weight[0], weight[1] * weight[2] * weight[3], w.out_h * w.out_w};
+}
+}  // namespace
+
+Tensor conv_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const Windows& win,
+                    std::int64_t groups) {
+    const Sizes s = sizes_of(x.shape(), weight.shape(), win);
+    Tensor y = empty({s.n, s.o, win.out_h, win.out_w}, x.dtype(), "conv2d");
+    dispatch_floating(x.dtype(), "conv2d", [&](auto tag) {
+        using T = decltype(tag);
+        std::vector<T> cols(static_cast<std::size_t>(s.c * win.kernel_h * win.kernel_w * s.l));
+        const std::int64_t og = s.o / groups;
+        for (std::int64_t n = 0; n < s.n; ++n) {
+            im2col(x.data<T>() + n * s.c * s.h * s.w, s.c, s.h, s.w, win, cols.data());
+            T* out = elements<T>(y) + n * s.o * s.l;
+            for (std::int64_t g = 0; g < groups; ++g) {  // y_g = W_g [O_g, K] · cols_g [K, L]
+                detail::gemm(weight.data<T>() + g * og * s.per_group_k, og, s.per_group_k, false,
+                             cols.data() + g * s.per_group_k * s.l, s.per_group_k, s.l, false,
+                             out + g * og * s.l);
+            }
+            if (bias.defined()) {
+                for (std::int64_t o = 0; o < s.o; ++o) {
+                    const T b = bias.data<T>()[o];
+                    T* row = out + o * s.l;
+                    for (std::int64_t i = 0; i < s.l; ++i) row[i] += b;
+                }
+            }
+        }
+    });
+    return y;
+}
+
+Tensor conv_input_grad(const Tensor& g, const Tensor& weight, const Shape& x_shape,
+                       const Windows& win, std::int64_t groups) {
+    const Sizes s = sizes_of(x_shape, weight.shape(), win);
+    Tensor dx = zeros(x_shape, {.dtype = g.dtype()});
+    dispatch_floating(g.dtype(), "conv2d", [&](auto tag) {
+        using T = decltype(tag);
+        std::vector<T> cols(static_cast<std::size_t>(s.c * win.kernel_h * win.kernel_w * s.l));
+        const std::int64_t og = s.o / groups;
+        for (std::int64_t n = 0; n < s.n; ++n) {
+            const T* grad = g.data<T>() + n * s.o * s.l;
+            for (std::int64_t k = 0; k < groups; ++k) {  // cols_k = W_kᵀ [K, O_g] · ∂y_k [O_g, L]
+                detail::gemm(weight.data<T>() + k * og * s.per_group_k, og, s.per_group_k, true,
+                             grad + k * og * s.l, og, s.l, false,
+                             cols.data() + k * s.per_group_k * s.l);
+            }
+            col2im(cols.data(), s.c, s.h, s.w, win, elements<T>(dx) + n * s.c * s.h * s.w);
+        }
+    });
+    return dx;
+}
+
+Tensor conv_weight_grad(const Tensor& g, const Tensor& x, const Shape& weight_shape,
+                        const Windows& win, std::int64_t groups) {
+    const Sizes s = sizes_of(x.shape(), weight_shape, win);
+    Tensor dw = zeros(weight_shape, {.dtype = g.dtype()});
+    dispatch_floating(g.dtype(), "conv2d", [&](auto tag) {
+        using T = decltype(tag);
+        std::vector<T> cols(static_cast<std::size_t>(s.c * win.kernel_h * win.kernel_w * s.l));
+        std::vector<T> product(static_cast<std::size_t>(s.o * s.per_group_k));
+        const std::int64_t og = s.o / groups;
+        T* out = elements<T>(dw);
+        for (std::int64_t n = 0; n < s.n; ++n) {
+            im2col(x.data<T>() + n * s.c * s.h * s.w, s.c, s.h, s.w, win, cols.data());
+            const T* grad = g.data<T>() + n * s.o * s.l;
+            for (std::int64_t k = 0; k < groups; ++k) {  // ∂W_k += ∂y_k [O_g, L] · cols_kᵀ
+                detail::gemm(grad + k * og * s.l, og, s.l, false,
+                             cols.data() + k * s.per_group_k * s.l, s.per_group_k, s.l, true,
+                             product.data() + k * og * s.per_group_k);
+            }
+            for (std::size_t i = 0; i < product.size(); ++i) out[i] += product[i];
+        }
+    });
+    return dw;
+}
+
+}  // namespace descent::kernel
