@@ -40,6 +40,14 @@ std::int64_t window_count(std::int64_t extent, std::int64_t kernel, std::int64_t
                           std::int64_t dilation, std::int64_t pad_begin, std::int64_t pad_end,
                           bool ceil_mode, std::string_view op);
 
+/// The windows of kernel k at stride s and dilation d over an h × w input padded by
+/// pad_begin and pad_end, counted by window_count.
+struct WindowSpec {
+    Pair kernel, stride, dilation, pad_begin, pad_end;
+};
+Windows windows_over(std::int64_t h, std::int64_t w, const WindowSpec& spec, bool ceil_mode,
+                     std::string_view op);
+
 /// The ShapeError empty() would throw, naming op, unless a tensor of this shape and dtype fits
 /// in memory: checked before any work toward it.
 void check_fits(const Shape& shape, Dtype dtype, std::string_view op);

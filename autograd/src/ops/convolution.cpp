@@ -155,17 +155,7 @@ Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias
     } else {
         begin = end = detail::pair_of(o.padding.extents(), rank, 0, op, "padding", 0);
     }
-    const Windows win{
-        k.h,
-        k.w,
-        stride.h,
-        stride.w,
-        dilation.h,
-        dilation.w,
-        begin.h,
-        begin.w,
-        detail::window_count(h, k.h, stride.h, dilation.h, begin.h, end.h, false, op),
-        detail::window_count(w, k.w, stride.w, dilation.w, begin.w, end.w, false, op)};
+    const Windows win = detail::windows_over(h, w, {k, stride, dilation, begin, end}, false, op);
     // one sample's windows, and the output
     detail::check_fits({win.out_h, win.out_w, c, k.h, k.w}, input.dtype(), op);
     detail::check_fits({n, weight.size(0), win.out_h, win.out_w}, input.dtype(), op);

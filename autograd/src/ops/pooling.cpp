@@ -46,16 +46,7 @@ PoolGeometry pool_geometry(const Tensor& x, const Extents& kernel, const PoolOpt
                         k.h, k.w, p.h, p.w));
     }
     const std::int64_t h = in.x.size(2), w = in.x.size(3);
-    const Windows win{k.h,
-                      k.w,
-                      s.h,
-                      s.w,
-                      d.h,
-                      d.w,
-                      p.h,
-                      p.w,
-                      detail::window_count(h, k.h, s.h, d.h, p.h, p.h, o.ceil_mode, op),
-                      detail::window_count(w, k.w, s.w, d.w, p.w, p.w, o.ceil_mode, op)};
+    const Windows win = detail::windows_over(h, w, {k, s, d, p, p}, o.ceil_mode, op);
     detail::check_fits({in.x.size(0), win.out_h, win.out_w, in.x.size(1), k.h, k.w}, x.dtype(), op);
     return {std::move(in), win};
 }

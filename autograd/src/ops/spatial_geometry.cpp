@@ -95,6 +95,21 @@ std::int64_t window_count(std::int64_t extent, std::int64_t kernel, std::int64_t
     return count;
 }
 
+Windows windows_over(std::int64_t h, std::int64_t w, const WindowSpec& spec, bool ceil_mode,
+                     std::string_view op) {
+    const auto& [k, s, d, begin, end] = spec;
+    return {k.h,
+            k.w,
+            s.h,
+            s.w,
+            d.h,
+            d.w,
+            begin.h,
+            begin.w,
+            window_count(h, k.h, s.h, d.h, begin.h, end.h, ceil_mode, op),
+            window_count(w, k.w, s.w, d.w, begin.w, end.w, ceil_mode, op)};
+}
+
 void check_fits(const Shape& shape, Dtype dtype, std::string_view op) {
     std::uint64_t bytes = dtype_size(dtype);
     bool overflow = false;

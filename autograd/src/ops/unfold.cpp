@@ -18,16 +18,7 @@ Windows windows_for(std::int64_t h, std::int64_t w, const Extents& kernel, const
     const Pair d = detail::pair_of(o.dilation, 2, 1, op, "dilation");
     const Pair p = detail::pair_of(o.padding, 2, 0, op, "padding");
     const Pair s = detail::pair_of(o.stride, 2, 1, op, "stride");
-    return {k.h,
-            k.w,
-            s.h,
-            s.w,
-            d.h,
-            d.w,
-            p.h,
-            p.w,
-            detail::window_count(h, k.h, s.h, d.h, p.h, p.h, false, op),
-            detail::window_count(w, k.w, s.w, d.w, p.w, p.w, false, op)};
+    return detail::windows_over(h, w, {k, s, d, p, p}, false, op);
 }
 }  // namespace
 
