@@ -26,7 +26,8 @@ void check_index_tensor(const Tensor& index, std::string_view op) {
 const std::int64_t* checked_indices(const Tensor& index, std::int64_t extent, std::int64_t dim,
                                     const Shape& shape, std::string_view op) {
     const auto* idx = index.data<std::int64_t>();
-    for (std::int64_t i = 0; i < index.numel(); ++i) {
+    const std::int64_t n = index.numel();
+    for (std::int64_t i = 0; i < n; ++i) {
         if (idx[i] < 0 || idx[i] >= extent) {
             throw IndexError(fmt::format("{}: index {} out of range for dim {} of size {} in {}",
                                          op, idx[i], dim, extent, shape_str(shape)));
@@ -40,6 +41,23 @@ template <class F>
 void for_each_gathered(const Shape& index_shape, const Shape& x_shape, std::int64_t dim,
                        const std::int64_t* idx, F&& f) {
     const std::size_t rank = index_shape.size();
+    bool spans = rank > 0;  // the index covers x in every other dim: x as [outer, extent, inner]
+    for (std::size_t d = 0; d < rank; ++d) {
+        spans = spans && (static_cast<std::int64_t>(d) == dim || index_shape[d] == x_shape[d]);
+    }
+    if (spans) {
+        const kernel::Blocks b = kernel::blocks_around(x_shape, dim);
+        const std::int64_t count = index_shape[static_cast<std::size_t>(dim)];
+        std::int64_t p = 0;
+        for (std::int64_t o = 0; o < b.outer; ++o) {
+            for (std::int64_t k = 0; k < count; ++k) {
+                for (std::int64_t i = 0; i < b.inner; ++i, ++p) {
+                    f(p, (o * b.extent + idx[p]) * b.inner + i);
+                }
+            }
+        }
+        return;
+    }
     std::vector<std::int64_t> x_strides(rank, 1);
     for (std::size_t d = rank - 1; d-- > 0;) x_strides[d] = x_strides[d + 1] * x_shape[d + 1];
     std::vector<std::int64_t> pos(rank, 0);
@@ -81,6 +99,12 @@ Tensor gather_rows(const Tensor& x, std::int64_t dim, std::int64_t count, Row ro
         const T* src = static_cast<const T*>(x.raw_data());
         T* dst = elements<T>(y);
         for (std::int64_t o = 0; o < b.outer; ++o) {
+            if (b.inner == 1) {  // single elements (the last dim): no copy call per element
+                for (std::int64_t k = 0; k < count; ++k) {
+                    dst[o * count + k] = src[o * b.extent + row(k)];
+                }
+                continue;
+            }
             for (std::int64_t k = 0; k < count; ++k) {
                 std::copy_n(src + (o * b.extent + row(k)) * b.inner, b.inner,
                             dst + (o * count + k) * b.inner);
