@@ -6,6 +6,9 @@
 #include <cstring>
 #include <vector>
 
+#include <omp.h>
+
+#include "descent/threads.hpp"
 #include "gemm.hpp"
 #include "kernels.hpp"
 
@@ -91,6 +94,33 @@ Sizes sizes_of(const Shape& x, const Shape& weight, const Windows& w) {
     return {
         x[0], x[1], x[2], x[3], weight[0], weight[1] * weight[2] * weight[3], w.out_h * w.out_w};
 }
+
+/// ∂W is summed over this many fixed ranges of samples (the most threads that can share it).
+constexpr std::int64_t kWeightChunks = 8;
+
+/// Runs body(chunk, first, last, scratch) over the samples in `chunks` fixed ranges, over
+/// the threads when the work is large, each thread with its own scratch of `scratch_size`
+/// elements (allocated before the threads start, so nothing inside can throw). The ranges do not
+/// depend on the thread count, so neither do the results.
+template <class T, class Body>
+void over_samples(std::int64_t samples, std::int64_t chunks, double work, std::size_t scratch_size,
+                  Body&& body) {
+    const int threads = chunks > 1 && work >= static_cast<double>(parallel_threshold())
+                            ? static_cast<int>(std::min<std::int64_t>(get_num_threads(), chunks))
+                            : 1;
+    std::vector<std::vector<T>> scratch(static_cast<std::size_t>(threads),
+                                        std::vector<T>(scratch_size));
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
+        body(chunk, samples * chunk / chunks, samples * (chunk + 1) / chunks,
+             scratch[static_cast<std::size_t>(omp_get_thread_num())].data());
+    }
+}
+
+double work_of(const Sizes& s) {  // multiply-adds of one direction's products
+    return static_cast<double>(s.n) * static_cast<double>(s.o) *
+           static_cast<double>(s.per_group_k) * static_cast<double>(s.l);
+}
 }  // namespace
 
 Tensor conv_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const Windows& win,
@@ -99,24 +129,30 @@ Tensor conv_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, c
     Tensor y = empty({s.n, s.o, win.out_h, win.out_w}, x.dtype(), "conv2d");
     dispatch_floating(x.dtype(), "conv2d", [&](auto tag) {
         using T = decltype(tag);
-        std::vector<T> cols(static_cast<std::size_t>(s.c * win.kernel_h * win.kernel_w * s.l));
         const std::int64_t og = s.o / groups;
-        for (std::int64_t n = 0; n < s.n; ++n) {
-            im2col(x.data<T>() + n * s.c * s.h * s.w, s.c, s.h, s.w, win, cols.data());
-            T* out = elements<T>(y) + n * s.o * s.l;
-            for (std::int64_t g = 0; g < groups; ++g) {  // y_g = W_g [O_g, K] · cols_g [K, L]
-                detail::gemm(weight.data<T>() + g * og * s.per_group_k, og, s.per_group_k, false,
-                             cols.data() + g * s.per_group_k * s.l, s.per_group_k, s.l, false,
-                             out + g * og * s.l);
-            }
-            if (bias.defined()) {
-                for (std::int64_t o = 0; o < s.o; ++o) {
-                    const T b = bias.data<T>()[o];
-                    T* row = out + o * s.l;
-                    for (std::int64_t i = 0; i < s.l; ++i) row[i] += b;
+        const T* in = x.data<T>();
+        T* result = elements<T>(y);
+        over_samples<T>(
+            s.n, s.n, work_of(s), static_cast<std::size_t>(s.c * win.kernel_h * win.kernel_w * s.l),
+            [&](std::int64_t, std::int64_t first, std::int64_t last, T* cols) {
+                for (std::int64_t n = first; n < last; ++n) {
+                    im2col(in + n * s.c * s.h * s.w, s.c, s.h, s.w, win, cols);
+                    T* out = result + n * s.o * s.l;
+                    for (std::int64_t g = 0; g < groups;
+                         ++g) {  // y_g = W_g [O_g, K] · cols_g [K, L]
+                        detail::gemm(weight.data<T>() + g * og * s.per_group_k, og, s.per_group_k,
+                                     false, cols + g * s.per_group_k * s.l, s.per_group_k, s.l,
+                                     false, out + g * og * s.l);
+                    }
+                    if (bias.defined()) {
+                        for (std::int64_t o = 0; o < s.o; ++o) {
+                            const T b = bias.data<T>()[o];
+                            T* row = out + o * s.l;
+                            for (std::int64_t i = 0; i < s.l; ++i) row[i] += b;
+                        }
+                    }
                 }
-            }
-        }
+            });
     });
     return y;
 }
@@ -127,17 +163,22 @@ Tensor conv_input_grad(const Tensor& g, const Tensor& weight, const Shape& x_sha
     Tensor dx = zeros(x_shape, {.dtype = g.dtype()});
     dispatch_floating(g.dtype(), "conv2d", [&](auto tag) {
         using T = decltype(tag);
-        std::vector<T> cols(static_cast<std::size_t>(s.c * win.kernel_h * win.kernel_w * s.l));
         const std::int64_t og = s.o / groups;
-        for (std::int64_t n = 0; n < s.n; ++n) {
-            const T* grad = g.data<T>() + n * s.o * s.l;
-            for (std::int64_t k = 0; k < groups; ++k) {  // cols_k = W_kᵀ [K, O_g] · ∂y_k [O_g, L]
-                detail::gemm(weight.data<T>() + k * og * s.per_group_k, og, s.per_group_k, true,
-                             grad + k * og * s.l, og, s.l, false,
-                             cols.data() + k * s.per_group_k * s.l);
-            }
-            col2im(cols.data(), s.c, s.h, s.w, win, elements<T>(dx) + n * s.c * s.h * s.w);
-        }
+        const T* grads = g.data<T>();
+        T* result = elements<T>(dx);
+        over_samples<T>(
+            s.n, s.n, work_of(s), static_cast<std::size_t>(s.c * win.kernel_h * win.kernel_w * s.l),
+            [&](std::int64_t, std::int64_t first, std::int64_t last, T* cols) {
+                for (std::int64_t n = first; n < last; ++n) {
+                    const T* grad = grads + n * s.o * s.l;
+                    for (std::int64_t k = 0; k < groups; ++k) {  // cols_k = W_kᵀ · ∂y_k [K, L]
+                        detail::gemm(weight.data<T>() + k * og * s.per_group_k, og, s.per_group_k,
+                                     true, grad + k * og * s.l, og, s.l, false,
+                                     cols + k * s.per_group_k * s.l);
+                    }
+                    col2im(cols, s.c, s.h, s.w, win, result + n * s.c * s.h * s.w);
+                }
+            });
     });
     return dx;
 }
@@ -148,19 +189,35 @@ Tensor conv_weight_grad(const Tensor& g, const Tensor& x, const Shape& weight_sh
     Tensor dw = zeros(weight_shape, {.dtype = g.dtype()});
     dispatch_floating(g.dtype(), "conv2d", [&](auto tag) {
         using T = decltype(tag);
-        std::vector<T> cols(static_cast<std::size_t>(s.c * win.kernel_h * win.kernel_w * s.l));
-        std::vector<T> product(static_cast<std::size_t>(s.o * s.per_group_k));
         const std::int64_t og = s.o / groups;
+        const auto weights = static_cast<std::size_t>(s.o * s.per_group_k);
+        const auto columns = static_cast<std::size_t>(s.c * win.kernel_h * win.kernel_w * s.l);
+        // a partial ∂W per fixed range of samples, summed in range order after the threads
+        const std::int64_t chunks = std::min<std::int64_t>(s.n, kWeightChunks);
+        std::vector<T> partial(static_cast<std::size_t>(chunks) * weights, T(0));
+        const T* in = x.data<T>();
+        const T* grads = g.data<T>();
+        over_samples<T>(s.n, chunks, work_of(s), columns + weights,
+                        [&](std::int64_t chunk, std::int64_t first, std::int64_t last, T* scratch) {
+                            T* cols = scratch;
+                            T* product = scratch + columns;
+                            T* sum = partial.data() + static_cast<std::size_t>(chunk) * weights;
+                            for (std::int64_t n = first; n < last; ++n) {
+                                im2col(in + n * s.c * s.h * s.w, s.c, s.h, s.w, win, cols);
+                                const T* grad = grads + n * s.o * s.l;
+                                for (std::int64_t k = 0; k < groups;
+                                     ++k) {  // ∂W_k += ∂y_k · cols_kᵀ [O_g, K]
+                                    detail::gemm(grad + k * og * s.l, og, s.l, false,
+                                                 cols + k * s.per_group_k * s.l, s.per_group_k, s.l,
+                                                 true, product + k * og * s.per_group_k);
+                                }
+                                for (std::size_t i = 0; i < weights; ++i) sum[i] += product[i];
+                            }
+                        });
         T* out = elements<T>(dw);
-        for (std::int64_t n = 0; n < s.n; ++n) {
-            im2col(x.data<T>() + n * s.c * s.h * s.w, s.c, s.h, s.w, win, cols.data());
-            const T* grad = g.data<T>() + n * s.o * s.l;
-            for (std::int64_t k = 0; k < groups; ++k) {  // ∂W_k += ∂y_k [O_g, L] · cols_kᵀ
-                detail::gemm(grad + k * og * s.l, og, s.l, false,
-                             cols.data() + k * s.per_group_k * s.l, s.per_group_k, s.l, true,
-                             product.data() + k * og * s.per_group_k);
-            }
-            for (std::size_t i = 0; i < product.size(); ++i) out[i] += product[i];
+        for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
+            const T* sum = partial.data() + static_cast<std::size_t>(chunk) * weights;
+            for (std::size_t i = 0; i < weights; ++i) out[i] += sum[i];
         }
     });
     return dw;

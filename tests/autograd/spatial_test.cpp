@@ -8,6 +8,8 @@
 #include <descent/autograd.hpp>
 #include <limits>
 
+#include "restore_thread_settings.hpp"
+
 namespace dc = descent;
 using V = std::vector<double>;
 using Catch::Matchers::Contains;
@@ -165,6 +167,23 @@ TEST_CASE("spatial: float32 runs the same windows", "[spatial]") {
         // 27 products in float32: a few ulps of the largest terms (|x·w| ≲ 10)
         CHECK(single[i] == Approx(dbl[i]).margin(1e-4));
     }
+}
+
+TEST_CASE("spatial: conv gives the same bits on one thread and on two", "[spatial][parallel]") {
+    const RestoreThreadSettings restore;
+    dc::set_parallel_threshold(0);  // every convolution splits its samples when it can
+    auto run = [](int threads) {
+        dc::set_num_threads(threads);
+        dc::manual_seed(9);
+        const dc::Tensor x = dc::randn({11, 4, 9, 8}).requires_grad_();
+        const dc::Tensor w = dc::randn({6, 2, 3, 3}).requires_grad_();
+        const dc::Tensor b = dc::randn({6}).requires_grad_();
+        const dc::Tensor y = dc::conv2d(x, w, b, {.stride = {2, 1}, .padding = 1, .groups = 2});
+        (y * y).sum().backward();
+        return std::vector<V>{y.to_vector(), x.grad().to_vector(), w.grad().to_vector(),
+                              b.grad().to_vector()};
+    };
+    CHECK(run(1) == run(2));
 }
 
 TEST_CASE("spatial: bad arguments are refused naming the op", "[spatial][hostile]") {

@@ -1,8 +1,9 @@
 #pragma once
 // Convolution, pooling, padding and unfold/fold over [N, C, L] and [N, C, H, W] tensors, with
-// torch's layouts, arguments, defaults and semantics (torch.nn.functional). All are composed
-// from differentiable ops or from a copy whose backward is its adjoint, so gradients of any
-// order exist; every one is in the op table's gradcheck/gradgradcheck sweep.
+// torch's layouts, arguments, defaults and semantics (torch.nn.functional). Each is composed
+// of differentiable ops, or is a node whose backward is (the window copies are each other's
+// adjoints; conv runs kernels, and composes its backward under create_graph), so gradients of
+// any order exist; every one is in the op table's gradcheck/gradgradcheck sweep.
 //
 //   Tensor y = conv2d(x, weight, bias, {.stride = 2, .padding = 1});
 //   Tensor z = max_pool2d(y, 2);
