@@ -1,8 +1,9 @@
 #pragma once
 // How many threads descent's parallel kernels use: the matrix products (Eigen's GEMM on
-// OpenMP). Products too small to gain from a second thread always run on one — split, their
-// threads mostly wait for each other, and on a busy machine a waiting thread spins for the
-// whole time slice of the other (measured: bench/README.md, "Threads").
+// OpenMP), and the convolution and window kernels over their samples. Work too small to gain
+// from a second thread always runs on one — split, its threads mostly wait for each other,
+// and on a busy machine a waiting thread spins for the whole time slice of the other
+// (measured: bench/README.md, "Threads").
 //
 //   descent::set_num_threads(1);   // e.g. one training process per core
 
