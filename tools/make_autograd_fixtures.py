@@ -751,6 +751,39 @@ def _(r):
         (F.fold(t["c"], (4, 5), (2, 3), padding=1, stride=(1, 2)) ** 2).reshape(-1)])
 
 
+@expression("interpolate_nearest")
+def _(r):
+    """interpolate(x, scale_factor=(2,1.5)), interpolate(x, size=(2,3)), interpolate(y,
+    scale_factor=0.7), interpolate(y, size=10), mode nearest, each squared and flat;
+    x [2,2,3,5], y [2,3,7]."""
+    r.normal("x", (2, 2, 3, 5))
+    r.normal("y", (2, 3, 7))
+    return lambda t: torch.cat([
+        (F.interpolate(t["x"], scale_factor=(2, 1.5)) ** 2).reshape(-1),
+        (F.interpolate(t["x"], size=(2, 3)) ** 2).reshape(-1),
+        (F.interpolate(t["y"], scale_factor=0.7) ** 2).reshape(-1),
+        (F.interpolate(t["y"], size=10) ** 2).reshape(-1)])
+
+
+@expression("interpolate_linear")
+def _(r):
+    """bilinear interpolate(x, size=(7,9)), (x, scale_factor=(0.6,0.75)), (x, scale_factor=1.5,
+    align_corners), (x, size=(3,2), align_corners); linear interpolate(y, scale_factor=2.5),
+    (y, size=4, align_corners); each squared and flat; x [2,2,4,5], y [2,3,6]."""
+    r.normal("x", (2, 2, 4, 5))
+    r.normal("y", (2, 3, 6))
+    bilinear = dict(mode="bilinear", align_corners=False)
+    bilinear_corners = dict(mode="bilinear", align_corners=True)
+    return lambda t: torch.cat([
+        (F.interpolate(t["x"], size=(7, 9), **bilinear) ** 2).reshape(-1),
+        (F.interpolate(t["x"], scale_factor=(0.6, 0.75), **bilinear) ** 2).reshape(-1),
+        (F.interpolate(t["x"], scale_factor=1.5, **bilinear_corners) ** 2).reshape(-1),
+        (F.interpolate(t["x"], size=(3, 2), **bilinear_corners) ** 2).reshape(-1),
+        (F.interpolate(t["y"], scale_factor=2.5, mode="linear",
+                       align_corners=False) ** 2).reshape(-1),
+        (F.interpolate(t["y"], size=4, mode="linear", align_corners=True) ** 2).reshape(-1)])
+
+
 # --- evaluation and output -------------------------------------------------------------------
 
 def dump(t):

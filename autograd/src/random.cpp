@@ -11,6 +11,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "descent/state_reader.hpp"
 #include "kernels.hpp"
@@ -162,6 +163,105 @@ Tensor randperm(std::int64_t n) {
     for (std::int64_t i = n - 1; i > 0; --i) {  // Fisher–Yates
         const auto j = static_cast<std::int64_t>(global_generator().below(i + 1));
         std::swap(order[i], order[j]);
+    }
+    return t;
+}
+
+namespace {
+/// One row's draws with replacement: the first category whose running sum of weights exceeds
+/// u · total, u uniform in [0, 1) (a zero weight adds nothing, so is never the first).
+void draws_with_replacement(const double* weights, std::int64_t k, std::int64_t* out,
+                            std::int64_t num_samples) {
+    std::vector<double> running(static_cast<std::size_t>(k));
+    double total = 0.0;
+    std::int64_t last_positive = 0;
+    for (std::int64_t i = 0; i < k; ++i) {
+        total += weights[i];
+        running[static_cast<std::size_t>(i)] = total;
+        if (weights[i] > 0) last_positive = i;
+    }
+    for (std::int64_t s = 0; s < num_samples; ++s) {
+        const double target = global_generator().uniform() * total;
+        const auto first = std::upper_bound(running.begin(), running.end(), target);
+        // u · total may round up to total: then the last category that has weight
+        out[s] = std::min(static_cast<std::int64_t>(first - running.begin()), last_positive);
+    }
+}
+
+/// One row's draws without replacement by the exponential race (Efraimidis–Spirakis): with
+/// E_i ~ Exp(1), categories sorted by E_i / w_i come in the order successive draws without
+/// replacement give them, each draw proportional to the weights still in.
+void draws_without_replacement(const double* weights, std::int64_t k, std::int64_t* out,
+                               std::int64_t num_samples) {
+    std::vector<std::pair<double, std::int64_t>> race;
+    for (std::int64_t i = 0; i < k; ++i) {
+        const double exponential = -std::log1p(-global_generator().uniform());
+        if (weights[i] > 0) race.emplace_back(exponential / weights[i], i);
+    }
+    std::partial_sort(race.begin(), race.begin() + num_samples, race.end());
+    for (std::int64_t s = 0; s < num_samples; ++s)
+        out[s] = race[static_cast<std::size_t>(s)].second;
+}
+}  // namespace
+
+Tensor multinomial(const Tensor& probs, std::int64_t num_samples, bool replacement) {
+    constexpr std::string_view op = "multinomial";
+    if (!probs.defined()) throw Error("multinomial: probs is undefined");
+    if (probs.dim() != 1 && probs.dim() != 2) {
+        throw ShapeError(fmt::format("multinomial: probs must be 1-D [K] or 2-D [R, K], got {}",
+                                     shape_str(probs.shape())));
+    }
+    if (!is_floating(probs.dtype())) {
+        throw DtypeError(fmt::format("multinomial: probs must be float32 or float64, got {}",
+                                     dtype_name(probs.dtype())));
+    }
+    const std::int64_t rows = probs.dim() == 2 ? probs.size(0) : 1;
+    const std::int64_t k = probs.size(probs.dim() - 1);
+    if (num_samples <= 0) {
+        throw Error(fmt::format("multinomial: num_samples must be positive, got {}", num_samples));
+    }
+    if (!replacement && num_samples > k) {
+        throw Error(fmt::format(
+            "multinomial: cannot draw {} samples from {} categories without replacement",
+            num_samples, k));
+    }
+    // each row divided by its largest weight: sums of up to K values ≤ 1 cannot overflow
+    std::vector<double> weights = probs.to_vector();
+    for (std::int64_t r = 0; r < rows; ++r) {
+        double* row = weights.data() + r * k;
+        double largest = 0.0;
+        std::int64_t positive = 0;
+        for (std::int64_t i = 0; i < k; ++i) {
+            if (!std::isfinite(row[i]) || row[i] < 0) {
+                throw Error(fmt::format(
+                    "multinomial: weights must be finite and non-negative, got {} in row {}",
+                    row[i], r));
+            }
+            largest = std::max(largest, row[i]);
+            positive += row[i] > 0 ? 1 : 0;
+        }
+        if (positive == 0) {
+            throw Error(fmt::format("multinomial: row {} has no positive weight", r));
+        }
+        if (!replacement && num_samples > positive) {
+            throw Error(fmt::format(
+                "multinomial: cannot draw {} samples without replacement from row {}, which has "
+                "{} positive weights",
+                num_samples, r, positive));
+        }
+        for (std::int64_t i = 0; i < k; ++i) row[i] /= largest;
+    }
+    Shape shape{num_samples};
+    if (probs.dim() == 2) shape.insert(shape.begin(), rows);
+    Tensor t = empty(shape, Dtype::int64, op);
+    auto* out = elements<std::int64_t>(t);
+    for (std::int64_t r = 0; r < rows; ++r) {
+        const double* row = weights.data() + r * k;
+        if (replacement) {
+            draws_with_replacement(row, k, out + r * num_samples, num_samples);
+        } else {
+            draws_without_replacement(row, k, out + r * num_samples, num_samples);
+        }
     }
     return t;
 }

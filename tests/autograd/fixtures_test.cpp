@@ -360,6 +360,30 @@ const std::map<std::string, Expression>& expression_table() {
              const Tensor b = fold(t["c"], {4, 5}, {2, 3}, o);
              return concat({flatten(a * a), flatten(b * b)});
          }},
+        {"interpolate_nearest",
+         [](const Inputs& t) {
+             const Tensor a = interpolate(t["x"], {.scale_factor = {2.0, 1.5}});
+             const Tensor b = interpolate(t["x"], {.size = {2, 3}});
+             const Tensor c = interpolate(t["y"], {.scale_factor = {0.7}});
+             const Tensor d = interpolate(t["y"], {.size = 10});
+             return concat({flatten(a * a), flatten(b * b), flatten(c * c), flatten(d * d)});
+         }},
+        {"interpolate_linear",
+         [](const Inputs& t) {
+             constexpr auto bilinear = InterpolateMode::bilinear;
+             constexpr auto linear = InterpolateMode::linear;
+             const Tensor a = interpolate(t["x"], {.size = {7, 9}, .mode = bilinear});
+             const Tensor b = interpolate(t["x"], {.scale_factor = {0.6, 0.75}, .mode = bilinear});
+             const Tensor c = interpolate(
+                 t["x"], {.scale_factor = {1.5}, .mode = bilinear, .align_corners = true});
+             const Tensor d =
+                 interpolate(t["x"], {.size = {3, 2}, .mode = bilinear, .align_corners = true});
+             const Tensor e = interpolate(t["y"], {.scale_factor = {2.5}, .mode = linear});
+             const Tensor f =
+                 interpolate(t["y"], {.size = 4, .mode = linear, .align_corners = true});
+             return concat({flatten(a * a), flatten(b * b), flatten(c * c), flatten(d * d),
+                            flatten(e * e), flatten(f * f)});
+         }},
     };
     return table;
 }

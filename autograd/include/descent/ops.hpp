@@ -313,6 +313,12 @@ Tensor sum_to(const Tensor& x, const Shape& shape);
 Tensor matmul(const Tensor& a, const Tensor& b);
 /// x·weightᵀ + bias for weight [out, in] and bias [out] (optional), as torch.nn.functional.linear.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
+/// Einstein summation (torch.einsum) over letter subscripts, e.g. "ij,jk->ik", "bij,bjk->bik",
+/// "i,j->ij", "ii->i", "ij->": a letter repeated within one operand takes its diagonal, letters
+/// left out of the output are summed, and without "->" the output is the letters that appear
+/// once, in alphabetical order. Composed of mul, sum, permute, reshape and matmul, so
+/// differentiable to any order. No "..." and no broadcasting of size-1 dims.
+Tensor einsum(std::string_view equation, const std::vector<Tensor>& operands);
 
 // --- shape ----------------------------------------------------------------------------------
 /// Same elements in a new shape; one extent may be -1. Shares storage with x.

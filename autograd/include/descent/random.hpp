@@ -61,5 +61,11 @@ Tensor randn(const Shape& shape, TensorOptions options = {});
 Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape);
 /// A random permutation of 0..n-1 (int64).
 Tensor randperm(std::int64_t n);
+/// int64 indices of categories drawn with probability proportional to their weights
+/// (torch.multinomial): probs [K] gives [num_samples], probs [R, K] one row of draws per row.
+/// Weights are finite and non-negative with a positive sum per row; zero-weight categories are
+/// never drawn. Without replacement a row's draws are distinct, in the order successive draws
+/// would give them, and num_samples may not exceed the row's positive-weight categories.
+Tensor multinomial(const Tensor& probs, std::int64_t num_samples, bool replacement = false);
 
 }  // namespace descent

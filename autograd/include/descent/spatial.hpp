@@ -123,6 +123,26 @@ enum class PadMode { constant, reflect, replicate, circular };
 Tensor pad(const Tensor& x, const std::vector<std::int64_t>& pads, PadMode mode = PadMode::constant,
            double value = 0.0);
 
+enum class InterpolateMode { nearest, linear, bilinear };
+
+struct InterpolateOptions {
+    /// The output's spatial extents; or else
+    Extents size = {};
+    /// per spatial dim (or one for all): output extent ⌊in · factor⌋, and the factor's inverse
+    /// as the kernels' scale (torch's default, recompute_scale_factor unset).
+    std::vector<double> scale_factor = {};
+    /// nearest for [N, C, L] and [N, C, H, W]; linear for [N, C, L]; bilinear for [N, C, H, W].
+    InterpolateMode mode = InterpolateMode::nearest;
+    /// Linear modes only: map corner pixel centres onto corner pixel centres (unset: false).
+    std::optional<bool> align_corners = std::nullopt;
+};
+
+/// Resizes the spatial dims of x (torch.nn.functional.interpolate) with torch's source
+/// positions: nearest reads x[min(⌊j·scale⌋, in − 1)], scale = in/out (or 1/scale_factor);
+/// (bi)linear weighs the two neighbours of (j + ½)·scale − ½ (clamped at 0), or of
+/// j·(in − 1)/(out − 1) with align_corners.
+Tensor interpolate(const Tensor& x, const InterpolateOptions& options);
+
 struct UnfoldOptions {
     Extents dilation = 1;
     Extents padding = 0;

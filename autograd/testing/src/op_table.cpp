@@ -124,6 +124,7 @@ const std::vector<OpInfo>& builtin_ops() {
         {"adaptive_pool", adaptive_pool_samples},
         {"pad", pad_samples},
         {"unfold_fold", unfold_fold_samples},
+        {"interpolate", interpolate_samples},
         // --- structure
         {"cumsum", cumsum_samples},
         {"cumprod", cumprod_samples},
@@ -140,6 +141,7 @@ const std::vector<OpInfo>& builtin_ops() {
         {"bmm", bmm_samples},
         {"baddbmm", baddbmm_samples},
         {"vector_norm", vector_norm_samples},
+        {"einsum", einsum_samples},
         // --- conversion
         {"to_dtype", to_dtype_samples},
         {"clone", elementwise([](auto& x) { return x.clone(); })},

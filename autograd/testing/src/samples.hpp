@@ -50,5 +50,6 @@ std::vector<OpSample> outer_samples();
 std::vector<OpSample> bmm_samples();
 std::vector<OpSample> baddbmm_samples();
 std::vector<OpSample> vector_norm_samples();
+std::vector<OpSample> einsum_samples();
 
 }  // namespace descent::samples

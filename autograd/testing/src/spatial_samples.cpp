@@ -176,4 +176,28 @@ std::vector<OpSample> unfold_fold_samples() {
              {m.normal({2, 4, 4})}}};
 }
 
+std::vector<OpSample> interpolate_samples() {
+    Make m(151);
+    auto resized = [](InterpolateOptions options) {
+        return unary([=](auto& x) { return interpolate(x, options); });
+    };
+    return {
+        {"nearest 2d, scale_factor (2, 1.5)",
+         resized({.scale_factor = {2.0, 1.5}}),
+         {m.normal({2, 2, 3, 4})}},
+        {"nearest 1d, size 3 from 7", resized({.size = 3}), {m.normal({2, 3, 7})}},
+        {"bilinear, size (7, 3) from (4, 5)",
+         resized({.size = {7, 3}, .mode = InterpolateMode::bilinear}),
+         {m.normal({2, 2, 4, 5})}},
+        {"bilinear align_corners, scale_factor 1.7",
+         resized({.scale_factor = {1.7}, .mode = InterpolateMode::bilinear, .align_corners = true}),
+         {m.normal({1, 2, 3, 4})}},
+        {"linear, scale_factor 0.6",
+         resized({.scale_factor = {0.6}, .mode = InterpolateMode::linear}),
+         {m.normal({2, 2, 8})}},
+        {"linear align_corners, size 9",
+         resized({.size = 9, .mode = InterpolateMode::linear, .align_corners = true}),
+         {m.normal({1, 3, 4})}}};
+}
+
 }  // namespace descent::samples

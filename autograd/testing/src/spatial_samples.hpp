@@ -19,5 +19,6 @@ std::vector<OpSample> avg_pool_samples();
 std::vector<OpSample> adaptive_pool_samples();
 std::vector<OpSample> pad_samples();
 std::vector<OpSample> unfold_fold_samples();
+std::vector<OpSample> interpolate_samples();
 
 }  // namespace descent::samples
