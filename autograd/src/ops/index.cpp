@@ -10,6 +10,7 @@
 #include "kernels.hpp"
 #include "node.hpp"
 #include "ops_internal.hpp"
+#include "row_copy.hpp"
 
 namespace descent {
 namespace {
@@ -87,33 +88,6 @@ void check_gather_shapes(const Tensor& x, std::int64_t dim, const Tensor& index,
                                      shape_str(index.shape()), shape_str(x.shape()), dim));
     }
 }
-/// y[.., k, ..] = x[.., row(k), ..] along dim for k < count: rows copied as contiguous blocks.
-template <class Row>
-Tensor gather_rows(const Tensor& x, std::int64_t dim, std::int64_t count, Row row) {
-    Shape shape = x.shape();
-    shape[dim] = count;
-    Tensor y = empty(shape, x.dtype());
-    const Blocks b = kernel::blocks_around(x.shape(), dim);
-    kernel::dispatch_any(x.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        const T* src = static_cast<const T*>(x.raw_data());
-        T* dst = elements<T>(y);
-        for (std::int64_t o = 0; o < b.outer; ++o) {
-            if (b.inner == 1) {  // single elements (the last dim): no copy call per element
-                for (std::int64_t k = 0; k < count; ++k) {
-                    dst[o * count + k] = src[o * b.extent + row(k)];
-                }
-                continue;
-            }
-            for (std::int64_t k = 0; k < count; ++k) {
-                std::copy_n(src + (o * b.extent + row(k)) * b.inner, b.inner,
-                            dst + (o * count + k) * b.inner);
-            }
-        }
-    });
-    return y;
-}
-
 /// The adjoint of gather_rows: zeros of `shape` with g's rows added at row(k) along dim.
 template <class Row>
 Tensor scatter_rows(const Tensor& g, const Shape& shape, std::int64_t dim, Row row,
@@ -148,7 +122,7 @@ Tensor slice(const Tensor& x, std::int64_t dim_in, std::int64_t start_in, std::i
                                      start_in, end_in, step, dim, extent, shape_str(x.shape())));
     }
     const std::int64_t count = end > start ? (end - start - 1) / step + 1 : 0;  // no overflow
-    Tensor y = gather_rows(x, dim, count, [=](std::int64_t k) { return start + k * step; });
+    Tensor y = kernel::gather_rows(x, dim, count, [=](std::int64_t k) { return start + k * step; });
     return record(Op::slice, {x}, y, {},
                   [dim, start, step](const BackwardContext& c, const Tensor& g) {
                       return Grads{detail::slice_backward(g, c.input_shape(0), dim, start, step)};
@@ -164,7 +138,7 @@ Tensor index_select(const Tensor& x, std::int64_t dim_in, const Tensor& index) {
     }
     const std::int64_t extent = x.size(dim), n = index.numel();
     const auto* idx = checked_indices(index, extent, dim, x.shape(), "index_select");
-    Tensor y = gather_rows(x, dim, n, [idx](std::int64_t k) { return idx[k]; });
+    Tensor y = kernel::gather_rows(x, dim, n, [idx](std::int64_t k) { return idx[k]; });
     return record(Op::index_select, {x}, y, {index},
                   [dim](const BackwardContext& c, const Tensor& g) {
                       return Grads{detail::index_add(g, c.input_shape(0), dim, c.saved(0))};

@@ -31,13 +31,13 @@ struct PoolGeometry {
 };
 
 PoolGeometry pool_geometry(const Tensor& x, const Extents& kernel, const PoolOptions& o,
-                           bool dilated, std::size_t rank, std::string_view op) {
+                           bool is_max, std::size_t rank, std::string_view op) {
     detail::AsImage in = detail::as_image(x, rank, op);
     const Pair k = detail::pair_of(kernel, rank, 1, op, "kernel_size");
     const Pair s = o.stride.empty() ? k : detail::pair_of(o.stride, rank, 1, op, "stride");
     const Pair p = detail::pair_of(o.padding, rank, 0, op, "padding", 0);
     const Pair d = detail::pair_of(o.dilation, rank, 1, op, "dilation");
-    if (!dilated && (d.h != 1 || d.w != 1)) {
+    if (!is_max && (d.h != 1 || d.w != 1)) {
         throw Error(fmt::format("{}: average pooling has no dilation", op));
     }
     if (p.h > k.h / 2 || p.w > k.w / 2) {
@@ -47,7 +47,10 @@ PoolGeometry pool_geometry(const Tensor& x, const Extents& kernel, const PoolOpt
     }
     const std::int64_t h = in.x.size(2), w = in.x.size(3);
     const Windows win = detail::windows_over(h, w, {k, s, d, p, p}, o.ceil_mode, op);
-    detail::check_fits({in.x.size(0), win.out_h, win.out_w, in.x.size(1), k.h, k.w}, x.dtype(), op);
+    // average pooling makes every window; max pooling only a position per window
+    const Shape made = is_max ? Shape{in.x.size(0), in.x.size(1), win.out_h, win.out_w}
+                              : Shape{in.x.size(0), win.out_h, win.out_w, in.x.size(1), k.h, k.w};
+    detail::check_fits(made, is_max ? Dtype::int64 : x.dtype(), op);
     return {std::move(in), win};
 }
 

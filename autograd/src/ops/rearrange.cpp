@@ -9,30 +9,10 @@
 #include "descent/ops.hpp"
 #include "kernels.hpp"
 #include "node.hpp"
+#include "row_copy.hpp"
 
 namespace descent {
 namespace {
-using kernel::Blocks;
-
-/// y[.., k, ..] = x[.., source(k), ..] along dim: x's rows in another order.
-template <class Source>
-Tensor reorder_rows(const Tensor& x, std::int64_t dim, Source source) {
-    Tensor y = empty(x.shape(), x.dtype());
-    if (x.numel() == 0) return y;  // (its extent along dim may still be huge)
-    const Blocks b = kernel::blocks_around(x.shape(), dim);
-    kernel::dispatch_any(x.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        const T* src = static_cast<const T*>(x.raw_data());
-        T* dst = elements<T>(y);
-        for (std::int64_t o = 0; o < b.outer; ++o) {
-            for (std::int64_t k = 0; k < b.extent; ++k) {
-                std::copy_n(src + (o * b.extent + source(k)) * b.inner, b.inner,
-                            dst + (o * b.extent + k) * b.inner);
-            }
-        }
-    });
-    return y;
-}
 
 /// The dims wrapped into [0, rank), each at most once (a 0-d tensor takes 0 and −1 and has
 /// no dim to act on).
@@ -112,7 +92,7 @@ Tensor flip(const Tensor& x, const Dims& dims_in) {  // y = x reversed along dim
     Tensor y = dims.empty() ? copy_of(x) : x;
     for (const auto d : dims) {
         const std::int64_t last = x.size(d) - 1;
-        y = reorder_rows(y, d, [last](std::int64_t k) { return last - k; });
+        y = kernel::gather_rows(y, d, y.size(d), [last](std::int64_t k) { return last - k; });
     }
     return record(Op::flip, {x}, y, {},
                   [dims](const BackwardContext&, const Tensor& g) { return Grads{flip(g, dims)}; });
@@ -145,8 +125,8 @@ Tensor roll(const Tensor& x, const std::vector<std::int64_t>& shifts_in, const D
     Tensor y = dims.empty() ? copy_of(x) : x;
     for (std::size_t i = 0; i < dims.size(); ++i) {
         const std::int64_t n = x.size(dims[i]), s = shifts[i];
-        y = reorder_rows(y, dims[i],
-                         [n, s](std::int64_t k) { return k >= s ? k - s : k + (n - s); });
+        y = kernel::gather_rows(y, dims[i], y.size(dims[i]),
+                                [n, s](std::int64_t k) { return k >= s ? k - s : k + (n - s); });
     }
     std::vector<std::int64_t> back(shifts.size());
     std::transform(shifts.begin(), shifts.end(), back.begin(), [](auto s) { return -s; });
