@@ -108,3 +108,35 @@ TEST_CASE("registering a name twice is an error", "[nn][module]") {
     };
     CHECK_THROWS_WITH(Twice(), Catch::Contains("'w'"));
 }
+
+namespace {
+// A module with two inputs and two outputs: it declares its own forward and leaves the
+// one-tensor forward to the base.
+struct Bilinear : nn::Module {
+    nn::Linear& left = register_module("left", nn::Linear(2, 3));
+    nn::Linear& right = register_module("right", nn::Linear(2, 3));
+    struct Output {
+        dc::Tensor sum;
+        dc::Tensor product;
+    };
+    Output forward(const dc::Tensor& a, const dc::Tensor& b) {
+        return {left(a) + right(b), left(a) * right(b)};
+    }
+    Output operator()(const dc::Tensor& a, const dc::Tensor& b) { return forward(a, b); }
+};
+}  // namespace
+
+TEST_CASE("a module may take and return several tensors", "[nn][module]") {
+    Bilinear m;
+    auto [sum, product] = m(dc::ones({4, 2}), dc::zeros({4, 2}));
+    CHECK(sum.shape() == dc::Shape{4, 3});
+    CHECK(product.shape() == dc::Shape{4, 3});
+    CHECK(m.parameters().size() == 4);
+    nn::Module& base = m;
+    CHECK_THROWS_WITH(base.forward(dc::ones({4, 2})),
+                      Catch::Contains("Bilinear") && Catch::Contains("[4,2]") &&
+                          Catch::Contains("several tensors"));
+    nn::Sequential seq;
+    seq.push_back(Bilinear{});
+    CHECK_THROWS_AS(seq(dc::ones({1, 2})), dc::Error);
+}

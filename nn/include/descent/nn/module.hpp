@@ -16,6 +16,11 @@
 //           return fc2(descent::relu(fc1(x)));
 //       }
 //   };
+//
+// A module whose forward takes or returns several tensors (a recurrent layer returns its
+// output and state; attention takes query, key and value) declares its own forward and
+// operator() with those types and leaves the one-tensor forward alone; called with one tensor
+// (by Sequential, say) such a module gives an Error naming it.
 
 #include <concepts>
 #include <iosfwd>
@@ -40,7 +45,9 @@ class Module {
     Module(Module&&) = default;
     Module& operator=(Module&&) = default;
 
-    virtual Tensor forward(const Tensor& input) = 0;
+    /// The one-tensor forward that Sequential and operator() call. Modules with several inputs
+    /// or outputs do not override it; calling it on them is an Error naming the module.
+    virtual Tensor forward(const Tensor& input);
     Tensor operator()(const Tensor& input) { return forward(input); }
 
     /// Every parameter of this module and its children, depth first in registration order.
