@@ -13,45 +13,21 @@
 #include <map>
 #include <memory>
 
+#include "torch_fixture.hpp"
+
 namespace dc = descent;
 namespace nn = descent::nn;
 
 namespace {
-using Fixture = std::map<std::string, dc::Tensor>;
+using descent::testing::check_close;
 
-const Fixture& fixture() {
-    static const Fixture f = [] {
-        Fixture out;
-        for (auto& [key, t] :
-             nn::load(std::string(DESCENT_FIXTURE_DIR) + "/nn/spatial_layers.safetensors")) {
-            out[key] = t;
-        }
-        return out;
-    }();
+const descent::testing::TorchFixture& fixture() {
+    static const descent::testing::TorchFixture f("nn/spatial_layers.safetensors");
     return f;
 }
 
-/// Every fixture entry "<case>.<group>.<name>" as name → tensor.
 dc::StateDict group_of(const std::string& case_name, const std::string& group) {
-    const std::string prefix = case_name + "." + group + ".";
-    dc::StateDict out;
-    for (const auto& [key, t] : fixture()) {
-        if (key.rfind(prefix, 0) == 0) out.emplace_back(key.substr(prefix.size()), t);
-    }
-    return out;
-}
-
-void check_close(const dc::Tensor& a, const dc::Tensor& b, const std::string& what) {
-    INFO(what);
-    REQUIRE(a.defined());
-    REQUIRE(a.shape() == b.shape());
-    const auto va = a.to_vector(), vb = b.to_vector();
-    double scale = 1e-300, diff = 0.0;
-    for (std::size_t i = 0; i < va.size(); ++i) {
-        scale = std::max(scale, std::abs(vb[i]));
-        diff = std::max(diff, std::abs(va[i] - vb[i]));
-    }
-    CHECK(diff <= 1e-12 * scale);
+    return fixture().group(case_name, group);
 }
 
 /// The descent layer of each fixture case, built from the same constructor arguments.
@@ -107,7 +83,7 @@ const std::map<std::string, std::function<std::shared_ptr<nn::Module>()>>& layer
 }  // namespace
 
 TEST_CASE("spatial layers: every fixture case has a descent layer", "[nn][spatial][interop]") {
-    for (const auto& [key, t] : fixture()) {
+    for (const auto& [key, t] : fixture().all()) {
         const std::string case_name = key.substr(0, key.find('.'));
         INFO(key);
         CHECK(layers().count(case_name) == 1);

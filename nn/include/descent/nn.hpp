@@ -11,4 +11,6 @@
 #include "descent/nn/module.hpp"
 #include "descent/nn/normalization.hpp"
 #include "descent/nn/pooling.hpp"
+#include "descent/nn/recurrent.hpp"
+#include "descent/nn/recurrent_cell.hpp"
 #include "descent/nn/sequential.hpp"
