@@ -8,6 +8,7 @@
 #include "descent/nn/init.hpp"
 #include "descent/nn/layers.hpp"
 #include "descent/nn/loss.hpp"
+#include "descent/nn/loss_modules.hpp"
 #include "descent/nn/module.hpp"
 #include "descent/nn/normalization.hpp"
 #include "descent/nn/pooling.hpp"
