@@ -1,11 +1,13 @@
 #pragma once
 // Umbrella header of descent's data library: data and training utilities — the bundled data
 // sets, CSV files, splits, the mini-batch loader, feature standardisation, curriculum
-// ordering, metrics, and the one-file training state.
+// ordering, metrics, the one-file training state, IDX files and Fashion-MNIST, text
+// tokenizers with BPTT batches, and image augmentation.
 
 #include "descent/data/csv.hpp"
 #include "descent/data/curriculum.hpp"
 #include "descent/data/datasets.hpp"
+#include "descent/data/idx.hpp"
 #include "descent/data/loader.hpp"
 #include "descent/data/metrics.hpp"
 #include "descent/data/split.hpp"
