@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what descent needs on Debian 12, as root, and only what is missing.
 #   tools/setup-debian.sh            build dependencies (compiler, CMake, Eigen, OpenBLAS, fmt,
-#                                    Catch2, JSON, CLI11, zlib) and gnuplot for the examples' plots
+#                                    Catch2, JSON, CLI11, zlib), gnuplot for the examples' plots
+#                                    and Fashion-MNIST (dataset-fashion-mnist) for its loader's test
 #   tools/setup-debian.sh mpi        also Open MPI (descent::distributed, -DDESCENT_DISTRIBUTED=ON)
 #   tools/setup-debian.sh bench      also Google Benchmark
 #   tools/setup-debian.sh fixtures   also PyTorch (to regenerate the reference fixtures)
 set -euo pipefail
 
-packages=(g++ cmake make libeigen3-dev libopenblas-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev zlib1g-dev gnuplot-nox)
+packages=(g++ cmake make libeigen3-dev libopenblas-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev zlib1g-dev gnuplot-nox
+          dataset-fashion-mnist)
 for extra in "$@"; do
     case "$extra" in
         mpi) packages+=(libopenmpi-dev openmpi-bin) ;;

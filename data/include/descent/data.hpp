@@ -7,6 +7,7 @@
 #include "descent/data/csv.hpp"
 #include "descent/data/curriculum.hpp"
 #include "descent/data/datasets.hpp"
+#include "descent/data/fashion_mnist.hpp"
 #include "descent/data/idx.hpp"
 #include "descent/data/loader.hpp"
 #include "descent/data/metrics.hpp"
