@@ -12,6 +12,7 @@ install(DIRECTORY autograd/include/descent autograd/testing/include/descent nn/i
                   optim/include/descent data/include/descent
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES data/bundled/digits.csv data/bundled/iris.csv data/bundled/wine.csv
+              data/bundled/tinyshakespeare.txt.gz
               data/bundled/README.md
         DESTINATION ${CMAKE_INSTALL_DATADIR}/descent/data)
 install(EXPORT descentTargets NAMESPACE descent:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/descent)

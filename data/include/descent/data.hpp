@@ -13,4 +13,5 @@
 #include "descent/data/metrics.hpp"
 #include "descent/data/split.hpp"
 #include "descent/data/standardizer.hpp"
+#include "descent/data/text.hpp"
 #include "descent/data/training_state.hpp"
