@@ -4,6 +4,7 @@
 // ordering, metrics, the one-file training state, IDX files and Fashion-MNIST, text
 // tokenizers with BPTT batches, and image augmentation.
 
+#include "descent/data/char_tokenizer.hpp"
 #include "descent/data/csv.hpp"
 #include "descent/data/curriculum.hpp"
 #include "descent/data/datasets.hpp"
@@ -15,3 +16,4 @@
 #include "descent/data/standardizer.hpp"
 #include "descent/data/text.hpp"
 #include "descent/data/training_state.hpp"
+#include "descent/data/word_tokenizer.hpp"
