@@ -4,6 +4,7 @@
 // ordering, metrics, the one-file training state, IDX files and Fashion-MNIST, text
 // tokenizers with BPTT batches, and image augmentation.
 
+#include "descent/data/augment.hpp"
 #include "descent/data/bptt.hpp"
 #include "descent/data/char_tokenizer.hpp"
 #include "descent/data/csv.hpp"
