@@ -36,6 +36,8 @@ WORKLOADS = [
     ("conv_step/lenet5_28_b64", "LeNet-5 28×28, batch 64"),
     ("conv_step/small_cnn_8_b32", "small CNN 8×8, batch 32"),
     ("conv_step/conv2_32_b32", "two 3×3 convs 3×32×32, batch 32"),
+    ("recurrent/lstm_h256_t64_b32", "LSTM 256, 64 steps, batch 32, fwd + bwd"),
+    ("recurrent/gru_h256_t64_b32", "GRU 256, 64 steps, batch 32, fwd + bwd"),
     ("add_backward/1", "add + backward, 1 element"),
     ("chain/100", "chain of 100 ops + backward, per op"),
     ("adam/1x10M", "Adam, 1 × 10M floats"),

@@ -94,6 +94,20 @@ void conv_step(benchmark::State& state, const compare::ConvWorkload& w) {
     }
 }
 
+void recurrent(benchmark::State& state, const compare::RecurrentWorkload& w) {
+    dc::manual_seed(0);
+    nn::LSTM lstm(w.input, w.hidden);
+    nn::GRU gru(w.input, w.hidden);
+    nn::Module& layer = w.lstm ? static_cast<nn::Module&>(lstm) : gru;
+    const dc::Tensor x = dc::randn({w.steps, w.batch, w.input});
+    for (auto _ : state) {
+        const dc::Tensor out = w.lstm ? lstm(x).output : gru(x).output;
+        out.sum().backward();
+        layer.zero_grad();
+        benchmark::DoNotOptimize(out.raw_data());
+    }
+}
+
 void add_backward(benchmark::State& state) {
     dc::Tensor a = dc::full({1}, 1.0, {.requires_grad = true});
     dc::Tensor b = dc::full({1}, 2.0, {.requires_grad = true});
@@ -159,6 +173,10 @@ void triad(benchmark::State& state) {
     for (const auto& w : compare::conv_workloads())
         benchmark::RegisterBenchmark((std::string("conv_step/") + w.name).c_str(),
                                      [&w](benchmark::State& s) { conv_step(s, w); })
+            ->UseRealTime();
+    for (const auto& w : compare::recurrent_workloads())
+        benchmark::RegisterBenchmark((std::string("recurrent/") + w.name).c_str(),
+                                     [&w](benchmark::State& s) { recurrent(s, w); })
             ->UseRealTime();
     benchmark::RegisterBenchmark("add_backward/1", add_backward);
     benchmark::RegisterBenchmark("chain/100", chain);

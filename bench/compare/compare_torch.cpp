@@ -83,6 +83,21 @@ void conv_step(benchmark::State& state, const compare::ConvWorkload& w) {
     }
 }
 
+void recurrent(benchmark::State& state, const compare::RecurrentWorkload& w) {
+    torch::manual_seed(0);
+    torch::nn::LSTM lstm(w.input, w.hidden);
+    torch::nn::GRU gru(w.input, w.hidden);
+    const std::vector<torch::Tensor> params = w.lstm ? lstm->parameters() : gru->parameters();
+    const torch::Tensor x = torch::randn({w.steps, w.batch, w.input});
+    for (auto _ : state) {
+        const torch::Tensor out =
+            w.lstm ? std::get<0>(lstm->forward(x)) : std::get<0>(gru->forward(x));
+        out.sum().backward();
+        drop_grads(params);
+        benchmark::DoNotOptimize(out.data_ptr());
+    }
+}
+
 void add_backward(benchmark::State& state) {
     const torch::Tensor a = torch::full({1}, 1.0, torch::requires_grad());
     const torch::Tensor b = torch::full({1}, 2.0, torch::requires_grad());
@@ -132,6 +147,10 @@ void update(benchmark::State& state, const compare::UpdateWorkload& w, Options o
     for (const auto& w : compare::conv_workloads())
         benchmark::RegisterBenchmark((std::string("conv_step/") + w.name).c_str(),
                                      [&w](benchmark::State& s) { conv_step(s, w); })
+            ->UseRealTime();
+    for (const auto& w : compare::recurrent_workloads())
+        benchmark::RegisterBenchmark((std::string("recurrent/") + w.name).c_str(),
+                                     [&w](benchmark::State& s) { recurrent(s, w); })
             ->UseRealTime();
     benchmark::RegisterBenchmark("add_backward/1", add_backward);
     benchmark::RegisterBenchmark("chain/100", chain);

@@ -1,9 +1,9 @@
 #pragma once
 // The side-by-side workloads of bench/compare (descent and libtorch build the same list, under
 // the same benchmark names, so compare.py can pair them): training steps (forward, loss,
-// backward, Adam, gradients dropped) of MLPs from tiny to large and of three CNNs, the fixed
-// cost of one op and
-// of a 100-op chain, and optimizer updates over one large and many small tensors.
+// backward, Adam, gradients dropped) of MLPs from tiny to large and of three CNNs, recurrent
+// layers forward and backward, the fixed cost of one op and of a 100-op chain, and optimizer
+// updates over one large and many small tensors.
 
 #include <cstdint>
 #include <vector>
@@ -43,6 +43,22 @@ inline const std::vector<ConvWorkload>& conv_workloads() {
         {"lenet5_28_b64", 1, 28, 64},
         {"small_cnn_8_b32", 1, 8, 32},
         {"conv2_32_b32", 3, 32, 32},
+    };
+    return list;
+}
+
+/// Recurrent forward + backward (of the outputs' sum, gradients dropped after): one layer, input
+/// and hidden size 256, 64 steps, batch 32, time-major.
+struct RecurrentWorkload {
+    const char* name;
+    bool lstm;  ///< else a GRU
+    std::int64_t input, hidden, steps, batch;
+};
+
+inline const std::vector<RecurrentWorkload>& recurrent_workloads() {
+    static const std::vector<RecurrentWorkload> list{
+        {"lstm_h256_t64_b32", true, 256, 256, 64, 32},
+        {"gru_h256_t64_b32", false, 256, 256, 64, 32},
     };
     return list;
 }

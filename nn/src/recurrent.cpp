@@ -9,6 +9,7 @@
 #include "descent/nn/init.hpp"
 #include "descent/ops.hpp"
 #include "recurrent_checks.hpp"
+#include "recurrent_scan.hpp"
 
 namespace descent::nn {
 
@@ -100,34 +101,22 @@ std::pair<Tensor, LSTMState> RecurrentLayer::run_direction(const Direction& d, c
                                                            LSTMState state, bool reverse) const {
     const std::int64_t length = x.size(0);
     const std::int64_t batch = x.size(1);
-    const Tensor bias_ih = d.bias_ih ? *d.bias_ih : Tensor{};
-    const Tensor bias_hh = d.bias_hh ? *d.bias_hh : Tensor{};
-    const Tensor weight_hr = d.weight_hr ? *d.weight_hr : Tensor{};
-    // W_ih·x_t + b_ih for every t in one product, then one [N, G·H] piece per step.
-    const Tensor all_gates = linear(x.reshape({length * batch, x.size(2)}), *d.weight_ih, bias_ih);
-    const std::int64_t width = all_gates.size(1);
-    std::vector<Tensor> steps = split(all_gates.reshape({length, batch * width}), 1, 0);
-    std::vector<Tensor> outputs(static_cast<std::size_t>(length));
-    for (std::int64_t i = 0; i < length; ++i) {
-        const auto t = static_cast<std::size_t>(reverse ? length - 1 - i : i);
-        const Tensor gates = steps[t].reshape({batch, width});
-        switch (config_.kind) {
-            case Kind::rnn_tanh:
-            case Kind::rnn_relu:
-                state.h = rnn_step(
-                    gates, state.h, *d.weight_hh, bias_hh,
-                    config_.kind == Kind::rnn_tanh ? Nonlinearity::tanh : Nonlinearity::relu);
-                break;
-            case Kind::lstm:
-                state = lstm_step(gates, state, *d.weight_hh, bias_hh, weight_hr);
-                break;
-            case Kind::gru:
-                state.h = gru_step(gates, state.h, *d.weight_hh, bias_hh);
-                break;
-        }
-        outputs[t] = state.h;
-    }
-    return {stack(outputs, 0), state};
+    // W_ih·x_t + b_ih for every t in one product
+    const Tensor all_gates = linear(x.reshape({length * batch, x.size(2)}), *d.weight_ih,
+                                    d.bias_ih ? *d.bias_ih : Tensor{})
+                                 .reshape({length, batch, d.weight_ih->size(0)});
+    const detail::ScanWeights weights{*d.weight_hh, d.bias_hh ? *d.bias_hh : Tensor{},
+                                      d.weight_hr ? *d.weight_hr : Tensor{}};
+    const detail::CellKind kind = config_.kind == Kind::lstm       ? detail::CellKind::lstm
+                                  : config_.kind == Kind::gru      ? detail::CellKind::gru
+                                  : config_.kind == Kind::rnn_tanh ? detail::CellKind::rnn_tanh
+                                                                   : detail::CellKind::rnn_relu;
+    const detail::ScanResult r = detail::recurrent_scan(kind, all_gates, state, weights, reverse);
+    const std::int64_t last = reverse ? 0 : length - 1;
+    auto at_last = [&](const Tensor& all) {
+        return all.slice(0, last, last + 1).reshape({batch, all.size(2)});
+    };
+    return {r.hs, {at_last(r.hs), r.cs.defined() ? at_last(r.cs) : Tensor{}}};
 }
 
 LSTMOutput RecurrentLayer::run(const Tensor& input, const Tensor& h0, const Tensor& c0) {

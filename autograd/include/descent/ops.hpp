@@ -311,6 +311,9 @@ Tensor sum_to(const Tensor& x, const Shape& shape);
 /// NumPy matmul: 1-D·1-D is a dot product, 1-D operands are promoted and the added dim
 /// removed, batch dims (all but the last two) broadcast.
 Tensor matmul(const Tensor& a, const Tensor& b);
+/// op(a)·op(b) for a and b of at least 2 dims, op transposing the last two dims where asked
+/// (BLAS's transpose flags: no transposed copy is made); batch dims broadcast as matmul's.
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b);
 /// x·weightᵀ + bias for weight [out, in] and bias [out] (optional), as torch.nn.functional.linear.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
 /// Einstein summation (torch.einsum) over letter subscripts, e.g. "ij,jk->ik", "bij,bjk->bik",

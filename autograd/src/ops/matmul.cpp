@@ -89,6 +89,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     return detail::matmul_t(a, b, false, false);
 }
 
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+    return detail::matmul_t(a, b, transpose_a, transpose_b);
+}
+
 namespace {
 /// The layer's step as one node: y = x·Wᵀ + b for x [N, in], W [out, in], b [out];
 /// ∂x = G·W, ∂W = Gᵀ·x, ∂b = Σ_rows G (one node and one tensor fewer than a product and a sum).

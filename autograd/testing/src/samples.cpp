@@ -9,7 +9,6 @@
 
 namespace descent::samples {
 namespace {
-using detail::matmul_t;
 
 std::string fmt_flags(bool ta, bool tb) {
     return std::string("batched op(a)·op(b), ") + (ta ? "aᵀ" : "a") + ", " + (tb ? "bᵀ" : "b");
@@ -136,7 +135,7 @@ std::vector<OpSample> matmul_samples() {
     for (const bool ta : {false, true}) {
         for (const bool tb : {false, true}) {
             s.push_back({fmt_flags(ta, tb),
-                         binary([ta, tb](auto& a, auto& b) { return matmul_t(a, b, ta, tb); }),
+                         binary([ta, tb](auto& a, auto& b) { return matmul(a, b, ta, tb); }),
                          {m.normal(ta ? Shape{2, 4, 3} : Shape{2, 3, 4}),
                           m.normal(tb ? Shape{5, 4} : Shape{4, 5})}});
         }
