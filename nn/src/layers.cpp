@@ -85,7 +85,7 @@ Tensor BatchNorm1d::forward(const Tensor& x) {
     return y;
 }
 
-LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine)
+LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine, bool bias)
     : shape_(std::move(normalized_shape)),
       eps_(check_option(eps, at_least(0), "LayerNorm", "eps")) {
     if (shape_.empty()) {
@@ -94,7 +94,7 @@ LayerNorm::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine
     checked_numel(shape_, "LayerNorm");
     if (elementwise_affine) {
         weight_ = &register_parameter("weight", ones(shape_));
-        bias_ = &register_parameter("bias", zeros(shape_));
+        if (bias) bias_ = &register_parameter("bias", zeros(shape_));
     }
 }
 

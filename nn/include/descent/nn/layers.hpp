@@ -122,10 +122,12 @@ class BatchNorm1d : public Module {
     Tensor* num_batches_tracked_ = nullptr;
 };
 
-/// Layer normalisation over the trailing dims normalized_shape (weight 1, bias 0 initially).
+/// Layer normalisation over the trailing dims normalized_shape (weight 1, bias 0 initially;
+/// bias = false keeps the weight only, as torch ≥ 2.1).
 class LayerNorm : public Module {
   public:
-    explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true);
+    explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true,
+                       bool bias = true);
     Tensor forward(const Tensor& x) override;
     std::string extra_repr() const override;
 
