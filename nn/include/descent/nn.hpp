@@ -2,6 +2,7 @@
 // Umbrella header of descent's nn library: models — modules, layers, functional forms,
 // losses, initialisers — and their checkpoint files.
 
+#include "descent/nn/attention.hpp"
 #include "descent/nn/checkpoint.hpp"
 #include "descent/nn/conv.hpp"
 #include "descent/nn/functional.hpp"
