@@ -16,3 +16,4 @@
 #include "descent/nn/recurrent.hpp"
 #include "descent/nn/recurrent_cell.hpp"
 #include "descent/nn/sequential.hpp"
+#include "descent/nn/transformer.hpp"
