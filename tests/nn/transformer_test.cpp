@@ -199,3 +199,35 @@ TEST_CASE("TransformerEncoder: torch's names; independent deep copies of the lay
     CHECK(stack.norm() == nullptr);
     CHECK_THROWS_AS(stack.layer(2), dc::IndexError);
 }
+
+TEST_CASE("README: attention and transformers, as written there", "[attention][readme]") {
+    dc::manual_seed(14);
+    const std::int64_t N = 2;
+    const dc::Tensor x = dc::randn({N, 10, 64});
+    const dc::Tensor padding = dc::tensor(std::vector<double>(20, 0.0), {N, 10}) != 0;
+    const dc::Tensor q = dc::randn({7, N, 64}), k = dc::randn({10, N, 32}),
+                     v = dc::randn({10, N, 32});
+    const dc::Tensor qh = dc::randn({N, 4, 5, 16}), kh = dc::randn({N, 4, 6, 16}),
+                     vh = dc::randn({N, 4, 6, 8});
+
+    // the README's lines
+    nn::TransformerEncoderLayer layer(64, 4,
+                                      {.dim_feedforward = 256,
+                                       .dropout = 0.1,
+                                       .activation = nn::TransformerActivation::gelu,
+                                       .batch_first = true,
+                                       .norm_first = true});
+    nn::TransformerEncoder encoder(layer, 3, nn::LayerNorm({64}));  // 3 independent copies
+    const dc::Tensor causal =
+        nn::generate_square_subsequent_mask(10);  // 0 on and below, -inf above
+    dc::Tensor y = encoder(x, {.mask = causal, .src_key_padding_mask = padding, .is_causal = true});
+
+    nn::MultiheadAttention mha(64, 8, {.kdim = 32, .vdim = 32});  // q [L, N, 64], k/v [S, N, 32]
+    auto [out, weights] = mha(q, k, v, {.key_padding_mask = padding});  // [L, N, 64], [N, L, S]
+    dc::Tensor z = nn::scaled_dot_product_attention(qh, kh, vh, {.is_causal = true});
+
+    CHECK(y.shape() == dc::Shape{N, 10, 64});
+    CHECK(out.shape() == dc::Shape{7, N, 64});
+    CHECK(weights.shape() == dc::Shape{N, 7, 10});
+    CHECK(z.shape() == dc::Shape{N, 4, 5, 8});
+}
