@@ -59,9 +59,12 @@ Tensor as_additive(const Tensor& mask, Dtype dtype) {
     return masked_fill(zeros(mask.shape(), {.dtype = dtype}), mask, neg_inf);
 }
 
-}  // namespace
-
-namespace detail {
+/// The attention weights and output of scaled dot-product attention, after its checks (`op`
+/// names the caller in errors): what MultiheadAttention shares with the function.
+struct AttentionResult {
+    Tensor output;
+    Tensor weights;
+};
 
 AttentionResult attention(const Tensor& query, const Tensor& key, const Tensor& value,
                           const ScaledDotProductAttentionOptions& options, std::string_view op) {
@@ -138,11 +141,11 @@ AttentionResult attention(const Tensor& query, const Tensor& key, const Tensor& 
     return {std::move(output), std::move(weights)};
 }
 
-}  // namespace detail
+}  // namespace
 
 Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, const Tensor& value,
                                     const ScaledDotProductAttentionOptions& options) {
-    return detail::attention(query, key, value, options, "scaled_dot_product_attention").output;
+    return attention(query, key, value, options, "scaled_dot_product_attention").output;
 }
 
 Tensor generate_square_subsequent_mask(std::int64_t size, Dtype dtype) {
@@ -370,7 +373,7 @@ AttentionOutput multi_head_attention(const Tensor& query, const Tensor& key, con
     }
     if (merged.defined() && merged.dtype() == Dtype::boolean) merged = logical_not(merged);
     auto [heads_out, weights] =
-        detail::attention(qh, kh, vh, {.attn_mask = merged, .dropout_p = params.dropout_p}, op);
+        attention(qh, kh, vh, {.attn_mask = merged, .dropout_p = params.dropout_p}, op);
 
     // heads concatenated: [N, heads, L, E/heads] → [N, L, E], then out_proj
     Tensor out = linear(reshape(permute(heads_out, {0, 2, 1, 3}), {n, length, e}),

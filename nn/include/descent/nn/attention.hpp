@@ -163,15 +163,4 @@ class MultiheadAttention : public Module {
     Linear* out_proj_ = nullptr;
 };
 
-namespace detail {
-/// The attention weights and output of scaled_dot_product_attention (after the checks): what
-/// MultiheadAttention shares with it. `op` names the caller in errors.
-struct AttentionResult {
-    Tensor output;
-    Tensor weights;
-};
-AttentionResult attention(const Tensor& query, const Tensor& key, const Tensor& value,
-                          const ScaledDotProductAttentionOptions& options, std::string_view op);
-}  // namespace detail
-
 }  // namespace descent::nn
