@@ -16,7 +16,7 @@
     X(softmax_cross_entropy) X(sin) X(cos) X(tan) X(asin) X(acos) X(atan) X(atan2) X(sinh)    \
     X(cosh) X(hypot) X(log1p) X(expm1) X(log2) X(log10) X(rsqrt) X(floor) X(ceil) X(trunc)     \
     X(round) X(fmod) X(remainder) X(cumsum) X(cumprod) X(flip) X(roll) X(masked_fill)         \
-    X(vector_norm) X(patches) X(patches_adjoint) X(conv2d)
+    X(vector_norm) X(patches) X(patches_adjoint) X(window_mean) X(window_mean_adjoint) X(conv2d)
 // clang-format on
 
 namespace descent {

@@ -108,6 +108,56 @@ void recurrent(benchmark::State& state, const compare::RecurrentWorkload& w) {
     }
 }
 
+/// The block's module (a Sequential, or a Module computing the residual) and its input.
+struct Block {
+    std::shared_ptr<nn::Module> module;
+    dc::Shape input;
+};
+
+struct ResidualBlock : nn::Module {
+    nn::Conv2d& conv1 =
+        register_module("conv1", nn::Conv2d(64, 64, 3, {.padding = 1, .bias = false}));
+    nn::BatchNorm2d& bn1 = register_module("bn1", nn::BatchNorm2d(64));
+    nn::Conv2d& conv2 =
+        register_module("conv2", nn::Conv2d(64, 64, 3, {.padding = 1, .bias = false}));
+    nn::BatchNorm2d& bn2 = register_module("bn2", nn::BatchNorm2d(64));
+    dc::Tensor forward(const dc::Tensor& x) override {
+        return dc::relu(bn2(conv2(dc::relu(bn1(conv1(x))))) + x);
+    }
+};
+
+Block block(const std::string& name) {
+    if (name == "resnet_basic_64_32_b32")
+        return {std::make_shared<ResidualBlock>(), {32, 64, 32, 32}};
+    if (name == "depthwise_separable_64_32_b32") {
+        return {std::make_shared<nn::Sequential>(
+                    nn::Conv2d(64, 64, 3, {.padding = 1, .groups = 64, .bias = false}),
+                    nn::BatchNorm2d(64), nn::ReLU(), nn::Conv2d(64, 128, 1, {.bias = false}),
+                    nn::BatchNorm2d(128), nn::ReLU()),
+                {32, 64, 32, 32}};
+    }
+    if (name == "max_pool2_64_32_b32")
+        return {std::make_shared<nn::MaxPool2d>(2), {32, 64, 32, 32}};
+    if (name == "avg_pool2_64_32_b32")
+        return {std::make_shared<nn::AvgPool2d>(2), {32, 64, 32, 32}};
+    return {std::make_shared<nn::TransformerEncoderLayer>(
+                128, 4, nn::TransformerEncoderLayerOptions{.dim_feedforward = 512, .dropout = 0.0}),
+            {128, 16, 128}};
+}
+
+void block_step(benchmark::State& state, const compare::BlockWorkload& w) {
+    dc::manual_seed(0);
+    const Block b = block(w.name);
+    dc::Tensor x = dc::randn(b.input).requires_grad_();
+    for (auto _ : state) {
+        const dc::Tensor out = (*b.module)(x);
+        out.sum().backward();
+        b.module->zero_grad();
+        x.set_grad({});
+        benchmark::DoNotOptimize(out.raw_data());
+    }
+}
+
 void add_backward(benchmark::State& state) {
     dc::Tensor a = dc::full({1}, 1.0, {.requires_grad = true});
     dc::Tensor b = dc::full({1}, 2.0, {.requires_grad = true});
@@ -177,6 +227,10 @@ void triad(benchmark::State& state) {
     for (const auto& w : compare::recurrent_workloads())
         benchmark::RegisterBenchmark((std::string("recurrent/") + w.name).c_str(),
                                      [&w](benchmark::State& s) { recurrent(s, w); })
+            ->UseRealTime();
+    for (const auto& w : compare::block_workloads())
+        benchmark::RegisterBenchmark((std::string("block/") + w.name).c_str(),
+                                     [&w](benchmark::State& s) { block_step(s, w); })
             ->UseRealTime();
     benchmark::RegisterBenchmark("add_backward/1", add_backward);
     benchmark::RegisterBenchmark("chain/100", chain);

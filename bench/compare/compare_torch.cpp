@@ -98,6 +98,59 @@ void recurrent(benchmark::State& state, const compare::RecurrentWorkload& w) {
     }
 }
 
+struct ResidualBlockImpl : torch::nn::Module {
+    torch::nn::Conv2d conv1{torch::nn::Conv2dOptions(64, 64, 3).padding(1).bias(false)};
+    torch::nn::BatchNorm2d bn1{64};
+    torch::nn::Conv2d conv2{torch::nn::Conv2dOptions(64, 64, 3).padding(1).bias(false)};
+    torch::nn::BatchNorm2d bn2{64};
+    ResidualBlockImpl() {
+        register_module("conv1", conv1);
+        register_module("bn1", bn1);
+        register_module("conv2", conv2);
+        register_module("bn2", bn2);
+    }
+    torch::Tensor forward(const torch::Tensor& x) {
+        return torch::relu(bn2(conv2(torch::relu(bn1(conv1(x))))) + x);
+    }
+};
+TORCH_MODULE(ResidualBlock);
+
+/// The block as a Sequential (AnyModule forward) and its input shape.
+std::pair<torch::nn::Sequential, std::vector<std::int64_t>> block(const std::string& name) {
+    namespace tnn = torch::nn;
+    if (name == "resnet_basic_64_32_b32")
+        return {tnn::Sequential(ResidualBlock()), {32, 64, 32, 32}};
+    if (name == "depthwise_separable_64_32_b32") {
+        return {tnn::Sequential(
+                    tnn::Conv2d(tnn::Conv2dOptions(64, 64, 3).padding(1).groups(64).bias(false)),
+                    tnn::BatchNorm2d(64), tnn::ReLU(),
+                    tnn::Conv2d(tnn::Conv2dOptions(64, 128, 1).bias(false)), tnn::BatchNorm2d(128),
+                    tnn::ReLU()),
+                {32, 64, 32, 32}};
+    }
+    if (name == "max_pool2_64_32_b32")
+        return {tnn::Sequential(tnn::MaxPool2d(2)), {32, 64, 32, 32}};
+    if (name == "avg_pool2_64_32_b32")
+        return {tnn::Sequential(tnn::AvgPool2d(2)), {32, 64, 32, 32}};
+    return {tnn::Sequential(tnn::TransformerEncoderLayer(
+                tnn::TransformerEncoderLayerOptions(128, 4).dim_feedforward(512).dropout(0.0))),
+            {128, 16, 128}};
+}
+
+void block_step(benchmark::State& state, const compare::BlockWorkload& w) {
+    torch::manual_seed(0);
+    auto [model, shape] = block(w.name);
+    const std::vector<torch::Tensor> params = model->parameters();
+    const torch::Tensor x = torch::randn(shape, torch::requires_grad());
+    for (auto _ : state) {
+        const torch::Tensor out = model->forward(x);
+        out.sum().backward();
+        drop_grads(params);
+        drop_grads({x});
+        benchmark::DoNotOptimize(out.data_ptr());
+    }
+}
+
 void add_backward(benchmark::State& state) {
     const torch::Tensor a = torch::full({1}, 1.0, torch::requires_grad());
     const torch::Tensor b = torch::full({1}, 2.0, torch::requires_grad());
@@ -151,6 +204,10 @@ void update(benchmark::State& state, const compare::UpdateWorkload& w, Options o
     for (const auto& w : compare::recurrent_workloads())
         benchmark::RegisterBenchmark((std::string("recurrent/") + w.name).c_str(),
                                      [&w](benchmark::State& s) { recurrent(s, w); })
+            ->UseRealTime();
+    for (const auto& w : compare::block_workloads())
+        benchmark::RegisterBenchmark((std::string("block/") + w.name).c_str(),
+                                     [&w](benchmark::State& s) { block_step(s, w); })
             ->UseRealTime();
     benchmark::RegisterBenchmark("add_backward/1", add_backward);
     benchmark::RegisterBenchmark("chain/100", chain);

@@ -63,6 +63,26 @@ inline const std::vector<RecurrentWorkload>& recurrent_workloads() {
     return list;
 }
 
+/// Layers forward + backward (of the output's sum, the input requiring grad too, gradients
+/// dropped after), in training mode, batch 32 unless named: a ResNet basic block (3×3 conv,
+/// BatchNorm, ReLU, 3×3 conv, BatchNorm, + input, ReLU; 64 channels, 32×32, convs without
+/// bias), a depthwise-separable block (depthwise 3×3 conv 64 channels, BatchNorm, ReLU, 1×1
+/// conv to 128, BatchNorm, ReLU; 32×32), 2×2 max and average pooling of [32, 64, 32, 32], and a
+/// TransformerEncoderLayer (d_model 128, 4 heads, feed-forward 512, dropout 0, post-norm, ReLU)
+/// over 128 tokens, batch 16, sequence first.
+struct BlockWorkload {
+    const char* name;
+};
+
+inline const std::vector<BlockWorkload>& block_workloads() {
+    static const std::vector<BlockWorkload> list{{"resnet_basic_64_32_b32"},
+                                                 {"depthwise_separable_64_32_b32"},
+                                                 {"max_pool2_64_32_b32"},
+                                                 {"avg_pool2_64_32_b32"},
+                                                 {"transformer_d128_h4_t128_b16"}};
+    return list;
+}
+
 /// Optimizer updates: `tensors` parameters of `elements` float32 each.
 struct UpdateWorkload {
     const char* name;

@@ -2,8 +2,8 @@
 // average:
 //   max: y = x[argmax] per window, a gather by the positions a kernel finds (the first largest,
 //        NaN counting as largest), so the gradient reaches one element, as torch's;
-//   avg: y = Σ P / divisor over the windows P (patches, 0 in the padding), the divisor per
-//        window (padding counted or not, or an override).
+//   avg: y = Σ P / divisor over the windows P (the padding adds nothing), the divisor per
+//        window (padding counted or not, or an override), in one pass (window_mean).
 
 #include <fmt/format.h>
 
@@ -47,24 +47,10 @@ PoolGeometry pool_geometry(const Tensor& x, const Extents& kernel, const PoolOpt
     }
     const std::int64_t h = in.x.size(2), w = in.x.size(3);
     const Windows win = detail::windows_over(h, w, {k, s, d, p, p}, o.ceil_mode, op);
-    // average pooling makes every window; max pooling only a position per window
-    const Shape made = is_max ? Shape{in.x.size(0), in.x.size(1), win.out_h, win.out_w}
-                              : Shape{in.x.size(0), win.out_h, win.out_w, in.x.size(1), k.h, k.w};
+    // a position (max) or a mean (avg) per window
+    const Shape made{in.x.size(0), in.x.size(1), win.out_h, win.out_w};
     detail::check_fits(made, is_max ? Dtype::int64 : x.dtype(), op);
     return {std::move(in), win};
-}
-
-/// The windows of x as [N, L, C, kh·kw].
-Tensor windows_of(const PoolGeometry& g, double pad_value) {
-    const Tensor rows = detail::patches(g.in.x, g.windows, pad_value);
-    return rows.reshape({rows.size(0), rows.size(1), g.in.x.size(1), -1});
-}
-
-/// [N, L, C] as [N, C, out_h, out_w] in the caller's layout.
-Tensor to_output(const PoolGeometry& g, const Tensor& per_window) {
-    return g.in.restore(
-        permute(per_window, {0, 2, 1})
-            .reshape({per_window.size(0), per_window.size(2), g.windows.out_h, g.windows.out_w}));
 }
 
 /// The kernel offsets a whose position i·stride − pad + a·dilation lies in [0, extent).
@@ -162,7 +148,7 @@ Tensor max_pool(const Tensor& x, const Extents& kernel, const PoolOptions& o, st
     return g.in.restore(y.reshape({n, c, g.windows.out_h, g.windows.out_w}));
 }
 
-/// Torch's divisor of each window, [L, 1]: its size clipped to the padded input, or to the
+/// Torch's divisor of each window, [L]: its size clipped to the padded input, or to the
 /// input alone without count_include_pad, or the override.
 Tensor avg_divisors(const PoolGeometry& g, const PoolOptions& o, Dtype dtype, std::string_view op) {
     const Windows& w = g.windows;
@@ -186,14 +172,14 @@ Tensor avg_divisors(const PoolGeometry& g, const PoolOptions& o, Dtype dtype, st
                                                   : static_cast<double>(count));
         }
     }
-    return tensor(divisors, {w.out_h * w.out_w, 1}, {.dtype = dtype});
+    return tensor(divisors, {w.out_h * w.out_w}, {.dtype = dtype});
 }
 
 Tensor avg_pool(const Tensor& x, const Extents& kernel, const PoolOptions& o, std::size_t rank,
                 std::string_view op) {
     const PoolGeometry g = pool_geometry(x, kernel, o, false, rank, op);
     const Tensor divisors = avg_divisors(g, o, x.dtype(), op);
-    return to_output(g, sum(windows_of(g, 0.0), 3) / divisors);
+    return g.in.restore(detail::window_mean(g.in.x, g.windows, divisors));
 }
 }  // namespace
 

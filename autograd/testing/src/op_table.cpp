@@ -115,6 +115,8 @@ const std::vector<OpInfo>& builtin_ops() {
         // --- spatial
         {"patches", patches_samples},
         {"patches_adjoint", patches_adjoint_samples},
+        {"window_mean", window_mean_samples},
+        {"window_mean_adjoint", window_mean_adjoint_samples},
         {"conv1d", conv1d_samples},
         {"conv2d", conv2d_samples},
         {"conv_transpose1d", conv_transpose1d_samples},

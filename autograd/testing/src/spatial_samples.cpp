@@ -36,6 +36,31 @@ std::vector<OpSample> patches_adjoint_samples() {
              {m.normal({2, 15, 12})}}};
 }
 
+/// Divisors 1, 2, ... for the windows of w, as avg_pool's (any positive values will do).
+Tensor divisors_for(const detail::Windows& w) {
+    std::vector<double> d;
+    for (std::int64_t k = 0; k < w.out_h * w.out_w; ++k) d.push_back(1.0 + static_cast<double>(k));
+    return tensor(d, {w.out_h * w.out_w}, {.dtype = Dtype::float64});
+}
+
+std::vector<OpSample> window_mean_samples() {
+    Make m(109);
+    const detail::Windows w{2, 3, 1, 2, 1, 1, 1, 1, 5, 3};
+    return {{"overlapping, padded windows of [2,2,4,5]",
+             unary([w](auto& x) { return detail::window_mean(x, w, divisors_for(w)); }),
+             {m.normal({2, 2, 4, 5})}}};
+}
+
+std::vector<OpSample> window_mean_adjoint_samples() {
+    Make m(113);
+    const detail::Windows w{3, 2, 2, 1, 1, 1, 1, 0, 2, 4};
+    return {{"windows of [1,3,4,5] back in place",
+             unary([w](auto& g) {
+                 return detail::window_mean_adjoint(g, {1, 3, 4, 5}, w, divisors_for(w));
+             }),
+             {m.normal({1, 3, 2, 4})}}};
+}
+
 std::vector<OpSample> conv1d_samples() {
     Make m(107);
     return {{"padding 1, bias",

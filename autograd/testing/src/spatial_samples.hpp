@@ -10,6 +10,8 @@ namespace descent::samples {
 
 std::vector<OpSample> patches_samples();
 std::vector<OpSample> patches_adjoint_samples();
+std::vector<OpSample> window_mean_samples();
+std::vector<OpSample> window_mean_adjoint_samples();
 std::vector<OpSample> conv1d_samples();
 std::vector<OpSample> conv2d_samples();
 std::vector<OpSample> conv_transpose1d_samples();
