@@ -120,21 +120,26 @@ AttentionResult attention(const Tensor& query, const Tensor& key, const Tensor& 
         }
     }
 
-    // scores = q·kᵀ·scale, −inf where a query may not attend
-    Tensor scores = matmul(query, transpose(key, -2, -1)) * scale;
+    // scores = (q·scale)·kᵀ (the scale on the smaller operand), −inf where a query may not attend
+    Tensor scores = matmul(query * scale, key, false, true);
     if (options.is_causal) scores = masked_fill(scores, above_diagonal(length, source), neg_inf);
     if (mask.defined()) {
         scores = mask.dtype() == Dtype::boolean ? masked_fill(scores, logical_not(mask), neg_inf)
                                                 : scores + mask;
     }
     // safe softmax: a row of all −inf (or of no keys) gives weights 0, not NaN; the row is
-    // zeroed before the softmax too, so that no NaN reaches its backward
+    // zeroed before the softmax too, so that no NaN reaches its backward. Only a mask can make
+    // such a row (the causal one leaves every query its first key).
     Tensor weights;
     if (source == 0) {
         weights = scores;
+    } else if (!mask.defined()) {
+        weights = softmax(scores, -1);
     } else {
         const Tensor dead = max(scores.detach(), -1, true) == neg_inf;
-        weights = masked_fill(softmax(masked_fill(scores, dead, 0.0), -1), dead, 0.0);
+        weights = dead.sum().item() != 0.0
+                      ? masked_fill(softmax(masked_fill(scores, dead, 0.0), -1), dead, 0.0)
+                      : softmax(scores, -1);
     }
     if (options.dropout_p > 0.0) weights = functional::dropout(weights, options.dropout_p, true);
     Tensor output = matmul(weights, value);
