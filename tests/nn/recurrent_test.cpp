@@ -213,3 +213,27 @@ TEST_CASE("recurrent layers and cells reject bad arguments and inputs by name",
     seq.push_back(nn::LSTM(3, 4));
     CHECK_THROWS_WITH(seq(dc::zeros({5, 2, 3})), Contains("LSTM") && Contains("several"));
 }
+
+TEST_CASE("README: recurrent layers", "[nn][recurrent][readme]") {
+    dc::manual_seed(14);
+    const dc::Tensor x = dc::randn({3, 5, 32}), x2 = dc::randn({3, 4, 32});
+    const dc::Tensor x_time_major = dc::randn({5, 3, 32}), h0 = dc::randn({2, 3, 64});
+    nn::LSTM lstm(32, 64, {.num_layers = 2, .batch_first = true, .dropout = 0.2});
+    auto [output, state] = lstm(x);
+    auto [h, c] = state;
+    auto [next, carried] = lstm(x2, {h.detach(), c.detach()});
+    nn::GRU gru(32, 64, {.bidirectional = true});
+    auto [out, h_n] = gru(x_time_major, h0);
+    nn::LSTMCell cell(32, 64);
+    auto [h1, c1] = cell(x_time_major.slice(0, 0, 1).squeeze(0),
+                         {h0.slice(0, 0, 1).squeeze(0), h0.slice(0, 1, 2).squeeze(0)});
+    CHECK(output.shape() == dc::Shape{3, 5, 64});
+    CHECK(h.shape() == dc::Shape{2, 3, 64});
+    CHECK(c.shape() == dc::Shape{2, 3, 64});
+    CHECK(next.shape() == dc::Shape{3, 4, 64});
+    CHECK(carried.h.shape() == dc::Shape{2, 3, 64});
+    CHECK(out.shape() == dc::Shape{5, 3, 128});
+    CHECK(h_n.shape() == dc::Shape{2, 3, 64});
+    CHECK(h1.shape() == dc::Shape{3, 64});
+    CHECK(c1.shape() == dc::Shape{3, 64});
+}
