@@ -27,32 +27,19 @@ void check_weight(const Tensor& weight, std::string_view module, std::string_vie
 
 }  // namespace
 
-CrossEntropyLoss::CrossEntropyLoss(CrossEntropyOptions options) : options_(std::move(options)) {
-    check_option(options_.label_smoothing, closed(0, 1), "CrossEntropyLoss", "label_smoothing");
-    check_weight(options_.weight, "CrossEntropyLoss", "weight");
+ClassIndexLoss::ClassIndexLoss(std::string_view name, CrossEntropyOptions options)
+    : options_(std::move(options)) {
+    check_option(options_.label_smoothing, closed(0, 1), name, "label_smoothing");
+    check_weight(options_.weight, name, "weight");
     if (options_.weight.defined()) {
         weight_ = &register_buffer("weight", options_.weight, at_least(0));
     }
 }
 
-Tensor CrossEntropyLoss::forward(const Tensor& input, const Tensor& target) {
+CrossEntropyOptions ClassIndexLoss::options() const {
     CrossEntropyOptions o = options_;
     o.weight = weight();
-    return cross_entropy(input, target, o);
-}
-
-NLLLoss::NLLLoss(CrossEntropyOptions options) : options_(std::move(options)) {
-    check_option(options_.label_smoothing, closed(0, 1), "NLLLoss", "label_smoothing");
-    check_weight(options_.weight, "NLLLoss", "weight");
-    if (options_.weight.defined()) {
-        weight_ = &register_buffer("weight", options_.weight, at_least(0));
-    }
-}
-
-Tensor NLLLoss::forward(const Tensor& input, const Tensor& target) {
-    CrossEntropyOptions o = options_;
-    o.weight = weight();
-    return nll_loss(input, target, o);
+    return o;
 }
 
 BCEWithLogitsLoss::BCEWithLogitsLoss(BinaryCrossEntropyWithLogitsOptions options)

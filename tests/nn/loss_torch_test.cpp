@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "torch_fixture.hpp"
+
 namespace dc = descent;
 namespace nn = descent::nn;
 using Inputs = std::vector<dc::Tensor>;
@@ -82,23 +84,10 @@ dc::Tensor run_case(const std::string& name, const nlohmann::json& meta, const d
     return nn::binary_cross_entropy(x, y, {.reduction = red, .weight = weight});
 }
 
-/// |a − b| ≤ tol·max|b| + floor elementwise (NaN where b is NaN).
+/// The shared check with the loss tests' floor: 1e-14, about one ulp of the largest logits.
 void check_close(const dc::Tensor& a, const dc::Tensor& b, double tol, const std::string& what,
                  double floor = 1e-14) {
-    INFO(what);
-    REQUIRE(a.defined());
-    REQUIRE(a.shape() == b.shape());
-    const auto va = a.to_vector(), vb = b.to_vector();
-    double scale = 1e-300, diff = 0.0;
-    for (std::size_t i = 0; i < va.size(); ++i) {
-        if (std::isnan(vb[i])) {
-            CHECK(std::isnan(va[i]));
-            continue;
-        }
-        scale = std::max(scale, std::abs(vb[i]));
-        diff = std::max(diff, std::abs(va[i] - vb[i]));
-    }
-    CHECK(diff <= tol * scale + floor);
+    descent::testing::check_close(a, b, what, tol, floor);
 }
 }  // namespace
 

@@ -36,20 +36,25 @@ class TorchFixture {
     std::map<std::string, Tensor> tensors_;
 };
 
-/// max |a − b| ≤ tolerance · max |b| (relative to the reference's largest magnitude).
+/// max |a − b| ≤ tolerance · max |b| + floor (relative to the reference's largest magnitude,
+/// with an absolute floor for references near 0); where b is NaN, a must be NaN too.
 inline void check_close(const Tensor& a, const Tensor& b, const std::string& what,
-                        double tolerance = 1e-12) {
+                        double tolerance = 1e-12, double floor = 0.0) {
     INFO(what);
     REQUIRE(a.defined());
     REQUIRE(a.shape() == b.shape());
     const auto va = a.to_vector(), vb = b.to_vector();
     double scale = 1e-300, diff = 0.0;
     for (std::size_t i = 0; i < va.size(); ++i) {
+        if (std::isnan(vb[i])) {
+            CHECK(std::isnan(va[i]));
+            continue;
+        }
         scale = std::max(scale, std::abs(vb[i]));
         diff = std::max(diff, std::abs(va[i] - vb[i]));
     }
     INFO("max difference " << diff << " against largest magnitude " << scale);
-    CHECK(diff <= tolerance * scale);
+    CHECK(diff <= tolerance * scale + floor);
 }
 
 }  // namespace descent::testing

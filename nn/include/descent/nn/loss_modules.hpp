@@ -5,37 +5,51 @@
 // is an Error naming the module.
 
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "descent/nn/loss.hpp"
 #include "descent/nn/module.hpp"
 
 namespace descent::nn {
 
-/// cross_entropy(input, target, options) with options.weight held as the buffer "weight".
-class CrossEntropyLoss : public Module {
+/// What CrossEntropyLoss and NLLLoss share: their options, with options.weight held as the
+/// buffer "weight".
+class ClassIndexLoss : public Module {
   public:
-    explicit CrossEntropyLoss(CrossEntropyOptions options = {});
-    Tensor forward(const Tensor& input, const Tensor& target);
-    Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
     /// Undefined without class weights.
     Tensor weight() const { return weight_ ? *weight_ : Tensor{}; }
+
+  protected:
+    ClassIndexLoss(std::string_view name, CrossEntropyOptions options);
+    /// The options with the buffer (as to() converted it or a load replaced it) as weight.
+    CrossEntropyOptions options() const;
 
   private:
     CrossEntropyOptions options_;
     Tensor* weight_ = nullptr;
 };
 
-/// nll_loss(input, target, options) with options.weight held as the buffer "weight".
-class NLLLoss : public Module {
+/// cross_entropy(input, target, options).
+class CrossEntropyLoss : public ClassIndexLoss {
   public:
-    explicit NLLLoss(CrossEntropyOptions options = {});
-    Tensor forward(const Tensor& input, const Tensor& target);
+    explicit CrossEntropyLoss(CrossEntropyOptions options = {})
+        : ClassIndexLoss("CrossEntropyLoss", std::move(options)) {}
+    Tensor forward(const Tensor& input, const Tensor& target) {
+        return cross_entropy(input, target, options());
+    }
     Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
-    Tensor weight() const { return weight_ ? *weight_ : Tensor{}; }
+};
 
-  private:
-    CrossEntropyOptions options_;
-    Tensor* weight_ = nullptr;
+/// nll_loss(input, target, options).
+class NLLLoss : public ClassIndexLoss {
+  public:
+    explicit NLLLoss(CrossEntropyOptions options = {})
+        : ClassIndexLoss("NLLLoss", std::move(options)) {}
+    Tensor forward(const Tensor& input, const Tensor& target) {
+        return nll_loss(input, target, options());
+    }
+    Tensor operator()(const Tensor& input, const Tensor& target) { return forward(input, target); }
 };
 
 /// binary_cross_entropy_with_logits with weight and pos_weight held as buffers.
