@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "batch_norm_training.hpp"
 #include "descent/check.hpp"
 #include "descent/grad_mode.hpp"
 #include "descent/random.hpp"
@@ -84,7 +85,6 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
         dims.push_back(d);
         per_channel.push_back(1);
     }
-    Tensor mean, var;
     if (training) {
         std::int64_t n = x.size(0);  // values per channel
         for (std::int64_t d = 2; d < x.dim(); ++d) n *= x.size(d);
@@ -94,22 +94,20 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
                             "channel, got input {}",
                             shape_str(x.shape())));
         }
-        mean = x.mean(dims, true);
-        var = x.var(dims, false, true);
+        const auto composed = [dims, eps](const Tensor& v, const Tensor& w, const Tensor& b) {
+            return affine((v - v.mean(dims, true)) / sqrt(v.var(dims, false, true) + eps), w, b);
+        };
+        detail::BatchNormResult r = detail::batch_norm_training(x, weight, bias, eps, composed);
         if (running_mean.defined()) {
             const NoGradGuard no_grad;
             const double unbias = static_cast<double>(n) / static_cast<double>(n - 1);
-            running_mean.mul_(1 - momentum).add_(mean.detach().reshape({channels}), momentum);
-            running_var.mul_(1 - momentum)
-                .add_(var.detach().reshape({channels}), momentum * unbias);
+            running_mean.mul_(1 - momentum).add_(r.mean, momentum);
+            running_var.mul_(1 - momentum).add_(r.var, momentum * unbias);
         }
-    } else {
-        if (!running_mean.defined()) {
-            throw Error("batch_norm: evaluation without running statistics");
-        }
-        mean = running_mean.reshape(per_channel);
-        var = running_var.reshape(per_channel);
+        return r.y;
     }
+    if (!running_mean.defined()) throw Error("batch_norm: evaluation without running statistics");
+    const Tensor mean = running_mean.reshape(per_channel), var = running_var.reshape(per_channel);
     return affine((x - mean) / sqrt(var + eps), weight, bias);  // x̂ = (x − μ)/√(σ² + ε)
 }
 

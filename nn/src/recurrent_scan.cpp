@@ -2,7 +2,7 @@
 
 #include <any>
 
-#include "descent/engine.hpp"
+#include "composed_backward.hpp"
 #include "descent/function.hpp"
 #include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
@@ -64,25 +64,13 @@ struct Scan : Function<Scan> {
                                                        const std::vector<Tensor>& in, CellKind kind,
                                                        bool reverse,
                                                        const std::vector<Tensor>& grads) {
-        const ScanResult again =
-            composed_scan(kind, in[0], {in[1], kind == CellKind::lstm ? in[2] : Tensor{}},
-                          {in[3], or_undefined(in[4]), or_undefined(in[5])}, reverse);
-        std::vector<Tensor> outputs{again.hs};
-        if (kind == CellKind::lstm) outputs.push_back(again.cs);
-        std::vector<Tensor> wrt;
-        std::vector<std::size_t> which;
-        for (std::size_t i = 0; i < in.size(); ++i) {
-            if (ctx.needs_input_grad(i)) {
-                wrt.push_back(in[i]);
-                which.push_back(i);
-            }
-        }
-        std::vector<Tensor> out(in.size());
-        if (wrt.empty()) return out;
-        const std::vector<Tensor> found =
-            descent::grad(outputs, wrt, grads, {.create_graph = true, .allow_unused = true});
-        for (std::size_t k = 0; k < which.size(); ++k) out[which[k]] = found[k];
-        return out;
+        return composed_backward(ctx, in, grads, [kind, reverse](const std::vector<Tensor>& v) {
+            const ScanResult again =
+                composed_scan(kind, v[0], {v[1], kind == CellKind::lstm ? v[2] : Tensor{}},
+                              {v[3], or_undefined(v[4]), or_undefined(v[5])}, reverse);
+            if (kind == CellKind::lstm) return std::vector<Tensor>{again.hs, again.cs};
+            return std::vector<Tensor>{again.hs};
+        });
     }
 };
 
