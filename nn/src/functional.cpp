@@ -10,6 +10,7 @@
 #include "descent/grad_mode.hpp"
 #include "descent/random.hpp"
 #include "descent/sample_keys.hpp"
+#include "layer_norm_op.hpp"
 
 namespace descent::nn::functional {
 
@@ -203,11 +204,15 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
     }
     Dims dims;
     for (std::int64_t d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
-    const Tensor mean = x.mean(dims, true);
-    Tensor y = (x - mean) / sqrt(x.var(dims, false, true) + eps);
-    if (weight.defined()) y = y * weight;
-    if (bias.defined()) y = y + bias;
-    return y;
+    const auto composed = [dims, eps](const Tensor& v, const Tensor& w, const Tensor& b) {
+        Tensor y = (v - v.mean(dims, true)) / sqrt(v.var(dims, false, true) + eps);
+        if (w.defined()) y = y * w;
+        if (b.defined()) y = y + b;
+        return y;
+    };
+    const std::int64_t row = numel_of(normalized_shape);
+    if (row == 0 || x.numel() == 0) return composed(x, weight, bias);
+    return detail::layer_norm_rows(x, row, weight, bias, eps, composed);
 }
 
 Tensor embedding(const Tensor& indices, const Tensor& weight) {
