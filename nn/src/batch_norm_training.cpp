@@ -9,6 +9,7 @@
 #include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
 #include "descent/threads.hpp"
+#include "narrow.hpp"
 
 namespace descent::nn::detail {
 namespace {
@@ -75,11 +76,11 @@ Tensor forward_typed(const Tensor& x, const Tensor& weight, const Tensor& bias, 
         const double mu = channel_sum(px, l, c, [](T v, auto) { return double(v); }) / m;
         const double sigma2 =
             channel_sum(px, l, c, [mu](T v, auto) { return (v - mu) * (v - mu); }) / m;
-        pm[c] = static_cast<T>(mu);
-        pv[c] = static_cast<T>(sigma2);
+        pm[c] = narrow<T>(mu);
+        pv[c] = narrow<T>(sigma2);
         const double scale = (w ? double(w[c]) : 1.0) / std::sqrt(sigma2 + eps);
         const double shift = (b ? double(b[c]) : 0.0) - mu * scale;
-        per_channel_affine(py, px, px, l, c, static_cast<T>(scale), T(0), static_cast<T>(shift));
+        per_channel_affine(py, px, px, l, c, narrow<T>(scale), T(0), narrow<T>(shift));
     });
     return y;
 }
@@ -101,14 +102,13 @@ std::vector<Tensor> backward_typed(const Tensor& dy, const Tensor& x, const Tens
         const double sum_dy = channel_sum(pg, l, c, [](T v, auto) { return double(v); });
         const double sum_dy_xc =
             channel_sum(pg, l, c, [px, mu](T v, std::int64_t i) { return v * (px[i] - mu); });
-        pdw[c] = static_cast<T>(sum_dy_xc * invstd);  // Σ dy·x̂
-        pdb[c] = static_cast<T>(sum_dy);              // Σ dy
+        pdw[c] = narrow<T>(sum_dy_xc * invstd);  // Σ dy·x̂
+        pdb[c] = narrow<T>(sum_dy);              // Σ dy
         // dx = w·invstd·(dy − Σdy/M − (x − μ)·invstd²·Σdy(x − μ)/M), an affine map of dy and x
         const double wi = (w ? double(w[c]) : 1.0) * invstd;
         const double bx = -wi * invstd * invstd * sum_dy_xc / m;
         const double k = -wi * sum_dy / m - bx * mu;
-        per_channel_affine(pdx, pg, px, l, c, static_cast<T>(wi), static_cast<T>(bx),
-                           static_cast<T>(k));
+        per_channel_affine(pdx, pg, px, l, c, narrow<T>(wi), narrow<T>(bx), narrow<T>(k));
     });
     return {dx, dw, db};
 }

@@ -9,6 +9,7 @@
 #include "descent/grad_mode.hpp"
 #include "descent/ops.hpp"
 #include "descent/threads.hpp"
+#include "narrow.hpp"
 
 namespace descent::nn::detail {
 namespace {
@@ -45,7 +46,7 @@ Tensor forward_typed(const Tensor& x, std::int64_t d, const Tensor& weight, cons
     for_each_row(x.numel() / d, x.numel(), [&](std::int64_t r) {
         double mean = 0, invstd = 0;
         row_statistics(px + r * d, d, eps, mean, invstd);
-        const T m = static_cast<T>(mean), s = static_cast<T>(invstd);
+        const T m = narrow<T>(mean), s = narrow<T>(invstd);
         const T* xr = px + r * d;
         T* yr = py + r * d;
         for (std::int64_t j = 0; j < d; ++j) {
@@ -81,7 +82,7 @@ std::vector<Tensor> backward_typed(const Tensor& dy, const Tensor& x, std::int64
         for (std::int64_t j = 0; j < d; ++j) {
             const double g = w ? double(gr[j]) * w[j] : double(gr[j]);
             const double xhat = (xr[j] - means[i]) * invstds[i];
-            pdx[r * d + j] = static_cast<T>(invstds[i] * (g - sum_g / n - xhat * sum_gx / n));
+            pdx[r * d + j] = narrow<T>(invstds[i] * (g - sum_g / n - xhat * sum_gx / n));
         }
     });
     // Σ over the rows, in row order
@@ -97,8 +98,8 @@ std::vector<Tensor> backward_typed(const Tensor& dy, const Tensor& x, std::int64
     }
     Tensor dweight = zeros({d}, opts), dbias = zeros({d}, opts);
     for (std::int64_t j = 0; j < d; ++j) {
-        dweight.mutable_data<T>()[j] = static_cast<T>(dw[static_cast<std::size_t>(j)]);
-        dbias.mutable_data<T>()[j] = static_cast<T>(db[static_cast<std::size_t>(j)]);
+        dweight.mutable_data<T>()[j] = narrow<T>(dw[static_cast<std::size_t>(j)]);
+        dbias.mutable_data<T>()[j] = narrow<T>(db[static_cast<std::size_t>(j)]);
     }
     return {dx, dweight, dbias};
 }

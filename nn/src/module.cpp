@@ -11,10 +11,11 @@
 namespace descent::nn {
 
 Tensor Module::forward(const Tensor& input) {
-    throw Error(fmt::format("{}: its forward takes or returns several tensors, so it cannot be "
-                            "called with the one tensor {} (as Sequential calls a module); call "
-                            "its own forward",
-                            type_name(), input.defined() ? shape_str(input.shape()) : "(none)"));
+    throw Error(
+        fmt::format("{}: its forward takes or returns several tensors, so it cannot be "
+                    "called with the one tensor {} (as Sequential calls a module); call "
+                    "its own forward",
+                    type_name(), input.defined() ? shape_str(input.shape()) : "(none)"));
 }
 
 void Module::check_new_name(const std::string& name) const {

@@ -266,3 +266,15 @@ TEST_CASE("hostile nn: BatchNorm's batch counter stays exact", "[hostile][nn]") 
             CHECK(t.item<std::int64_t>() == (std::int64_t{1} << 53) + 2);
     }
 }
+
+TEST_CASE("normalisations of values near float's largest stay defined", "[nn][hostile]") {
+    // Their statistics are summed in double; brought back to float they overflow to inf (a
+    // plain cast would be undefined: the sanitizer build checks float-cast-overflow).
+    const dc::Tensor x = dc::tensor({3e38, -3e38, 3e38, -3e38, 1.0, 2.0}, {3, 2}).requires_grad_();
+    const dc::Tensor bn = nn::functional::batch_norm(x, {}, {}, {}, {}, true);
+    const dc::Tensor ln = nn::functional::layer_norm(x, {2});
+    CHECK(bn.shape() == x.shape());
+    CHECK(ln.shape() == x.shape());
+    CHECK_NOTHROW((dc::square(bn).sum() + dc::square(ln).sum()).backward());
+    CHECK(x.grad().shape() == x.shape());
+}
