@@ -93,27 +93,35 @@ def busy_seconds():
 
 
 def run_once(program, name, env, min_time):
-    """µs per iteration (per op for the chain) and the share of a core others used."""
+    """µs per iteration (per op for the chain), the share of a core others used, and the
+    process's peak resident set in MB."""
     before_busy = busy_seconds()
-    before_self = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
-    out = subprocess.run(
-        [program, f"--benchmark_filter=^{re.escape(name)}(/real_time)?$", f"--benchmark_min_time={min_time}",
-         "--benchmark_format=json"], env=env, check=True, capture_output=True, text=True).stdout
+    with subprocess.Popen(
+            [program, f"--benchmark_filter=^{re.escape(name)}(/real_time)?$",
+             f"--benchmark_min_time={min_time}", "--benchmark_format=json"],
+            env=env, stdout=subprocess.PIPE, text=True) as proc:
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, program)
     wall = time.monotonic() - start
-    after_self = resource.getrusage(resource.RUSAGE_CHILDREN)
-    own = (after_self.ru_utime - before_self.ru_utime) + (after_self.ru_stime - before_self.ru_stime)
+    own = usage.ru_utime + usage.ru_stime
     other = max(0.0, busy_seconds() - before_busy - own) / wall
+    rss = usage.ru_maxrss / 1024  # kB on Linux
     bench = json.loads(out)["benchmarks"][0]
     scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[bench["time_unit"]]
     if "per_op" in bench:
-        return bench["per_op"] * 1e6, other  # seconds per op (inverted rate)
-    return bench["real_time"] * scale, other
+        return bench["per_op"] * 1e6, other, rss  # seconds per op (inverted rate)
+    return bench["real_time"] * scale, other, rss
 
 
-def measure(program, name, env, min_time, max_other, log):
+def measure(program, name, env, min_time, max_other, log, peaks=None):
     for attempt in range(3):
-        value, other = run_once(program, name, env, min_time)
+        value, other, rss = run_once(program, name, env, min_time)
+        if peaks is not None:
+            peaks.append(rss)
         if other <= max_other:
             return value
         log.append(f"{name} {os.path.basename(program)}: others used {100 * other:.0f} % of a "
@@ -160,10 +168,13 @@ def main():
                 "torch": f"{args.build}/bench/compare_torch"}
     log = []
     results = {}  # (workload, threads, library, variant) -> [values]
+    peaks = {}  # (workload, library) -> [peak RSS in MB] at 1 thread
     for r in range(args.rounds):
         for name, _ in WORKLOADS:
             for threads, library, variant, env in configurations():
-                value = measure(programs[library], name, env, args.min_time, args.max_other, log)
+                rss = peaks.setdefault((name, library), []) if threads == 1 else None
+                value = measure(programs[library], name, env, args.min_time, args.max_other, log,
+                                rss)
                 results.setdefault((name, threads, library, variant), []).append(value)
                 print(f"round {r + 1} {name} {threads}T {library} {variant}: {value:.3f} µs",
                       file=sys.stderr)
@@ -203,6 +214,13 @@ def main():
             f"ratio = torch / descent; † = torch's better 2-thread set-up was intra-op 1 + "
             f"OpenBLAS 2 (else intra-op 2).\n\n{table}\n\nThe no-overhead limit "
             f"(`bench_mlp`, forward + backward only, 1 thread): {eigen}.\n")
+    memory = ["| workload | torch peak RSS 1T | descent peak RSS 1T | ratio |", "|---|---:|---:|---:|"]
+    for name, label in WORKLOADS:
+        t, d = (statistics.median(peaks[(name, lib)]) for lib in ("torch", "descent"))
+        memory.append(f"| {label} | {t:.0f} MB | {d:.0f} MB | {t / d:.2f}× |")
+    text += ("\nPeak resident memory of each process (one workload per process, the library's code "
+             "and the benchmark's data included), median over its 1-thread runs:\n\n"
+             + "\n".join(memory) + "\n")
     shares = []
     for name, label in WORKLOADS:
         kind, _, size = name.partition("/")
