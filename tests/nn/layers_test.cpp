@@ -35,8 +35,8 @@ TEST_CASE("layers pass gradcheck and gradgradcheck in float64", "[nn][layers][gr
         check_both(f, {randn64({5, 3}), randn64({3}), randn64({3}), randn64({5, 3}).detach()});
         check_both(f,
                    {randn64({4, 3, 2}), randn64({3}), randn64({3}), randn64({4, 3, 2}).detach()});
-        check_both(f, {randn64({2, 3, 2, 3}), randn64({3}), randn64({3}),
-                       randn64({2, 3, 2, 3}).detach()});
+        check_both(
+            f, {randn64({2, 3, 2, 3}), randn64({3}), randn64({3}), randn64({2, 3, 2, 3}).detach()});
         check_both(
             [](const Inputs& in) {
                 return (F::batch_norm(in[0], {}, {}, {}, {}, true) * in[1]).sum();  // no affine

@@ -133,9 +133,9 @@ TEST_CASE("a module may take and return several tensors", "[nn][module]") {
     CHECK(product.shape() == dc::Shape{4, 3});
     CHECK(m.parameters().size() == 4);
     nn::Module& base = m;
-    CHECK_THROWS_WITH(base.forward(dc::ones({4, 2})),
-                      Catch::Contains("Bilinear") && Catch::Contains("[4,2]") &&
-                          Catch::Contains("several tensors"));
+    CHECK_THROWS_WITH(base.forward(dc::ones({4, 2})), Catch::Contains("Bilinear") &&
+                                                          Catch::Contains("[4,2]") &&
+                                                          Catch::Contains("several tensors"));
     nn::Sequential seq;
     seq.push_back(Bilinear{});
     CHECK_THROWS_AS(seq(dc::ones({1, 2})), dc::Error);
