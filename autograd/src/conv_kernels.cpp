@@ -6,8 +6,6 @@
 #include <cstring>
 #include <vector>
 
-#include <omp.h>
-
 #include "descent/threads.hpp"
 #include "gemm.hpp"
 #include "kernels.hpp"
@@ -110,11 +108,10 @@ void over_samples(std::int64_t samples, std::int64_t chunks, double work, std::s
                             : 1;
     std::vector<std::vector<T>> scratch(static_cast<std::size_t>(threads),
                                         std::vector<T>(scratch_size));
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
+    parallel_for(chunks, threads, [&](std::int64_t chunk, int slot) {
         body(chunk, samples * chunk / chunks, samples * (chunk + 1) / chunks,
-             scratch[static_cast<std::size_t>(omp_get_thread_num())].data());
-    }
+             scratch[static_cast<std::size_t>(slot)].data());
+    });
 }
 
 double work_of(const Sizes& s) {  // multiply-adds of one direction's products

@@ -110,10 +110,10 @@ void blas_gemm(const T* a, std::int64_t ac, bool ta, const T* b, std::int64_t bc
         omp_set_num_threads(omp_threads);
         return;
     }
-    // Inside another parallel region the team may be smaller than asked: every thread takes
-    // every team-size-th piece.
-#pragma omp parallel num_threads(pieces)
-    for (int p = omp_get_thread_num(); p < pieces; p += omp_get_num_threads()) piece(p);
+    const int omp_threads = omp_get_max_threads();
+    omp_set_num_threads(1);  // each piece on one thread, the caller's included
+    parallel_for(pieces, pieces, [&](std::int64_t p, int) { piece(static_cast<int>(p)); });
+    omp_set_num_threads(omp_threads);
 }
 #endif
 }  // namespace

@@ -32,8 +32,7 @@ Layout layout_of(const Tensor& x) {
 template <class F>
 void for_each_channel(const Layout& l, F&& f) {
     const int threads = l.N * l.C * l.S >= kParallelElements ? get_num_threads() : 1;
-#pragma omp parallel for num_threads(threads) if (threads > 1)
-    for (std::int64_t c = 0; c < l.C; ++c) f(c);
+    parallel_for(l.C, threads, [&](std::int64_t c, int) { f(c); });
 }
 
 /// Σ over channel c of f(x[i], i) (in double) for the flat indices i of x[n][c][s].

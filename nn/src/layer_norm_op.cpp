@@ -20,8 +20,7 @@ constexpr std::int64_t kParallelElements = std::int64_t{1} << 16;
 template <class F>
 void for_each_row(std::int64_t rows, std::int64_t elements, F&& f) {
     const int threads = elements >= kParallelElements ? get_num_threads() : 1;
-#pragma omp parallel for num_threads(threads) if (threads > 1)
-    for (std::int64_t r = 0; r < rows; ++r) f(r);
+    parallel_for(rows, threads, [&](std::int64_t r, int) { f(r); });
 }
 
 /// Each row's mean and 1/√(σ² + ε), in double.

@@ -3,7 +3,6 @@
 #include "groups.hpp"
 
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <bit>
@@ -210,21 +209,15 @@ void Groups::for_each(const std::vector<Target>& targets,
             first.push_back(first.back() + t.param->numel());
         }
     }
-    std::exception_ptr failure;
-#pragma omp parallel num_threads(threads)
-    {
+    // share `me` of k: the parameters whose first element falls in it (parallel_for rethrows
+    // an update's exception after the others ran)
+    const std::int64_t k = threads;
+    parallel_for(k, threads, [&](std::int64_t me, int) {
         const NoGradGuard no_grad;  // grad mode is per thread
-        const std::int64_t k = omp_get_num_threads(), me = omp_get_thread_num();
-        try {
-            for (std::size_t i = 0; i < small.size(); ++i) {
-                if (first[i] * k / small_elements == me) update(*small[i]);
-            }
-        } catch (...) {
-#pragma omp critical(descent_update_failure)
-            if (!failure) failure = std::current_exception();
+        for (std::size_t i = 0; i < small.size(); ++i) {
+            if (first[i] * k / small_elements == me) update(*small[i]);
         }
-    }
-    if (failure) std::rethrow_exception(failure);
+    });
 }
 
 void Groups::save(StateDict& out) const {
@@ -313,20 +306,17 @@ void for_ranges(std::int64_t n, std::size_t sums, RangeUpdate update, const void
             update(context, 0, n, total);
             return;
         }
-#pragma omp parallel num_threads(threads)
-        {
-            const std::int64_t t = omp_get_thread_num(), k = omp_get_num_threads();
-            update(context, n * t / k, n * (t + 1) / k, nullptr);
-        }
+        parallel_for(threads, threads, [&](std::int64_t t, int) {
+            update(context, n * t / threads, n * (t + 1) / threads, nullptr);
+        });
         return;
     }
     const std::int64_t chunks = (n + kSumChunk - 1) / kSumChunk;
     std::vector<double> parts(static_cast<std::size_t>(chunks) * sums);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (std::int64_t c = 0; c < chunks; ++c) {
+    parallel_for(chunks, threads, [&](std::int64_t c, int) {
         update(context, c * kSumChunk, std::min(n, (c + 1) * kSumChunk),
                parts.data() + static_cast<std::size_t>(c) * sums);
-    }
+    });
     for (std::size_t part = 0; part < parts.size(); part += sums) {
         for (std::size_t s = 0; s < sums; ++s) total[s] += parts[part + s];
     }

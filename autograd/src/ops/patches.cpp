@@ -44,8 +44,7 @@ void for_each_window_element(std::int64_t channels, std::int64_t height, std::in
 template <class F>
 void for_each_sample(std::int64_t samples, std::int64_t elements, F&& f) {
     const int threads = elements >= kParallelElements ? get_num_threads() : 1;
-#pragma omp parallel for num_threads(threads) if (threads > 1)
-    for (std::int64_t n = 0; n < samples; ++n) f(n);
+    parallel_for(samples, threads, [&](std::int64_t n, int) { f(n); });
 }
 
 Shape rows_shape(std::int64_t n, std::int64_t c, const Windows& w) {

@@ -38,8 +38,7 @@ void for_each_window(const Windows& w, std::int64_t h, std::int64_t wd, F&& f) {
 template <class F>
 void for_each_plane(std::int64_t planes, std::int64_t elements, F&& f) {
     const int threads = elements >= kParallelElements ? get_num_threads() : 1;
-#pragma omp parallel for num_threads(threads) if (threads > 1)
-    for (std::int64_t p = 0; p < planes; ++p) f(p);
+    parallel_for(planes, threads, [&](std::int64_t p, int) { f(p); });
 }
 
 /// The windows are contiguous (average pooling has no dilation) and have a divisor each.
