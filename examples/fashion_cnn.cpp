@@ -107,13 +107,17 @@ double test_accuracy(nn::Sequential& model, const data::ImageDataset& test) {
     return static_cast<double>(correct) / static_cast<double>(n);
 }
 
-/// Makes the directory of an output file and checks that it can be written, before training.
+/// Makes the directory of an output file and checks, before training, that the file can be
+/// written (opened to append, so nothing of an existing one changes; a new one is removed).
 void check_writable(const std::string& flag, const std::string& path) {
-    const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    namespace fs = std::filesystem;
     std::error_code ec;
-    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (const fs::path parent = fs::path(path).parent_path(); !parent.empty())
+        fs::create_directories(parent, ec);
+    const bool existed = fs::exists(path, ec);
     if (!std::ofstream(path, std::ios::app))
         throw dc::Error(fmt::format("{} {}: cannot be written", flag, path));
+    if (!existed) fs::remove(path, ec);
 }
 
 /// The curves as CSV: the loss and lr after every update, and one line per epoch.
