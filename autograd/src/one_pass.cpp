@@ -41,14 +41,23 @@ Tensor one_hot(const Tensor& target, std::int64_t classes, Dtype dtype) {
 }
 
 /// Row i of z as softmax(zᵢ) in `probs` (the exponentials e^{zᵢc − max}, then divided by their
-/// sum, formed in double); returns log Σ_c e^{zᵢc}.
+/// sum, formed in double); returns log Σ_c e^{zᵢc}. The exponentials go by whole packets from
+/// the row's start and the last classes mod width one by one, so each element gets the same
+/// arithmetic wherever the buffers lie (Eigen's own loop would peel scalars up to the first
+/// aligned address, and its scalar and packet exp differ in the last bit).
 template <class T>
 double softmax_row(const T* z, std::int64_t classes, T* probs) {
+    namespace ei = Eigen::internal;
+    using Packet = typename ei::packet_traits<T>::type;
+    constexpr std::int64_t width = ei::packet_traits<T>::size;
     using Row = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
-    const Row row(z, classes);
-    const T m = row.maxCoeff();
+    const T m = Row(z, classes).maxCoeff();
+    const Packet pm = ei::pset1<Packet>(m);
+    std::int64_t c = 0;
+    for (; c + width <= classes; c += width)
+        ei::pstoreu(probs + c, ei::pexp(ei::psub(ei::ploadu<Packet>(z + c), pm)));
+    for (; c < classes; ++c) probs[c] = std::exp(z[c] - m);
     Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> e(probs, classes);
-    e = (row - m).exp();
     double s = 0;
     for (std::int64_t c = 0; c < classes; ++c) s += double(probs[c]);
     e *= T(1.0 / s);
