@@ -31,7 +31,7 @@ namespace opt = descent::optim;
 namespace {
 
 struct Settings {
-    std::int64_t epochs = 6, batch_size = 128, limit = 0, stop_after = 0;
+    std::int64_t epochs = 8, batch_size = 128, limit = 0, stop_after = 0;
     double lr = 0.05, weight_decay = 5e-4;
     std::uint64_t seed = 0;
     std::string curve = "build/fashion_loss.csv", plot = "build/fashion_loss.png",
