@@ -16,6 +16,8 @@
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -39,6 +41,7 @@ namespace {
 struct Settings {
     std::string model = "lstm";
     std::int64_t epochs = 3, batch_size = 32, bptt = 64, limit = 0, stop_after = 0;
+    int threads = 0;
     double lr = 3e-3, clip = 1.0;
     std::uint64_t seed = 0;
     std::string prompt = "ROMEO:\n";
@@ -49,11 +52,13 @@ struct Settings {
 };
 
 /// The flags that shape a run, one "--flag value" a line: saved in the checkpoint, and a run
-/// resumed from it must have the same.
+/// resumed from it must have the same (the thread count changes how products are split, and
+/// so the last bits of the weights).
 std::string shaping_flags(const Settings& s) {
     return fmt::format("--model {}\n--epochs {}\n--batch-size {}\n--bptt {}\n--limit {}\n", s.model,
                        s.epochs, s.batch_size, s.bptt, s.limit) +
-           fmt::format("--lr {}\n--clip {}\n--seed {}\n", s.lr, s.clip, s.seed);
+           fmt::format("--lr {}\n--clip {}\n--seed {}\n--threads {}\n", s.lr, s.clip, s.seed,
+                       dc::get_num_threads());
 }
 
 /// Refuses to resume from a checkpoint saved with other shaping flags, naming the first.
@@ -140,6 +145,9 @@ int run(const Settings& s) {
     for (const auto& [flag, path] :
          {std::pair{"--curve", s.curve}, {"--plot", s.plot}, {"--checkpoint", s.checkpoint}})
         check_writable(flag, path);
+    // On a machine shared with other busy programs, one thread is the faster choice: a split
+    // product waits for its slowest thread (README, "Threads").
+    if (s.threads > 0) dc::set_num_threads(s.threads);
     dc::manual_seed(s.seed);
     const std::string text = data::tiny_shakespeare();
     data::CharTokenizer chars(text);  // every character of the corpus, held-out part included
@@ -163,8 +171,9 @@ int run(const Settings& s) {
         model = std::make_unique<char_lm::TransformerModel>(chars.vocab_size(), s.bptt);
     opt::Adam adam(model->parameters(), {.lr = s.lr});
     const std::int64_t total = s.epochs * windows.size();
-    const std::int64_t warmup = std::min<std::int64_t>(100, total / 10);
-    opt::LRScheduler schedule(adam, opt::warmup(opt::cosine(total - warmup), warmup));
+    const std::int64_t warmup = std::clamp<std::int64_t>(total / 10, 1, 100);
+    opt::LRScheduler schedule(
+        adam, opt::warmup(opt::cosine(std::max<std::int64_t>(total - warmup, 1)), warmup));
 
     // Everything a resumed run needs to continue exactly, in one file: the LSTM's carried state
     // too (a window in the middle of an epoch starts from it).
@@ -217,8 +226,7 @@ int run(const Settings& s) {
             bar.update(window + 1, epoch_loss / static_cast<double>(window + 1));
             if (step == s.stop_after) {
                 bar.finish();
-                ++window;
-                carry = detached(carry);
+                ++window;  // the resumed run goes on with the next window
                 state.save(s.checkpoint);
                 fmt::print("stopped after update {}; resume with --resume {}\n", step,
                            s.checkpoint);
@@ -303,7 +311,12 @@ int main(int argc, char** argv) {
     app.add_option("--clip", s.clip, "largest gradient norm")
         ->check(CLI::Range(1e-8, 1e8))
         ->capture_default_str();
-    app.add_option("--seed", s.seed, "seed of every random draw")->capture_default_str();
+    std::string seed = "0";  // parsed below: CLI11 would wrap 2^64 and -1 around
+    app.add_option("--seed", seed, "seed of every random draw, 0 to 2^64 - 1")
+        ->capture_default_str();
+    app.add_option("--threads", s.threads, "threads for the products (0: OpenMP's default)")
+        ->check(CLI::Range(0, 256))
+        ->capture_default_str();
     app.add_option("--prompt", s.prompt, "the text the sample starts from");
     app.add_option("--temperature", s.temperature, "of the sample (0.8: a little conservative)")
         ->check(CLI::Range(0.01, 100.0))
@@ -325,6 +338,9 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber);
     CLI11_PARSE(app, argc, argv);
     try {
+        const auto [end, ec] = std::from_chars(seed.data(), seed.data() + seed.size(), s.seed);
+        if (ec != std::errc() || end != seed.data() + seed.size())
+            throw dc::Error(fmt::format("--seed {}: not a whole number from 0 to 2^64 - 1", seed));
         return run(s);
     } catch (const std::exception& e) {
         fmt::print(stderr, "char_lm: {}\n", e.what());

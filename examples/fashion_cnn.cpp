@@ -13,6 +13,8 @@
 #include <descent/nn.hpp>
 #include <descent/optim.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -32,6 +34,7 @@ namespace {
 
 struct Settings {
     std::int64_t epochs = 8, batch_size = 128, limit = 0, stop_after = 0;
+    int threads = 0;
     double lr = 0.05, weight_decay = 5e-4;
     std::uint64_t seed = 0;
     std::string curve = "build/fashion_loss.csv", plot = "build/fashion_loss.png",
@@ -39,11 +42,12 @@ struct Settings {
 };
 
 /// The flags that shape a run, one "--flag value" a line: saved in the checkpoint, and a run
-/// resumed from it must have the same (its schedule, batches and draws follow from them).
+/// resumed from it must have the same (its schedule, batches and draws follow from them; the
+/// thread count changes how products are split, and so the last bits of the weights).
 std::string shaping_flags(const Settings& s) {
     return fmt::format("--epochs {}\n--batch-size {}\n--limit {}\n--lr {}\n--weight-decay {}\n",
                        s.epochs, s.batch_size, s.limit, s.lr, s.weight_decay) +
-           fmt::format("--seed {}\n", s.seed);
+           fmt::format("--seed {}\n--threads {}\n", s.seed, dc::get_num_threads());
 }
 
 /// Refuses to resume from a checkpoint saved with other shaping flags, naming the first.
@@ -141,6 +145,9 @@ int run(const Settings& s) {
     for (const auto& [flag, path] :
          {std::pair{"--curve", s.curve}, {"--plot", s.plot}, {"--checkpoint", s.checkpoint}})
         check_writable(flag, path);
+    // On a machine shared with other busy programs, one thread is the faster choice: a split
+    // product waits for its slowest thread (README, "Threads").
+    if (s.threads > 0) dc::set_num_threads(s.threads);
     dc::manual_seed(s.seed);
     data::ImageDataset train = data::load_fashion_mnist(data::Split::train);
     const data::ImageDataset test = data::load_fashion_mnist(data::Split::test);
@@ -151,6 +158,10 @@ int run(const Settings& s) {
     // drop_last: a last batch of few images would give BatchNorm noisy statistics
     data::DataLoader loader(train.images, train.labels,
                             {.batch_size = s.batch_size, .drop_last = true, .seed = s.seed});
+    if (loader.batches() == 0) {
+        throw dc::Error(
+            fmt::format("--limit {}: fewer images than one batch of {}", s.limit, s.batch_size));
+    }
     // Each image is shifted by up to 2 pixels (a 28×28 crop of the image padded to 32×32) and
     // mirrored with probability ½: new variants every epoch, the same for the same seeds.
     data::Compose augment(data::RandomCrop(28, {.padding = 2, .seed = s.seed + 1}),
@@ -164,8 +175,9 @@ int run(const Settings& s) {
     sgd.add_param_group(groups.no_decay, {.lr = s.lr, .momentum = 0.9, .nesterov = true});
     const std::int64_t total = s.epochs * loader.batches();
     // a short warm-up (BatchNorm's statistics settle), then cosine decay to 0 over the run
-    const std::int64_t warmup = std::min<std::int64_t>(200, total / 10);
-    opt::LRScheduler schedule(sgd, opt::warmup(opt::cosine(total - warmup), warmup));
+    const std::int64_t warmup = std::clamp<std::int64_t>(total / 10, 1, 200);
+    opt::LRScheduler schedule(
+        sgd, opt::warmup(opt::cosine(std::max<std::int64_t>(total - warmup, 1)), warmup));
 
     // Everything a resumed run needs to continue exactly, in one file.
     std::int64_t step = 0, epoch_batches = 0;
@@ -277,7 +289,12 @@ int main(int argc, char** argv) {
     app.add_option("--weight-decay", s.weight_decay, "L2 weight decay on the weights")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
-    app.add_option("--seed", s.seed, "seed of every random draw")->capture_default_str();
+    std::string seed = "0";  // parsed below: CLI11 would wrap 2^64 and -1 around
+    app.add_option("--seed", seed, "seed of every random draw, 0 to 2^64 - 1")
+        ->capture_default_str();
+    app.add_option("--threads", s.threads, "threads for the products (0: OpenMP's default)")
+        ->check(CLI::Range(0, 256))
+        ->capture_default_str();
     app.add_option("--curve", s.curve, "CSV of the loss after every update (and <name>_epochs.csv)")
         ->capture_default_str();
     app.add_option("--plot", s.plot, "PNG of the loss curve (needs gnuplot)")
@@ -292,6 +309,9 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber);
     CLI11_PARSE(app, argc, argv);
     try {
+        const auto [end, ec] = std::from_chars(seed.data(), seed.data() + seed.size(), s.seed);
+        if (ec != std::errc() || end != seed.data() + seed.size())
+            throw dc::Error(fmt::format("--seed {}: not a whole number from 0 to 2^64 - 1", seed));
         return run(s);
     } catch (const std::exception& e) {
         fmt::print(stderr, "fashion_cnn: {}\n", e.what());
