@@ -17,19 +17,18 @@
 #include <descent/optim.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "char_lm_models.hpp"
 #include "support/plot.hpp"
 #include "support/progress.hpp"
+#include "support/run_files.hpp"
 
 namespace dc = descent;
 namespace data = descent::data;
@@ -59,35 +58,6 @@ std::string shaping_flags(const Settings& s) {
                        s.epochs, s.batch_size, s.bptt, s.limit) +
            fmt::format("--lr {}\n--clip {}\n--seed {}\n--threads {}\n", s.lr, s.clip, s.seed,
                        dc::get_num_threads());
-}
-
-/// Refuses to resume from a checkpoint saved with other shaping flags, naming the first.
-void check_resumable(const std::string& path, const std::string& settings) {
-    const auto& saved = nn::load_checkpoint(path).metadata;
-    const auto it = saved.find("settings.value");
-    if (it == saved.end())
-        throw dc::Error(fmt::format("--resume {}: not a checkpoint of char_lm", path));
-    std::istringstream ours(settings), theirs(it->second);
-    for (std::string a, b; std::getline(ours, a) && std::getline(theirs, b);) {
-        if (a != b)
-            throw dc::Error(
-                fmt::format("--resume {}: saved with {}, this run has {}: resume "
-                            "with the saved flags, or start anew",
-                            path, b, a));
-    }
-}
-
-/// Makes the directory of an output file and checks, before training, that the file can be
-/// written (opened to append, so nothing of an existing one changes; a new one is removed).
-void check_writable(const std::string& flag, const std::string& path) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (const fs::path parent = fs::path(path).parent_path(); !parent.empty())
-        fs::create_directories(parent, ec);
-    const bool existed = fs::exists(path, ec);
-    if (!std::ofstream(path, std::ios::app))
-        throw dc::Error(fmt::format("{} {}: cannot be written", flag, path));
-    if (!existed) fs::remove(path, ec);
 }
 
 /// The model's detached state: the next window starts from its values, but its gradient stops
@@ -144,7 +114,7 @@ std::string sample(char_lm::CharModel& model, const data::CharTokenizer& chars,
 int run(const Settings& s) {
     for (const auto& [flag, path] :
          {std::pair{"--curve", s.curve}, {"--plot", s.plot}, {"--checkpoint", s.checkpoint}})
-        check_writable(flag, path);
+        support::check_writable(flag, path);
     // On a machine shared with other busy programs, one thread is the faster choice: a split
     // product waits for its slowest thread (README, "Threads").
     if (s.threads > 0) dc::set_num_threads(s.threads);
@@ -191,7 +161,7 @@ int run(const Settings& s) {
     state.add("epoch_losses", epoch_losses).add("held_out_losses", held_out_losses);
     state.add("settings", settings);
     if (!s.resume.empty()) {
-        check_resumable(s.resume, settings);
+        support::check_resumable(s.resume, settings, "char_lm");
         state.load(s.resume);
         fmt::print("resumed {} at update {}\n", s.resume, step);
     }
@@ -338,9 +308,7 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber);
     CLI11_PARSE(app, argc, argv);
     try {
-        const auto [end, ec] = std::from_chars(seed.data(), seed.data() + seed.size(), s.seed);
-        if (ec != std::errc() || end != seed.data() + seed.size())
-            throw dc::Error(fmt::format("--seed {}: not a whole number from 0 to 2^64 - 1", seed));
+        s.seed = support::parse_seed(seed);
         return run(s);
     } catch (const std::exception& e) {
         fmt::print(stderr, "char_lm: {}\n", e.what());

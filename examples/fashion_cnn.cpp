@@ -14,16 +14,15 @@
 #include <descent/optim.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "support/plot.hpp"
 #include "support/progress.hpp"
+#include "support/run_files.hpp"
 
 namespace dc = descent;
 namespace data = descent::data;
@@ -48,22 +47,6 @@ std::string shaping_flags(const Settings& s) {
     return fmt::format("--epochs {}\n--batch-size {}\n--limit {}\n--lr {}\n--weight-decay {}\n",
                        s.epochs, s.batch_size, s.limit, s.lr, s.weight_decay) +
            fmt::format("--seed {}\n--threads {}\n", s.seed, dc::get_num_threads());
-}
-
-/// Refuses to resume from a checkpoint saved with other shaping flags, naming the first.
-void check_resumable(const std::string& path, const std::string& settings) {
-    const auto& saved = nn::load_checkpoint(path).metadata;
-    const auto it = saved.find("settings.value");
-    if (it == saved.end())
-        throw dc::Error(fmt::format("--resume {}: not a checkpoint of fashion_cnn", path));
-    std::istringstream ours(settings), theirs(it->second);
-    for (std::string a, b; std::getline(ours, a) && std::getline(theirs, b);) {
-        if (a != b)
-            throw dc::Error(
-                fmt::format("--resume {}: saved with {}, this run has {}: resume "
-                            "with the saved flags, or start anew",
-                            path, b, a));
-    }
 }
 
 /// Two blocks of conv 3×3 → BatchNorm → ReLU → 2×2 max pool (28² → 14² → 7²), then a hidden
@@ -111,19 +94,6 @@ double test_accuracy(nn::Sequential& model, const data::ImageDataset& test) {
     return static_cast<double>(correct) / static_cast<double>(n);
 }
 
-/// Makes the directory of an output file and checks, before training, that the file can be
-/// written (opened to append, so nothing of an existing one changes; a new one is removed).
-void check_writable(const std::string& flag, const std::string& path) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (const fs::path parent = fs::path(path).parent_path(); !parent.empty())
-        fs::create_directories(parent, ec);
-    const bool existed = fs::exists(path, ec);
-    if (!std::ofstream(path, std::ios::app))
-        throw dc::Error(fmt::format("{} {}: cannot be written", flag, path));
-    if (!existed) fs::remove(path, ec);
-}
-
 /// The curves as CSV: the loss and lr after every update, and one line per epoch.
 void write_curves(const std::string& path, const std::vector<double>& losses,
                   const std::vector<double>& lrs, const std::vector<double>& epoch_steps,
@@ -144,7 +114,7 @@ void write_curves(const std::string& path, const std::vector<double>& losses,
 int run(const Settings& s) {
     for (const auto& [flag, path] :
          {std::pair{"--curve", s.curve}, {"--plot", s.plot}, {"--checkpoint", s.checkpoint}})
-        check_writable(flag, path);
+        support::check_writable(flag, path);
     // On a machine shared with other busy programs, one thread is the faster choice: a split
     // product waits for its slowest thread (README, "Threads").
     if (s.threads > 0) dc::set_num_threads(s.threads);
@@ -192,7 +162,7 @@ int run(const Settings& s) {
     state.add("epoch_losses", epoch_losses).add("accuracies", accuracies);
     state.add("settings", settings);
     if (!s.resume.empty()) {
-        check_resumable(s.resume, settings);
+        support::check_resumable(s.resume, settings, "fashion_cnn");
         state.load(s.resume);
         fmt::print("resumed {} at update {}\n", s.resume, step);
     }
@@ -309,9 +279,7 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber);
     CLI11_PARSE(app, argc, argv);
     try {
-        const auto [end, ec] = std::from_chars(seed.data(), seed.data() + seed.size(), s.seed);
-        if (ec != std::errc() || end != seed.data() + seed.size())
-            throw dc::Error(fmt::format("--seed {}: not a whole number from 0 to 2^64 - 1", seed));
+        s.seed = support::parse_seed(seed);
         return run(s);
     } catch (const std::exception& e) {
         fmt::print(stderr, "fashion_cnn: {}\n", e.what());

@@ -19,9 +19,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -34,6 +32,7 @@
 #include "support/plot.hpp"
 #include "support/progress.hpp"
 #include "support/ranks.hpp"
+#include "support/run_files.hpp"
 
 namespace dc = descent;
 namespace data = descent::data;
@@ -110,29 +109,6 @@ void check_resumable(const std::string& path, const Settings& s) {
     }
 }
 
-/// Refuses, before any training, an output path that cannot be written: its directory is made
-/// if missing, and the file opened for writing (appending to one that exists, so nothing of it
-/// changes; a new one is removed again).
-void check_writable(const std::string& flag, const std::string& path) {
-    namespace fs = std::filesystem;
-    const fs::path parent = fs::path(path).parent_path();
-    std::error_code ec;
-    if (!parent.empty()) fs::create_directories(parent, ec);
-    const bool existed = fs::exists(path);
-    const int fd = existed && !fs::is_regular_file(path)
-                       ? -1
-                       : ::open(path.c_str(),
-                                existed ? O_WRONLY | O_APPEND : O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd < 0) {
-        throw dc::Error(fmt::format("{} {}: cannot be written ({})", flag, path,
-                                    existed && !fs::is_regular_file(path)
-                                        ? "not a regular file"
-                                        : std::string(std::strerror(errno))));
-    }
-    ::close(fd);
-    if (!existed) fs::remove(path, ec);
-}
-
 /// "<name>_epochs.csv" beside the loss curve's file.
 std::string epochs_file(const std::string& curve) {
     const std::filesystem::path p(curve);
@@ -188,9 +164,9 @@ int run(const Settings& s, support::Ranks& ranks) {
                                          {"--plot", s.plot},
                                          {"--checkpoint", s.checkpoint},
                                          {"--save-state", s.save_state}}) {
-            if (!path.empty()) check_writable(flag, path);
+            if (!path.empty()) support::check_writable(flag, path);
         }
-        check_writable("--curve", epochs_file(s.curve));
+        support::check_writable("--curve", epochs_file(s.curve));
     }
     dc::manual_seed(s.seed);
     const data::Dataset digits = data::digits();
@@ -424,13 +400,7 @@ int main(int argc, char** argv) {
 #endif
     CLI11_PARSE(app, argc, argv);
     try {
-        const char* first = s.seed_text.data();
-        const char* last = first + s.seed_text.size();
-        const auto [end, ec] = std::from_chars(first, last, s.seed);
-        if (ec != std::errc() || end != last) {
-            throw dc::Error(
-                fmt::format("--seed {}: not a whole number from 0 to 2^64 - 1", s.seed_text));
-        }
+        s.seed = support::parse_seed(s.seed_text);
 #ifdef DESCENT_HAVE_DISTRIBUTED
         namespace distributed = descent::distributed;
         if (s.distributed) {
