@@ -36,6 +36,13 @@ auto sigmoid_of(const E& a) {
     return (1 + (-a).exp()).inverse();
 }
 
+/// count elements from src to dst (none, and no pointer read, when count is 0: an empty
+/// batch's tensors have no storage).
+template <class T>
+void copy_elements(T* dst, const T* src, std::int64_t count) {
+    if (count > 0) std::memcpy(dst, src, sizeof(T) * static_cast<std::size_t>(count));
+}
+
 /// Step `time` of a [L, N, k] tensor.
 template <class T>
 T* step_of(Tensor& t, std::int64_t time) {
@@ -79,7 +86,7 @@ Trace forward_typed(CellKind kind, const Tensor& gates_x, const LSTMState& start
             out = o * c.tanh();                           // h' = σ(o)⊙tanh(c')
             c_prev = step_of<T>(tr.cs, t);
             if (w.weight_hr.defined()) {
-                std::memcpy(step_of<T>(tr.aux, t), next.data<T>(), sizeof(T) * g.N * H);
+                copy_elements(step_of<T>(tr.aux, t), next.data<T>(), g.N * H);
                 next = linear(next, w.weight_hr);  // h' ← W_hr·h'
             }
         } else if (gru) {
@@ -94,7 +101,7 @@ Trace forward_typed(CellKind kind, const Tensor& gates_x, const LSTMState& start
         } else {
             out = (gate(x, g, 0, H, 1) + gate(y, g, 0, H, 1)).max(T(0));
         }
-        std::memcpy(step_of<T>(tr.hs, t), next.data<T>(), sizeof(T) * g.N * g.P);
+        copy_elements(step_of<T>(tr.hs, t), next.data<T>(), g.N * g.P);
         h = std::move(next);
     }
     return tr;
@@ -107,7 +114,7 @@ Tensor previous_states(const Tensor& all, const Tensor& start, const Geometry& g
     const std::int64_t row = all.size(1) * all.size(2);
     for (std::int64_t k = 0; k < g.L; ++k) {
         const T* from = k == 0 ? start.data<T>() : step_of<T>(all, g.time(k - 1));
-        std::memcpy(step_of<T>(prev, g.time(k)), from, sizeof(T) * row);
+        copy_elements(step_of<T>(prev, g.time(k)), from, row);
     }
     return prev;
 }
@@ -137,7 +144,7 @@ std::vector<Tensor> backward_typed(CellKind kind, const std::vector<Tensor>& in,
         Block<T>(dh.mutable_data<T>(), g.N, g.P, Eigen::OuterStride<>(g.P)) +=
             ConstBlock<T>(step_of<T>(d_hs, t), g.N, g.P, Eigen::OuterStride<>(g.P));
         if (projected) {
-            std::memcpy(step_of<T>(d_h_all, t), dh.data<T>(), sizeof(T) * g.N * g.P);
+            copy_elements(step_of<T>(d_h_all, t), dh.data<T>(), g.N * g.P);
             dh = matmul(dh, in[5]);  // through h' = W_hr·h_raw
         }
         const auto d = gate(dh.data<T>(), g, 0, H, 1);
