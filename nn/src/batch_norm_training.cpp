@@ -112,14 +112,6 @@ std::vector<Tensor> backward_typed(const Tensor& dy, const Tensor& x, const Tens
     return {dx, dw, db};
 }
 
-/// A stand-in for an absent weight or bias: the Function's inputs must all be defined.
-Tensor or_empty(const Tensor& t, Dtype dtype) {
-    return t.defined() ? t : zeros({0}, {.dtype = dtype});
-}
-Tensor or_undefined(const Tensor& t) {
-    return t.numel() > 0 ? t : Tensor{};
-}
-
 struct BatchNormTraining : Function<BatchNormTraining> {
     static constexpr const char* name = "batch_norm";
 

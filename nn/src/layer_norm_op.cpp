@@ -103,13 +103,6 @@ std::vector<Tensor> backward_typed(const Tensor& dy, const Tensor& x, std::int64
     return {dx, dweight, dbias};
 }
 
-Tensor or_empty(const Tensor& t, Dtype dtype) {
-    return t.defined() ? t : zeros({0}, {.dtype = dtype});
-}
-Tensor or_undefined(const Tensor& t) {
-    return t.numel() > 0 ? t : Tensor{};
-}
-
 struct LayerNormRows : Function<LayerNormRows> {
     static constexpr const char* name = "layer_norm";
 

@@ -11,14 +11,6 @@
 namespace descent::nn::detail {
 namespace {
 
-/// A stand-in for an absent weight: the Function's inputs must all be defined.
-Tensor or_empty(const Tensor& t, Dtype dtype) {
-    return t.defined() ? t : zeros({0}, {.dtype = dtype});
-}
-Tensor or_undefined(const Tensor& t) {
-    return t.numel() > 0 ? t : Tensor{};
-}
-
 Geometry geometry_of(CellKind kind, const Tensor& gates_x, const Tensor& h0, bool reverse) {
     const std::int64_t G = kind == CellKind::lstm ? 4 : kind == CellKind::gru ? 3 : 1;
     return {gates_x.size(0), gates_x.size(1), gates_x.size(2) / G, h0.size(1), G, reverse};
