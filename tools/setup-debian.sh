@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what descent needs on Debian 12, as root, and only what is missing.
-#   tools/setup-debian.sh            build dependencies (compiler, CMake, Eigen, OpenBLAS, fmt,
+#   tools/setup-debian.sh            build dependencies (compiler, CMake, Eigen, OpenBLAS, oneDNN
+#                                    with the OpenCL files its CMake package asks for, fmt,
 #                                    Catch2, JSON, CLI11, zlib), gnuplot for the examples' plots
 #                                    and Fashion-MNIST (dataset-fashion-mnist) for its loader's test
 #   tools/setup-debian.sh mpi        also Open MPI (descent::distributed, -DDESCENT_DISTRIBUTED=ON)
@@ -9,7 +10,7 @@
 set -euo pipefail
 
 packages=(g++ cmake make libeigen3-dev libopenblas-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev zlib1g-dev gnuplot-nox
-          dataset-fashion-mnist)
+          libdnnl-dev ocl-icd-opencl-dev dataset-fashion-mnist)
 for extra in "$@"; do
     case "$extra" in
         mpi) packages+=(libopenmpi-dev openmpi-bin) ;;

@@ -9,6 +9,9 @@
 #include "descent/threads.hpp"
 #include "gemm.hpp"
 #include "kernels.hpp"
+#ifdef DESCENT_HAVE_ONEDNN
+#include "conv_onednn.hpp"
+#endif
 
 namespace descent::kernel {
 namespace {
@@ -122,6 +125,9 @@ double work_of(const Sizes& s) {  // multiply-adds of one direction's products
 
 Tensor conv_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const Windows& win,
                     std::int64_t groups) {
+#ifdef DESCENT_HAVE_ONEDNN
+    if (auto y = onednn::conv_forward(x, weight, bias, win, groups)) return *std::move(y);
+#endif
     const Sizes s = sizes_of(x.shape(), weight.shape(), win);
     Tensor y = empty({s.n, s.o, win.out_h, win.out_w}, x.dtype(), "conv2d");
     dispatch_floating(x.dtype(), "conv2d", [&](auto tag) {
@@ -156,6 +162,9 @@ Tensor conv_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, c
 
 Tensor conv_input_grad(const Tensor& g, const Tensor& weight, const Shape& x_shape,
                        const Windows& win, std::int64_t groups) {
+#ifdef DESCENT_HAVE_ONEDNN
+    if (auto dx = onednn::conv_input_grad(g, weight, x_shape, win, groups)) return *std::move(dx);
+#endif
     const Sizes s = sizes_of(x_shape, weight.shape(), win);
     Tensor dx = zeros(x_shape, {.dtype = g.dtype()});
     dispatch_floating(g.dtype(), "conv2d", [&](auto tag) {
@@ -182,6 +191,11 @@ Tensor conv_input_grad(const Tensor& g, const Tensor& weight, const Shape& x_sha
 
 Tensor conv_weight_grad(const Tensor& g, const Tensor& x, const Shape& weight_shape,
                         const Windows& win, std::int64_t groups) {
+#ifdef DESCENT_HAVE_ONEDNN
+    if (auto dw = onednn::conv_weight_grad(g, x, weight_shape, win, groups)) {
+        return *std::move(dw);
+    }
+#endif
     const Sizes s = sizes_of(x.shape(), weight_shape, win);
     Tensor dw = zeros(weight_shape, {.dtype = g.dtype()});
     dispatch_floating(g.dtype(), "conv2d", [&](auto tag) {
