@@ -147,4 +147,11 @@ void parallel_for(std::int64_t count, int threads,
     if (job.failure) std::rethrow_exception(job.failure);
 }
 
+void parallel_for_elements(std::int64_t count, std::int64_t elements,
+                           const std::function<void(std::int64_t)>& f) {
+    constexpr std::int64_t kParallelElements = std::int64_t{1} << 16;
+    const int threads = elements >= kParallelElements ? get_num_threads() : 1;
+    parallel_for(count, threads, [&](std::int64_t item, int) { f(item); });
+}
+
 }  // namespace descent

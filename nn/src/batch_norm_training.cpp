@@ -14,9 +14,6 @@
 namespace descent::nn::detail {
 namespace {
 
-/// Channels are split over the threads above this many elements.
-constexpr std::int64_t kParallelElements = std::int64_t{1} << 16;
-
 /// x as N blocks of C channels of S positions.
 struct Layout {
     std::int64_t N, C, S;
@@ -26,13 +23,6 @@ struct Layout {
 Layout layout_of(const Tensor& x) {
     const std::int64_t n = x.size(0), c = x.size(1);
     return {n, c, n * c == 0 ? 0 : x.numel() / (n * c)};
-}
-
-/// f(c) for every channel, over the threads when the work is large.
-template <class F>
-void for_each_channel(const Layout& l, F&& f) {
-    const int threads = l.N * l.C * l.S >= kParallelElements ? get_num_threads() : 1;
-    parallel_for(l.C, threads, [&](std::int64_t c, int) { f(c); });
 }
 
 /// Σ over channel c of f(x[i], i) (in double) for the flat indices i of x[n][c][s].
@@ -71,7 +61,7 @@ Tensor forward_typed(const Tensor& x, const Tensor& weight, const Tensor& bias, 
     const T* w = weight.numel() > 0 ? weight.data<T>() : nullptr;
     const T* b = bias.numel() > 0 ? bias.data<T>() : nullptr;
     const double m = static_cast<double>(l.values());
-    for_each_channel(l, [&](std::int64_t c) {
+    parallel_for_elements(l.C, l.N * l.C * l.S, [&](std::int64_t c) {
         const double mu = channel_sum(px, l, c, [](T v, auto) { return double(v); }) / m;
         const double sigma2 =
             channel_sum(px, l, c, [mu](T v, auto) { return (v - mu) * (v - mu); }) / m;
@@ -96,7 +86,7 @@ std::vector<Tensor> backward_typed(const Tensor& dy, const Tensor& x, const Tens
     const T* w = weight.numel() > 0 ? weight.data<T>() : nullptr;
     T *pdx = dx.mutable_data<T>(), *pdw = dw.mutable_data<T>(), *pdb = db.mutable_data<T>();
     const double m = static_cast<double>(l.values());
-    for_each_channel(l, [&](std::int64_t c) {
+    parallel_for_elements(l.C, l.N * l.C * l.S, [&](std::int64_t c) {
         const double mu = pm[c], invstd = 1.0 / std::sqrt(double(pv[c]) + eps);
         const double sum_dy = channel_sum(pg, l, c, [](T v, auto) { return double(v); });
         const double sum_dy_xc =

@@ -14,15 +14,6 @@
 namespace descent::nn::detail {
 namespace {
 
-/// Rows are split over the threads above this many elements.
-constexpr std::int64_t kParallelElements = std::int64_t{1} << 16;
-
-template <class F>
-void for_each_row(std::int64_t rows, std::int64_t elements, F&& f) {
-    const int threads = elements >= kParallelElements ? get_num_threads() : 1;
-    parallel_for(rows, threads, [&](std::int64_t r, int) { f(r); });
-}
-
 /// Each row's mean and 1/√(σ² + ε), in double.
 template <class T>
 void row_statistics(const T* x, std::int64_t d, double eps, double& mean, double& invstd) {
@@ -42,7 +33,7 @@ Tensor forward_typed(const Tensor& x, std::int64_t d, const Tensor& weight, cons
     T* py = y.mutable_data<T>();
     const T* w = weight.numel() > 0 ? weight.data<T>() : nullptr;
     const T* b = bias.numel() > 0 ? bias.data<T>() : nullptr;
-    for_each_row(x.numel() / d, x.numel(), [&](std::int64_t r) {
+    parallel_for_elements(x.numel() / d, x.numel(), [&](std::int64_t r) {
         double mean = 0, invstd = 0;
         row_statistics(px + r * d, d, eps, mean, invstd);
         const T m = narrow<T>(mean), s = narrow<T>(invstd);
@@ -66,7 +57,7 @@ std::vector<Tensor> backward_typed(const Tensor& dy, const Tensor& x, std::int64
     const T* w = weight.numel() > 0 ? weight.data<T>() : nullptr;
     T* pdx = dx.mutable_data<T>();
     std::vector<double> means(static_cast<std::size_t>(rows)), invstds(means.size());
-    for_each_row(rows, x.numel(), [&](std::int64_t r) {
+    parallel_for_elements(rows, x.numel(), [&](std::int64_t r) {
         const auto i = static_cast<std::size_t>(r);
         row_statistics(px + r * d, d, eps, means[i], invstds[i]);
         const T* xr = px + r * d;

@@ -33,4 +33,9 @@ void set_parallel_threshold(std::int64_t work);
 void parallel_for(std::int64_t count, int threads,
                   const std::function<void(std::int64_t item, int slot)>& f);
 
+/// The items of a kernel that touches `elements` elements in all, as parallel_for: on every
+/// thread from 2¹⁶ elements on, else on the caller (a second thread gains nothing below that).
+void parallel_for_elements(std::int64_t count, std::int64_t elements,
+                           const std::function<void(std::int64_t item)>& f);
+
 }  // namespace descent

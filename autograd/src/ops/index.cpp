@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "descent/ops.hpp"
+#include "descent/threads.hpp"
 #include "kernels.hpp"
 #include "node.hpp"
 #include "ops_internal.hpp"
@@ -28,7 +29,11 @@ const std::int64_t* checked_indices(const Tensor& index, std::int64_t extent, st
                                     const Shape& shape, std::string_view op) {
     const auto* idx = index.data<std::int64_t>();
     const std::int64_t n = index.numel();
+    bool outside = false;  // one pass without branches (negative values wrap to huge ones)
     for (std::int64_t i = 0; i < n; ++i) {
+        outside |= static_cast<std::uint64_t>(idx[i]) >= static_cast<std::uint64_t>(extent);
+    }
+    for (std::int64_t i = 0; outside && i < n; ++i) {
         if (idx[i] < 0 || idx[i] >= extent) {
             throw IndexError(fmt::format("{}: index {} out of range for dim {} of size {} in {}",
                                          op, idx[i], dim, extent, shape_str(shape)));
@@ -49,14 +54,15 @@ void for_each_gathered(const Shape& index_shape, const Shape& x_shape, std::int6
     if (spans) {
         const kernel::Blocks b = kernel::blocks_around(x_shape, dim);
         const std::int64_t count = index_shape[static_cast<std::size_t>(dim)];
-        std::int64_t p = 0;
-        for (std::int64_t o = 0; o < b.outer; ++o) {
+        // each outer block reads and writes its own elements, so the blocks can run in parallel
+        parallel_for_elements(b.outer, b.outer * count * b.inner, [&](std::int64_t o) {
+            std::int64_t p = o * count * b.inner;
             for (std::int64_t k = 0; k < count; ++k) {
                 for (std::int64_t i = 0; i < b.inner; ++i, ++p) {
                     f(p, (o * b.extent + idx[p]) * b.inner + i);
                 }
             }
-        }
+        });
         return;
     }
     std::vector<std::int64_t> x_strides(rank, 1);

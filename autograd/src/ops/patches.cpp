@@ -13,9 +13,6 @@
 namespace descent::detail {
 namespace {
 
-/// Copies or sums below this many elements stay on one thread.
-constexpr std::int64_t kParallelElements = std::int64_t{1} << 16;
-
 /// Visits every (window row, input element) pair of one sample: f(row_offset, input_offset),
 /// input_offset −1 for a position in the padding. Rows are laid out [l][c][a][b] as patches
 /// writes them.
@@ -40,13 +37,6 @@ void for_each_window_element(std::int64_t channels, std::int64_t height, std::in
     }
 }
 
-/// Runs f(n) for every sample, over the threads when the work is large.
-template <class F>
-void for_each_sample(std::int64_t samples, std::int64_t elements, F&& f) {
-    const int threads = elements >= kParallelElements ? get_num_threads() : 1;
-    parallel_for(samples, threads, [&](std::int64_t n, int) { f(n); });
-}
-
 Shape rows_shape(std::int64_t n, std::int64_t c, const Windows& w) {
     return {n, w.out_h * w.out_w, c * w.kernel_h * w.kernel_w};
 }
@@ -61,7 +51,7 @@ Tensor patches(const Tensor& x, const Windows& w, double pad_value) {
         const T* in = x.data<T>();
         T* out = elements<T>(rows);
         const T pad = static_cast<T>(pad_value);
-        for_each_sample(n, rows.numel(), [&](std::int64_t s) {
+        parallel_for_elements(n, rows.numel(), [&](std::int64_t s) {
             const T* image = in + s * c * h * wd;
             T* dst = out + s * per_sample;
             for_each_window_element(c, h, wd, w, [&](std::int64_t r, std::int64_t i) {
@@ -87,7 +77,7 @@ Tensor patches_adjoint(const Tensor& rows, const Shape& input_shape, const Windo
         using T = decltype(tag);
         const T* in = rows.data<T>();
         T* out = elements<T>(x);
-        for_each_sample(n, rows.numel(), [&](std::int64_t s) {
+        parallel_for_elements(n, rows.numel(), [&](std::int64_t s) {
             const T* src = in + s * per_sample;
             T* image = out + s * c * h * wd;
             for_each_window_element(c, h, wd, w, [&](std::int64_t r, std::int64_t i) {

@@ -18,6 +18,7 @@
 #include "../spatial_geometry.hpp"
 #include "descent/ops.hpp"
 #include "descent/spatial.hpp"
+#include "descent/threads.hpp"
 #include "kernels.hpp"
 
 namespace descent {
@@ -98,27 +99,29 @@ Tensor argmax_of_windows(const Tensor& x, const Windows& w) {
     }
     kernel::dispatch_floating(x.dtype(), "max_pool", [&](auto tag) {
         using T = decltype(tag);
-        std::vector<T> values(static_cast<std::size_t>(w.out_w));
-        for (std::int64_t p = 0; p < planes; ++p) {
+        parallel_for_elements(planes, x.numel(), [&](std::int64_t p) {
             const T* plane = x.data<T>() + p * h * wd;
-            for (std::int64_t oy = 0; oy < w.out_h; ++oy, out += w.out_w) {
+            std::int64_t* at_plane = out + p * w.out_h * w.out_w;
+            std::vector<T> values(static_cast<std::size_t>(w.out_w));
+            for (std::int64_t oy = 0; oy < w.out_h; ++oy) {
+                std::int64_t* at = at_plane + oy * w.out_w;
                 const Taps rows = taps(oy, w.stride_h, w.pad_h, w.dilation_h, w.kernel_h, h);
                 const std::int64_t y0 = oy * w.stride_h - w.pad_h;
                 // torch's start: the window's first element inside the input, value −inf
                 for (std::int64_t ox = 0; ox < w.out_w; ++ox) {
                     const Taps cols = columns[static_cast<std::size_t>(ox)];
-                    out[ox] = (y0 + rows.first * w.dilation_h) * wd + ox * w.stride_w - w.pad_w +
-                              cols.first * w.dilation_w;
+                    at[ox] = (y0 + rows.first * w.dilation_h) * wd + ox * w.stride_w - w.pad_w +
+                             cols.first * w.dilation_w;
                     values[static_cast<std::size_t>(ox)] = -std::numeric_limits<T>::infinity();
                 }
                 for (std::int64_t a = rows.first; a < rows.last; ++a) {
                     const std::int64_t row = (y0 + a * w.dilation_h) * wd - w.pad_w;
                     auto visit = [&](std::int64_t ox, std::int64_t b) {
-                        const std::int64_t at = row + ox * w.stride_w + b * w.dilation_w;
-                        const T v = plane[at];
+                        const std::int64_t position = row + ox * w.stride_w + b * w.dilation_w;
+                        const T v = plane[position];
                         T& best = values[static_cast<std::size_t>(ox)];
                         const bool take = (v > best) | (v != v);  // v != v: NaN
-                        out[ox] = pick(take, at, out[ox]);
+                        at[ox] = pick(take, position, at[ox]);
                         best = pick(take, v, best);
                     };
                     for (std::int64_t b = 0; b < w.kernel_w; ++b) {
@@ -132,7 +135,7 @@ Tensor argmax_of_windows(const Tensor& x, const Windows& w) {
                     }
                 }
             }
-        }
+        });
     });
     return index;
 }

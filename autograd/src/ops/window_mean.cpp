@@ -15,9 +15,6 @@
 namespace descent::detail {
 namespace {
 
-/// Planes are split over threads above this many input elements.
-constexpr std::int64_t kParallelElements = std::int64_t{1} << 16;
-
 /// f(window, first row, last row, first column, last column) for every window of a plane, the
 /// bounds clipped to the h × w input (half-open).
 template <class F>
@@ -32,13 +29,6 @@ void for_each_window(const Windows& w, std::int64_t h, std::int64_t wd, F&& f) {
             f(i * w.out_w + j, r0, r1, c0, c1);
         }
     }
-}
-
-/// Runs f(plane) for every one of the planes, over the threads when the work is large.
-template <class F>
-void for_each_plane(std::int64_t planes, std::int64_t elements, F&& f) {
-    const int threads = elements >= kParallelElements ? get_num_threads() : 1;
-    parallel_for(planes, threads, [&](std::int64_t p, int) { f(p); });
 }
 
 /// The windows are contiguous (average pooling has no dilation) and have a divisor each.
@@ -63,7 +53,7 @@ Tensor window_mean(const Tensor& x, const Windows& w, const Tensor& divisors) {
         const T* in = x.data<T>();
         const T* d = divisors.data<T>();
         T* out = elements<T>(y);
-        for_each_plane(n * c, x.numel(), [&](std::int64_t p) {
+        parallel_for_elements(n * c, x.numel(), [&](std::int64_t p) {
             const T* plane = in + p * h * wd;
             T* o = out + p * w.out_h * w.out_w;
             for_each_window(w, h, wd, [&](std::int64_t k, auto r0, auto r1, auto c0, auto c1) {
@@ -92,7 +82,7 @@ Tensor window_mean_adjoint(const Tensor& g, const Shape& input_shape, const Wind
         const T* in = g.data<T>();
         const T* d = divisors.data<T>();
         T* out = elements<T>(x);
-        for_each_plane(n * c, x.numel(), [&](std::int64_t p) {
+        parallel_for_elements(n * c, x.numel(), [&](std::int64_t p) {
             const T* gp = in + p * w.out_h * w.out_w;
             T* plane = out + p * h * wd;
             for_each_window(w, h, wd, [&](std::int64_t k, auto r0, auto r1, auto c0, auto c1) {
