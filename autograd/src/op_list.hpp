@@ -12,7 +12,7 @@
     X(leaky_relu) X(gelu) X(softplus) X(pow_scalar) X(pow) X(clamp) X(maximum) X(minimum)       \
     X(where) X(sum) X(amax) X(amin) X(matmul) X(linear) X(reshape) X(permute) X(expand)          \
     X(slice) X(slice_backward) X(index_select) X(index_add) X(gather) X(scatter_add)             \
-    X(concat) X(to_dtype) X(clone) X(squared_error)                                            \
+    X(concat) X(to_dtype) X(clone) X(squared_error) X(softmax)                                 \
     X(softmax_cross_entropy) X(sin) X(cos) X(tan) X(asin) X(acos) X(atan) X(atan2) X(sinh)    \
     X(cosh) X(hypot) X(log1p) X(expm1) X(log2) X(log10) X(rsqrt) X(floor) X(ceil) X(trunc)     \
     X(round) X(fmod) X(remainder) X(cumsum) X(cumprod) X(flip) X(roll) X(masked_fill)         \

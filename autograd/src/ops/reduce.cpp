@@ -14,6 +14,7 @@
 #include "kernels.hpp"
 #include "node.hpp"
 #include "reduce_kernel.hpp"
+#include "softmax_kernel.hpp"
 
 namespace descent {
 namespace {
@@ -200,11 +201,14 @@ Tensor logsumexp(const Tensor& x, const Dims& dims_in, bool keepdim) {
     return keepdim ? kept : reshape(kept, reduced_shape(x.shape(), dims, false));
 }
 
-Tensor softmax(const Tensor& x, std::int64_t dim) {  // e^(x − m) / Σ e^(x − m)
+Tensor softmax(const Tensor& x, std::int64_t dim) {  // y = e^(x − m) / Σ e^(x − m)
     kernel::require_floating(x, "softmax");
     const Dims dims = normalize_dims({dim}, x, "softmax");
-    const Tensor e = exp(shift_by_max(x, dims, "softmax").first);
-    return e / sum(e, dims, true);
+    const std::int64_t d = dims.empty() ? 0 : dims.front();  // a 0-d tensor: a row of one
+    Tensor y = kernel::softmax_forward(x, d);
+    return record(Op::softmax, {x}, y, {y}, [d](const BackwardContext& c, const Tensor& g) {
+        return Grads{kernel::softmax_backward(g, c.saved(0), d)};  // y ⊙ (g − Σ g ⊙ y)
+    });
 }
 
 Tensor log_softmax(const Tensor& x, std::int64_t dim) {  // (x − m) − log Σ e^(x − m)

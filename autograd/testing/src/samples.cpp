@@ -70,7 +70,11 @@ std::vector<OpSample> softmax_samples() {
     Make m(41);
     return std::vector<OpSample>{
         {"dim 1 of [3,4]", unary([](auto& x) { return softmax(x, 1); }), {m.normal({3, 4})}},
-        {"dim 0 of [2,3,2]", unary([](auto& x) { return softmax(x, 0); }), {m.normal({2, 3, 2})}}};
+        {"dim 0 of [2,3,2]", unary([](auto& x) { return softmax(x, 0); }), {m.normal({2, 3, 2})}},
+        // rows longer than a packet: whole packets, then the rest one by one
+        {"dim -1 of [2,19]", unary([](auto& x) { return softmax(x, -1); }), {m.normal({2, 19})}},
+        {"dim 1 of [2,3,19]", unary([](auto& x) { return softmax(x, 1); }), {m.normal({2, 3, 19})}},
+        {"0-d", unary([](auto& x) { return softmax(x, 0); }), {m.normal({})}}};
 }
 
 std::vector<OpSample> log_softmax_samples() {
