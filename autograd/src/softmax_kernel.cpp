@@ -3,6 +3,7 @@
 
 #include "softmax_kernel.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -32,6 +33,41 @@ void exp_shifted(const T* x, const T* shift, std::int64_t step, T* out, std::int
     for (; j < n; ++j) out[j] = std::exp(x[j] - shift[j * step]);
 }
 
+/// Row sums and maxima in eight lanes, element k into lane k mod 8, then the lanes in order and
+/// the rest: a fixed order wherever the row lies, and one the compiler vectorises.
+constexpr std::int64_t kLanes = 8;
+
+template <class T>
+T row_max(const T* x, std::int64_t n) {  // x > m ? x : m, as torch's max keeps the first
+    T lanes[kLanes];
+    std::fill(lanes, lanes + kLanes, -std::numeric_limits<T>::infinity());
+    std::int64_t k = 0;
+    for (; k + kLanes <= n; k += kLanes) {
+        for (std::int64_t j = 0; j < kLanes; ++j)
+            lanes[j] = x[k + j] > lanes[j] ? x[k + j] : lanes[j];
+    }
+    T m = -std::numeric_limits<T>::infinity();
+    for (const T v : lanes) m = v > m ? v : m;
+    for (; k < n; ++k) m = x[k] > m ? x[k] : m;
+    return m;
+}
+
+/// Σ a[k]·b[k] in double (b null: Σ a[k]).
+template <class T>
+double row_dot(const T* a, const T* b, std::int64_t n) {
+    double lanes[kLanes] = {};
+    std::int64_t k = 0;
+    for (; k + kLanes <= n; k += kLanes) {
+        for (std::int64_t j = 0; j < kLanes; ++j) {
+            lanes[j] += double(a[k + j]) * (b ? double(b[k + j]) : 1.0);
+        }
+    }
+    double s = 0;
+    for (const double v : lanes) s += v;
+    for (; k < n; ++k) s += double(a[k]) * (b ? double(b[k]) : 1.0);
+    return s;
+}
+
 /// The shift m: the largest element, or 0 when that is ±inf or NaN (a row of −inf then gives
 /// 0/0 = NaN, as torch's softmax does).
 template <class T>
@@ -43,13 +79,9 @@ T finite_or_zero(T m) {
 template <class T>
 void forward_block(const T* x, std::int64_t extent, std::int64_t inner, T* y) {
     if (inner == 1) {
-        T m = -std::numeric_limits<T>::infinity();
-        for (std::int64_t k = 0; k < extent; ++k) m = x[k] > m ? x[k] : m;
-        m = finite_or_zero(m);
+        const T m = finite_or_zero(row_max(x, extent));
         exp_shifted(x, &m, 0, y, extent);
-        double s = 0;
-        for (std::int64_t k = 0; k < extent; ++k) s += double(y[k]);
-        const T total = T(s);
+        const T total = T(row_dot<T>(y, nullptr, extent));
         for (std::int64_t k = 0; k < extent; ++k) y[k] /= total;
         return;
     }
@@ -77,9 +109,7 @@ void forward_block(const T* x, std::int64_t extent, std::int64_t inner, T* y) {
 template <class T>
 void backward_block(const T* g, const T* y, std::int64_t extent, std::int64_t inner, T* dx) {
     if (inner == 1) {
-        double dot = 0;
-        for (std::int64_t k = 0; k < extent; ++k) dot += double(g[k]) * double(y[k]);
-        const T d = T(dot);
+        const T d = T(row_dot(g, y, extent));
         for (std::int64_t k = 0; k < extent; ++k) dx[k] = y[k] * (g[k] - d);
         return;
     }

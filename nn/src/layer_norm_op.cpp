@@ -14,30 +14,50 @@
 namespace descent::nn::detail {
 namespace {
 
-/// Each row's mean and 1/√(σ² + ε), in double.
-template <class T>
-void row_statistics(const T* x, std::int64_t d, double eps, double& mean, double& invstd) {
+/// Σ term(j) for j < n in double, in eight lanes (term j into lane j mod 8, then the lanes in
+/// order and the rest): a fixed order, and one the compiler vectorises.
+template <class F>
+double lane_sum(std::int64_t n, F&& term) {
+    constexpr std::int64_t lanes = 8;
+    double partial[lanes] = {};
+    std::int64_t j = 0;
+    for (; j + lanes <= n; j += lanes) {
+        for (std::int64_t l = 0; l < lanes; ++l) partial[l] += term(j + l);
+    }
     double sum = 0;
-    for (std::int64_t j = 0; j < d; ++j) sum += x[j];
-    mean = sum / static_cast<double>(d);
-    double squares = 0;
-    for (std::int64_t j = 0; j < d; ++j) squares += (x[j] - mean) * (x[j] - mean);
-    invstd = 1.0 / std::sqrt(squares / static_cast<double>(d) + eps);
+    for (const double v : partial) sum += v;
+    for (; j < n; ++j) sum += term(j);
+    return sum;
 }
+
+/// Each row's mean and 1/√(σ² + ε), in double, kept from forward for backward.
+struct RowStatistics {
+    std::vector<double> mean, invstd;
+};
 
 template <class T>
 Tensor forward_typed(const Tensor& x, std::int64_t d, const Tensor& weight, const Tensor& bias,
-                     double eps) {
+                     double eps, RowStatistics& stats) {
+    const std::int64_t rows = x.numel() / d;
     Tensor y = zeros(x.shape(), {.dtype = x.dtype()});
     const T* px = x.data<T>();
     T* py = y.mutable_data<T>();
     const T* w = weight.numel() > 0 ? weight.data<T>() : nullptr;
     const T* b = bias.numel() > 0 ? bias.data<T>() : nullptr;
-    parallel_for_elements(x.numel() / d, x.numel(), [&](std::int64_t r) {
-        double mean = 0, invstd = 0;
-        row_statistics(px + r * d, d, eps, mean, invstd);
-        const T m = narrow<T>(mean), s = narrow<T>(invstd);
+    stats.mean.assign(static_cast<std::size_t>(rows), 0.0);
+    stats.invstd.assign(static_cast<std::size_t>(rows), 0.0);
+    parallel_for_elements(rows, x.numel(), [&](std::int64_t r) {
         const T* xr = px + r * d;
+        const double mean =
+            lane_sum(d, [xr](std::int64_t j) { return double(xr[j]); }) / static_cast<double>(d);
+        const double squares = lane_sum(d, [xr, mean](std::int64_t j) {
+            const double c = double(xr[j]) - mean;
+            return c * c;
+        });
+        const double invstd = 1.0 / std::sqrt(squares / static_cast<double>(d) + eps);
+        stats.mean[static_cast<std::size_t>(r)] = mean;
+        stats.invstd[static_cast<std::size_t>(r)] = invstd;
+        const T m = narrow<T>(mean), s = narrow<T>(invstd);
         T* yr = py + r * d;
         for (std::int64_t j = 0; j < d; ++j) {
             const T xhat = (xr[j] - m) * s;
@@ -49,44 +69,43 @@ Tensor forward_typed(const Tensor& x, std::int64_t d, const Tensor& weight, cons
 
 template <class T>
 std::vector<Tensor> backward_typed(const Tensor& dy, const Tensor& x, std::int64_t d,
-                                   const Tensor& weight, double eps) {
+                                   const Tensor& weight, const RowStatistics& stats) {
     const std::int64_t rows = x.numel() / d;
-    const auto opts = TensorOptions{.dtype = x.dtype()};
-    Tensor dx = zeros(x.shape(), opts);
+    Tensor dx = zeros(x.shape(), {.dtype = x.dtype()});
     const T *px = x.data<T>(), *pg = dy.data<T>();
     const T* w = weight.numel() > 0 ? weight.data<T>() : nullptr;
     T* pdx = dx.mutable_data<T>();
-    std::vector<double> means(static_cast<std::size_t>(rows)), invstds(means.size());
     parallel_for_elements(rows, x.numel(), [&](std::int64_t r) {
-        const auto i = static_cast<std::size_t>(r);
-        row_statistics(px + r * d, d, eps, means[i], invstds[i]);
+        const double mean = stats.mean[static_cast<std::size_t>(r)];
+        const double invstd = stats.invstd[static_cast<std::size_t>(r)];
         const T* xr = px + r * d;
         const T* gr = pg + r * d;
-        double sum_g = 0, sum_gx = 0;  // Σ g and Σ g·x̂ over the row, g = dy·w
-        for (std::int64_t j = 0; j < d; ++j) {
-            const double g = w ? double(gr[j]) * w[j] : double(gr[j]);
-            sum_g += g;
-            sum_gx += g * (xr[j] - means[i]) * invstds[i];
-        }
+        const auto g = [gr, w](std::int64_t j) {  // g = dy·w
+            return w ? double(gr[j]) * double(w[j]) : double(gr[j]);
+        };
         const double n = static_cast<double>(d);
+        const double mean_g = lane_sum(d, g) / n;
+        const double mean_gx =
+            lane_sum(d, [&](std::int64_t j) { return g(j) * (double(xr[j]) - mean); }) * invstd / n;
         for (std::int64_t j = 0; j < d; ++j) {
-            const double g = w ? double(gr[j]) * w[j] : double(gr[j]);
-            const double xhat = (xr[j] - means[i]) * invstds[i];
-            pdx[r * d + j] = narrow<T>(invstds[i] * (g - sum_g / n - xhat * sum_gx / n));
+            const double xhat = (double(xr[j]) - mean) * invstd;
+            pdx[r * d + j] = narrow<T>(invstd * (g(j) - mean_g - xhat * mean_gx));
         }
     });
     // Σ over the rows, in row order
     std::vector<double> dw(static_cast<std::size_t>(d)), db(dw.size());
     for (std::int64_t r = 0; r < rows; ++r) {
-        const auto i = static_cast<std::size_t>(r);
+        const double mean = stats.mean[static_cast<std::size_t>(r)];
+        const double invstd = stats.invstd[static_cast<std::size_t>(r)];
+        const T* xr = px + r * d;
+        const T* gr = pg + r * d;
         for (std::int64_t j = 0; j < d; ++j) {
             const auto k = static_cast<std::size_t>(j);
-            const double g = pg[r * d + j];
-            dw[k] += g * (px[r * d + j] - means[i]) * invstds[i];
-            db[k] += g;
+            dw[k] += double(gr[j]) * ((double(xr[j]) - mean) * invstd);
+            db[k] += double(gr[j]);
         }
     }
-    Tensor dweight = zeros({d}, opts), dbias = zeros({d}, opts);
+    Tensor dweight = zeros({d}, {.dtype = x.dtype()}), dbias = zeros({d}, {.dtype = x.dtype()});
     for (std::int64_t j = 0; j < d; ++j) {
         dweight.mutable_data<T>()[j] = narrow<T>(dw[static_cast<std::size_t>(j)]);
         dbias.mutable_data<T>()[j] = narrow<T>(db[static_cast<std::size_t>(j)]);
@@ -102,10 +121,13 @@ struct LayerNormRows : Function<LayerNormRows> {
                           ComposedLayerNorm composed) {
         ctx.save_for_backward({x, weight, bias});
         ctx.saved_data["row"] = d;
-        ctx.saved_data["eps"] = eps;
         ctx.saved_data["composed"] = std::move(composed);
-        return x.dtype() == Dtype::float64 ? forward_typed<double>(x, d, weight, bias, eps)
-                                           : forward_typed<float>(x, d, weight, bias, eps);
+        RowStatistics stats;
+        Tensor y = x.dtype() == Dtype::float64
+                       ? forward_typed<double>(x, d, weight, bias, eps, stats)
+                       : forward_typed<float>(x, d, weight, bias, eps, stats);
+        ctx.saved_data["statistics"] = std::move(stats);
+        return y;
     }
 
     static std::vector<Tensor> backward(FunctionContext& ctx, const std::vector<Tensor>& grads) {
@@ -117,10 +139,10 @@ struct LayerNormRows : Function<LayerNormRows> {
             });
         }
         const auto d = std::any_cast<std::int64_t>(ctx.saved_data.at("row"));
-        const double eps = std::any_cast<double>(ctx.saved_data.at("eps"));
+        const auto& stats = *std::any_cast<RowStatistics>(&ctx.saved_data.at("statistics"));
         std::vector<Tensor> out = in[0].dtype() == Dtype::float64
-                                      ? backward_typed<double>(grads[0], in[0], d, in[1], eps)
-                                      : backward_typed<float>(grads[0], in[0], d, in[1], eps);
+                                      ? backward_typed<double>(grads[0], in[0], d, in[1], stats)
+                                      : backward_typed<float>(grads[0], in[0], d, in[1], stats);
         for (std::size_t i = 0; i < out.size(); ++i) {
             if (!ctx.needs_input_grad(i) || in[i].numel() == 0) {
                 out[i] = Tensor{};
