@@ -77,6 +77,43 @@ T pick(bool take, T a, T b) {
         static_cast<Bits>((std::bit_cast<Bits>(a) & mask) | (std::bit_cast<Bits>(b) & ~mask)));
 }
 
+/// A tap (kernel element) number, as wide as T so that comparisons and picks share one vector.
+template <class T>
+using Tap = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+
+/// Each window's position of its largest element in one plane (as argmax_of_windows), when every
+/// window lies inside the input without gaps (no padding, no dilation: the usual 2×2 pool). A
+/// row of windows is scanned tap by tap, each tap over all its windows, keeping the best value
+/// and tap per window without branches, so the compiler vectorises across windows.
+template <class T>
+void argmax_inside(const T* plane, std::int64_t width, const Windows& w, std::int64_t* at, T* best,
+                   Tap<T>* tap) {
+    for (std::int64_t oy = 0; oy < w.out_h; ++oy, at += w.out_w) {
+        const T* top = plane + oy * w.stride_h * width;
+        for (std::int64_t ox = 0; ox < w.out_w; ++ox) {
+            best[ox] = top[ox * w.stride_w];
+            tap[ox] = 0;
+        }
+        for (std::int64_t a = 0; a < w.kernel_h; ++a) {
+            for (std::int64_t b = a == 0 ? 1 : 0; b < w.kernel_w; ++b) {
+                const T* src = top + a * width + b;
+                const auto t = static_cast<Tap<T>>(a * w.kernel_w + b);
+                for (std::int64_t ox = 0; ox < w.out_w; ++ox) {
+                    const T v = src[ox * w.stride_w];
+                    const bool take = (v > best[ox]) | (v != v);  // v != v: NaN
+                    best[ox] = take ? v : best[ox];
+                    tap[ox] = take ? t : tap[ox];
+                }
+            }
+        }
+        const std::int64_t first = oy * w.stride_h * width;
+        for (std::int64_t ox = 0; ox < w.out_w; ++ox) {
+            at[ox] =
+                first + ox * w.stride_w + (tap[ox] / w.kernel_w) * width + tap[ox] % w.kernel_w;
+        }
+    }
+}
+
 /// The flat position iy·W + ix in its [H, W] plane of each window's largest element, [N, C,
 /// out_h, out_w], chosen as torch's kernel does: the first largest, or the last NaN; a window
 /// of −inf keeps its first element inside the input.
@@ -97,12 +134,19 @@ Tensor argmax_of_windows(const Tensor& x, const Windows& w) {
         if (inner_end == inner_begin) inner_begin = ox;
         inner_end = ox + 1;
     }
+    const bool inside = w.pad_h == 0 && w.pad_w == 0 && w.dilation_h == 1 && w.dilation_w == 1 &&
+                        (w.out_h - 1) * w.stride_h + w.kernel_h <= h &&
+                        (w.out_w - 1) * w.stride_w + w.kernel_w <= wd;
     kernel::dispatch_floating(x.dtype(), "max_pool", [&](auto tag) {
         using T = decltype(tag);
         parallel_for_elements(planes, x.numel(), [&](std::int64_t p) {
             const T* plane = x.data<T>() + p * h * wd;
             std::int64_t* at_plane = out + p * w.out_h * w.out_w;
             std::vector<T> values(static_cast<std::size_t>(w.out_w));
+            if (inside) {
+                std::vector<Tap<T>> taps_of(static_cast<std::size_t>(w.out_w));
+                return argmax_inside(plane, wd, w, at_plane, values.data(), taps_of.data());
+            }
             for (std::int64_t oy = 0; oy < w.out_h; ++oy) {
                 std::int64_t* at = at_plane + oy * w.out_w;
                 const Taps rows = taps(oy, w.stride_h, w.pad_h, w.dilation_h, w.kernel_h, h);
