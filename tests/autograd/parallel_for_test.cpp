@@ -5,6 +5,8 @@
 #include <descent/autograd.hpp>
 #include <descent/threads.hpp>
 
+#include "restore_thread_settings.hpp"
+
 #include <atomic>
 #include <stdexcept>
 #include <thread>
@@ -59,4 +61,21 @@ TEST_CASE("parallel_for: nested and concurrent calls, and an item's exception",
                                        }),
                       "item 3");
     CHECK(ran.load() == 20);  // the other items still ran
+}
+
+TEST_CASE("parallel_for_elements: every item once, on the caller below 2^16 elements",
+          "[threads][parallel_for]") {
+    const RestoreThreadSettings restore;
+    dc::set_num_threads(2);
+    for (const std::int64_t elements : {std::int64_t{100}, std::int64_t{1} << 16}) {
+        std::vector<std::atomic<int>> seen(64);
+        std::atomic<int> elsewhere{0};
+        const auto caller = std::this_thread::get_id();
+        dc::parallel_for_elements(64, elements, [&](std::int64_t i) {
+            seen[static_cast<std::size_t>(i)].fetch_add(1);
+            if (std::this_thread::get_id() != caller) elsewhere.fetch_add(1);
+        });
+        for (const auto& s : seen) CHECK(s.load() == 1);
+        if (elements < (std::int64_t{1} << 16)) CHECK(elsewhere.load() == 0);
+    }
 }
