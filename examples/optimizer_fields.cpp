@@ -2,6 +2,7 @@
 // trains Team SGD and Team Adam under a protocol fixed in source (examples/fields/: grids,
 // seeds, budgets), prints its table (mean ± sd over seeds) and draws its figure into --out:
 //   theory  Wilson et al. 2017's least-squares construction (fields/theory.cpp)
+//   gan     a GAN on a ring of 8 Gaussians, Adam (β₁ = 0.5) vs SGD momentum (fields/gan.cpp)
 // --quick runs a CI-sized protocol in seconds; two runs write byte-identical files.
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <string>
 
+#include "fields/gan.hpp"
 #include "fields/protocol.hpp"
 #include "fields/theory.hpp"
 
@@ -26,9 +28,12 @@ int run(const Options& options) {
     const fields::Scale scale = options.quick ? fields::Scale::quick : fields::Scale::full;
     const bool all = options.experiment == "all";
     const bool theory = all || options.experiment == "theory";
+    const bool gan = all || options.experiment == "gan";
     fields::Runs runs;
     const fields::TheoryProtocol theory_protocol = fields::theory_protocol(scale);
+    const fields::GanProtocol gan_protocol = fields::gan_protocol(scale);
     if (theory) runs.add(fields::theory_runs(theory_protocol));
+    if (gan) runs.add(fields::gan_runs(gan_protocol));
     const auto show = [&](const std::string& name, const std::string& table) {
         runs.finish();
         fmt::print("{}\n", table);
@@ -38,6 +43,11 @@ int run(const Options& options) {
         const fields::TheoryResult result = fields::run_theory(theory_protocol, &runs);
         show("theory", fields::theory_table(result));
         fields::draw_theory(result, options.out / "optimizer_fields_theory.png");
+    }
+    if (gan) {
+        const fields::GanResult result = fields::run_gan(gan_protocol, &runs);
+        show("gan", fields::gan_table(result));
+        fields::draw_gan(result, options.out / "optimizer_fields_gan.png");
     }
     fmt::print("{} run in {:.1f} s\n", options.quick ? "quick protocol" : "full protocol",
                runs.elapsed());
@@ -50,7 +60,7 @@ int main(int argc, char** argv) {
     Options options;
     CLI::App app{"Which optimizer for which field: Team SGD vs Team Adam, measured."};
     app.add_option("--experiment", options.experiment, "which experiment to run")
-        ->check(CLI::IsMember({"theory", "all"}))
+        ->check(CLI::IsMember({"theory", "gan", "all"}))
         ->capture_default_str();
     app.add_flag("--quick", options.quick, "the CI-sized protocol (seconds)");
     app.add_option("--out", options.out, "directory for the tables and figures")
