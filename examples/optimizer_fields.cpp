@@ -3,6 +3,7 @@
 // seeds, budgets), prints its table (mean ± sd over seeds) and draws its figure into --out:
 //   theory  Wilson et al. 2017's least-squares construction (fields/theory.cpp)
 //   gan     a GAN on a ring of 8 Gaussians, Adam (β₁ = 0.5) vs SGD momentum (fields/gan.cpp)
+//   rl      REINFORCE on CartPole, Adam vs SGD momentum (fields/reinforce.cpp)
 // --quick runs a CI-sized protocol in seconds; two runs write byte-identical files.
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 
 #include "fields/gan.hpp"
 #include "fields/protocol.hpp"
+#include "fields/reinforce.hpp"
 #include "fields/theory.hpp"
 
 namespace {
@@ -29,11 +31,14 @@ int run(const Options& options) {
     const bool all = options.experiment == "all";
     const bool theory = all || options.experiment == "theory";
     const bool gan = all || options.experiment == "gan";
+    const bool rl = all || options.experiment == "rl";
     fields::Runs runs;
     const fields::TheoryProtocol theory_protocol = fields::theory_protocol(scale);
     const fields::GanProtocol gan_protocol = fields::gan_protocol(scale);
+    const fields::RlProtocol rl_protocol = fields::rl_protocol(scale);
     if (theory) runs.add(fields::theory_runs(theory_protocol));
     if (gan) runs.add(fields::gan_runs(gan_protocol));
+    if (rl) runs.add(fields::rl_runs(rl_protocol));
     const auto show = [&](const std::string& name, const std::string& table) {
         runs.finish();
         fmt::print("{}\n", table);
@@ -49,6 +54,11 @@ int run(const Options& options) {
         show("gan", fields::gan_table(result));
         fields::draw_gan(result, options.out / "optimizer_fields_gan.png");
     }
+    if (rl) {
+        const fields::RlResult result = fields::run_rl(rl_protocol, &runs);
+        show("rl", fields::rl_table(result));
+        fields::draw_rl(result, options.out / "optimizer_fields_rl.png");
+    }
     fmt::print("{} run in {:.1f} s\n", options.quick ? "quick protocol" : "full protocol",
                runs.elapsed());
     return 0;
@@ -60,7 +70,7 @@ int main(int argc, char** argv) {
     Options options;
     CLI::App app{"Which optimizer for which field: Team SGD vs Team Adam, measured."};
     app.add_option("--experiment", options.experiment, "which experiment to run")
-        ->check(CLI::IsMember({"theory", "gan", "all"}))
+        ->check(CLI::IsMember({"theory", "gan", "rl", "all"}))
         ->capture_default_str();
     app.add_flag("--quick", options.quick, "the CI-sized protocol (seconds)");
     app.add_option("--out", options.out, "directory for the tables and figures")
