@@ -12,11 +12,13 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include "fields/gan.hpp"
 #include "fields/protocol.hpp"
 #include "fields/reinforce.hpp"
 #include "fields/theory.hpp"
+#include "support/run_files.hpp"
 
 namespace {
 
@@ -39,6 +41,12 @@ int run(const Options& options) {
     if (theory) runs.add(fields::theory_runs(theory_protocol));
     if (gan) runs.add(fields::gan_runs(gan_protocol));
     if (rl) runs.add(fields::rl_runs(rl_protocol));
+    const std::pair<const char*, bool> experiments[] = {
+        {"theory", theory}, {"gan", gan}, {"rl", rl}};
+    for (const auto& [name, on] : experiments)
+        if (on)  // refused before any training, not after minutes of it
+            support::check_writable(
+                "--out", (options.out / fmt::format("optimizer_fields_{}.txt", name)).string());
     const auto show = [&](const std::string& name, const std::string& table) {
         runs.finish();
         fmt::print("{}\n", table);

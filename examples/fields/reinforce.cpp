@@ -3,7 +3,7 @@
 // Policy π(a | s): s (x, ẋ, θ, θ̇) → Linear → tanh → Linear → two logits, softmax. Each update
 // plays `episodes` episodes with π, then, with G_t = Σ_{k≥t} γ^{k−t} r_k the return-to-go of
 // step t and b the mean of every G_t of the batch (a baseline: it leaves the gradient's
-// expectation alone and shrinks its variance; Williams 1992, §4), descends
+// expectation alone and shrinks its variance; Williams 1992), descends
 //   L(θ) = −(1/T) Σ_t (G_t − b) · log π(a_t | s_t)
 // over the batch's T steps: the policy-gradient theorem's estimate of −∇ E[return]. The
 // advantages are not divided by their sd, so the gradient's scale follows the returns (from
