@@ -26,9 +26,14 @@ namespace nn = descent::nn;
 namespace data = descent::data;
 
 // The protocol: each optimizer's rate from its own half-decade grid, the one with the lowest
-// held-out loss after training on the tuning seed (Wilson et al. choose by training loss; a
-// held-out fold also catches a rate that overfits); then five seeds (initial weights and batch
-// order) on the same images.
+// final training loss (Wilson et al.'s rule) when trained on a held-out fold of the training
+// split with the tuning seed, so the choice never sees the images it is measured on; then five
+// seeds (initial weights and batch order) on the training fold. Revised twice: 2,000 images for
+// 10 epochs stopped at training losses of 0.26–0.34 (test accuracy 83.0 % for the SGD family,
+// 84.2 % for the Adam family); 1,000 images for 50 epochs with the rate chosen by held-out loss
+// chose small rates (SGD's on its grid's low edge) and stopped at 0.23–0.32 (81.0 %, 81.8 %).
+// The comparison is about training to near-zero loss: hence the final training loss, and
+// grids half a decade higher.
 VisionProtocol vision_protocol(Scale scale) {
     if (scale == Scale::quick)
         return {.train_images = 256,
@@ -40,13 +45,13 @@ VisionProtocol vision_protocol(Scale scale) {
                 .adam_grid = {1e-3},
                 .tuning_seed = 1000,
                 .seeds = {0, 1}};
-    return {.train_images = 2000,
+    return {.train_images = 1000,
             .held_out_images = 1000,
             .test_images = 2000,
-            .epochs = 10,
+            .epochs = 50,
             .batch = 64,
-            .sgd_grid = {3e-3, 1e-2, 3e-2, 1e-1, 3e-1},
-            .adam_grid = {1e-4, 3e-4, 1e-3, 3e-3, 1e-2},
+            .sgd_grid = {1e-2, 3e-2, 1e-1, 3e-1, 1.0},
+            .adam_grid = {3e-4, 1e-3, 3e-3, 1e-2, 3e-2},
             .tuning_seed = 1000,
             .seeds = {0, 1, 2, 3, 4}};
 }
@@ -93,17 +98,18 @@ nn::Sequential make_model() {
 }
 
 struct End {
-    double train_loss, held_out_loss, test_accuracy;
+    double train_loss, test_accuracy;
 };
 
-End train(const VisionProtocol& p, const Data& d, const VisionRow& row, double lr,
-          std::uint64_t seed) {
+/// Trains on (x, y): the training fold, or the held-out fold when choosing the rate.
+End train(const VisionProtocol& p, const Data& d, const dc::Tensor& x_fold,
+          const dc::Tensor& y_fold, const VisionRow& row, double lr, std::uint64_t seed) {
     dc::manual_seed(seed);
     nn::Sequential model = make_model();
     support::OptimizerStack stack = support::make_optimizer(
         row.name, dc::optim::split_for_weight_decay(model.named_parameters()), lr, row.weight_decay,
         false);
-    data::DataLoader loader(d.x_train, d.y_train, {.batch_size = p.batch, .seed = seed});
+    data::DataLoader loader(x_fold, y_fold, {.batch_size = p.batch, .seed = seed});
     for (std::int64_t epoch = 0; epoch < p.epochs; ++epoch)
         for (auto& [x, y] : loader) {
             const dc::Tensor loss = nn::cross_entropy(model(x), y);
@@ -113,8 +119,7 @@ End train(const VisionProtocol& p, const Data& d, const VisionRow& row, double l
         }
     const dc::NoGradGuard no_grad;
     const double test_correct = (model(d.x_test).argmax(1) == d.y_test).sum().item();
-    return {nn::cross_entropy(model(d.x_train), d.y_train).item(),
-            nn::cross_entropy(model(d.x_held), d.y_held).item(),
+    return {nn::cross_entropy(model(x_fold), y_fold).item(),
             test_correct / static_cast<double>(p.test_images)};
 }
 
@@ -133,12 +138,13 @@ VisionResult run_vision(const VisionProtocol& protocol, Runs* runs) {
     for (VisionRow row : optimizers(protocol)) {
         double best = std::numeric_limits<double>::infinity();
         for (const double lr : row.grid) {  // a diverged run (NaN) never wins
-            const double loss = train(protocol, d, row, lr, protocol.tuning_seed).held_out_loss;
+            const double loss =
+                train(protocol, d, d.x_held, d.y_held, row, lr, protocol.tuning_seed).train_loss;
             if (loss < best) best = loss, row.lr = lr;
             if (runs) runs->done("vision");
         }
         for (const std::uint64_t seed : protocol.seeds) {
-            const End end = train(protocol, d, row, row.lr, seed);
+            const End end = train(protocol, d, d.x_train, d.y_train, row, row.lr, seed);
             row.train_loss.push_back(end.train_loss);
             row.test_accuracy.push_back(end.test_accuracy);
             if (runs) runs->done("vision");
@@ -151,7 +157,7 @@ VisionResult run_vision(const VisionProtocol& protocol, Runs* runs) {
 std::string vision_table(const VisionResult& result) {
     const VisionProtocol& p = result.protocol;
     std::string out = fmt::format(
-        "Vision: a small CNN on Fashion-MNIST, {} training images ({} held out for the rate, "
+        "Vision: a small CNN on Fashion-MNIST, {} training images ({} others choose the rate, "
         "{} test), {} epochs of batch {}, {} seeds\n",
         p.train_images, p.held_out_images, p.test_images, p.epochs, p.batch, p.seeds.size());
     out += fmt::format("{:<18} {:>6}  {:>15}  {:>15}\n", "optimizer", "lr", "train loss",

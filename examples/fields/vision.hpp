@@ -29,8 +29,8 @@ struct VisionRow {
     std::string label;
     double weight_decay = 0.0;
     std::vector<double> grid{};
-    double lr = 0.0;  ///< the grid's rate with the lowest held-out loss on the tuning seed
-    std::vector<double> train_loss{}, test_accuracy{};  ///< per seed
+    double lr = 0.0;  ///< the grid's rate with the lowest final training loss on the held-out fold
+    std::vector<double> train_loss{}, test_accuracy{};  ///< per seed, on the training fold
 };
 
 struct VisionResult {
