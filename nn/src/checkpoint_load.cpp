@@ -45,9 +45,14 @@ Checkpoint read_checkpoint(const std::filesystem::path& path, std::string_view s
     checkpoint.tensors.reserve(header.entries.size());
     for (const safetensors::Entry& e : header.entries) {
         Tensor t = safetensors::allocate(e, source);
-        if (e.end > e.begin) {
+        if (e.end > e.begin && is_native(e.stored)) {  // straight into the tensor
             read_exact(fd.get(), t.raw_mutable_data(), e.end - e.begin, data_start + e.begin,
                        source, safetensors::tensor_label(e.name));
+        } else if (e.end > e.begin) {  // no more than the file holds, converted
+            std::string bytes(e.end - e.begin, '\0');
+            read_exact(fd.get(), bytes.data(), bytes.size(), data_start + e.begin, source,
+                       safetensors::tensor_label(e.name));
+            safetensors::fill(t, e, bytes.data(), source);
         }
         checkpoint.tensors.emplace_back(e.name, std::move(t));
     }

@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <new>
 #include <nlohmann/json.hpp>
@@ -28,6 +27,7 @@
 #include <vector>
 
 #include "descent/error.hpp"
+#include "file_dtypes.hpp"
 #include "safetensors.hpp"
 
 namespace descent::nn {
@@ -48,27 +48,6 @@ constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
 /// rejected while parsing, so nothing later (messages, destruction) recurses deeply.
 constexpr std::size_t kMaxJsonDepth = 16;
 constexpr std::string_view kMetadataKey = "__metadata__";
-
-std::string_view dtype_code(Dtype d) {
-    switch (d) {
-        case Dtype::float32:
-            return "F32";
-        case Dtype::float64:
-            return "F64";
-        case Dtype::int64:
-            return "I64";
-        case Dtype::boolean:
-            break;
-    }
-    return "";
-}
-
-std::optional<Dtype> dtype_from_code(std::string_view code) {
-    if (code == "F32") return Dtype::float32;
-    if (code == "F64") return Dtype::float64;
-    if (code == "I64") return Dtype::int64;
-    return std::nullopt;
-}
 
 bool valid_utf8(std::string_view s) {
     std::size_t i = 0;
@@ -206,7 +185,7 @@ Metadata parse_metadata(const Json& j, std::string_view source) {
 
 /// The extents of a shape (non-negative integers whose element count checked_numel accepts, also
 /// when a zero extent stands next to huge ones) and the bytes that many elements of `dtype` need.
-std::pair<Shape, std::uint64_t> parse_shape(const Json& shape, Dtype dtype,
+std::pair<Shape, std::uint64_t> parse_shape(const Json& shape, FileDtype dtype,
                                             const std::string& tensor, std::string_view source) {
     if (!shape.is_array()) {
         format_error(source, "{}: shape must be a list of non-negative integers, got {}", tensor,
@@ -233,9 +212,9 @@ std::pair<Shape, std::uint64_t> parse_shape(const Json& shape, Dtype dtype,
     }
     std::uint64_t nbytes = 0;
     if (__builtin_mul_overflow(static_cast<std::uint64_t>(numel),
-                               static_cast<std::uint64_t>(dtype_size(dtype)), &nbytes)) {
+                               static_cast<std::uint64_t>(file_dtype_size(dtype)), &nbytes)) {
         format_error(source, "{}: shape {} of {} overflows: its byte count does not fit in 64 bits",
-                     tensor, brief(shape), dtype_code(dtype));
+                     tensor, brief(shape), safetensors_code(dtype));
     }
     return {std::move(extents), nbytes};
 }
@@ -259,15 +238,19 @@ Entry parse_entry(const std::string& name, const Json& j, std::uint64_t data_siz
     e.name = name;
 
     const Json& dtype = j["dtype"];
-    const auto parsed_dtype =
-        dtype.is_string() ? dtype_from_code(dtype.get_ref<const std::string&>()) : std::nullopt;
+    const auto parsed_dtype = dtype.is_string()
+                                  ? from_safetensors_code(dtype.get_ref<const std::string&>())
+                                  : std::nullopt;
     if (!parsed_dtype) {
-        format_error(source, "{}: unsupported dtype {} (expected \"F32\", \"F64\" or \"I64\")",
+        format_error(source,
+                     "{}: unsupported dtype {} (expected one of F16, BF16, F32, F64, I8, U8, I16, "
+                     "I32, I64, BOOL)",
                      tensor, brief(dtype));
     }
-    e.dtype = *parsed_dtype;
+    e.stored = *parsed_dtype;
+    e.dtype = loaded_dtype(e.stored);
 
-    auto [shape, nbytes] = parse_shape(j["shape"], e.dtype, tensor, source);
+    auto [shape, nbytes] = parse_shape(j["shape"], e.stored, tensor, source);
     e.shape = std::move(shape);
 
     const Json& offsets = j["data_offsets"];
@@ -289,7 +272,7 @@ Entry parse_entry(const std::string& name, const Json& j, std::uint64_t data_siz
     if (e.end - e.begin != nbytes) {
         format_error(source, "{}: data_offsets [{},{}] hold {} bytes but shape {} of {} needs {}",
                      tensor, e.begin, e.end, e.end - e.begin, shape_str(e.shape),
-                     dtype_code(e.dtype), nbytes);
+                     safetensors_code(e.stored), nbytes);
     }
     return e;
 }
@@ -343,7 +326,7 @@ std::string to_safetensors(const NamedTensors& tensors, const Metadata& metadata
         if (!t.defined()) {
             throw Error(fmt::format("to_safetensors: tensor {} is undefined", quote_name(name)));
         }
-        if (dtype_code(t.dtype()).empty()) {
+        if (safetensors_code(t.dtype()).empty()) {
             throw DtypeError(fmt::format(
                 "to_safetensors: tensor {} of shape {} is {}; checkpoints hold float32, float64 "
                 "and int64 (F32, F64, I64)",
@@ -377,9 +360,9 @@ std::string to_safetensors(const NamedTensors& tensors, const Metadata& metadata
         const std::uint64_t nbytes = static_cast<std::uint64_t>(t.numel()) * dtype_size(t.dtype());
         if (header.size() > 1) header += ',';
         header += json_string(name);
-        header +=
-            fmt::format(":{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
-                        dtype_code(t.dtype()), joined(t.shape(), ","), offset, offset + nbytes);
+        header += fmt::format(":{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
+                              safetensors_code(t.dtype()), joined(t.shape(), ","), offset,
+                              offset + nbytes);
         offset += nbytes;
     }
     header += '}';
@@ -409,7 +392,7 @@ Checkpoint from_safetensors(std::string_view bytes, std::string_view source) {
         checkpoint.tensors.reserve(header.entries.size());
         for (const Entry& e : header.entries) {
             Tensor t = safetensors::allocate(e, source);
-            if (e.end > e.begin) std::memcpy(t.raw_mutable_data(), &data[e.begin], e.end - e.begin);
+            if (e.end > e.begin) safetensors::fill(t, e, &data[e.begin], source);
             checkpoint.tensors.emplace_back(e.name, std::move(t));
         }
         return checkpoint;
@@ -474,6 +457,11 @@ Tensor allocate(const Entry& entry, std::string_view source) {
         format_error(source, "{}: cannot allocate shape {} of {}: out of memory",
                      tensor_label(entry.name), shape_str(entry.shape), dtype_name(entry.dtype));
     }
+}
+
+void fill(Tensor& t, const Entry& entry, const char* bytes, std::string_view source) {
+    convert_elements(entry.stored, bytes, t.numel(), t.raw_mutable_data(), source,
+                     tensor_label(entry.name));
 }
 
 }  // namespace safetensors

@@ -13,15 +13,18 @@
 
 #include "descent/error.hpp"
 #include "descent/nn/checkpoint.hpp"
+#include "file_dtypes.hpp"
 
 namespace descent::nn::safetensors {
 
 /// The u64 little-endian header length that starts every file.
 constexpr std::size_t kLengthBytes = 8;
 
-/// One tensor of the header; [begin, end) is its byte range in the data section.
+/// One tensor of the header; [begin, end) is its byte range in the data section, of elements
+/// `stored` that load as `dtype`.
 struct Entry {
     std::string name;
+    FileDtype stored;
     Dtype dtype;
     Shape shape;
     std::uint64_t begin = 0, end = 0;
@@ -54,5 +57,9 @@ Header parse_header(std::string_view text, std::uint64_t data_size, std::string_
 
 /// A zero tensor of the entry's dtype and shape; failure to allocate is a FormatError.
 Tensor allocate(const Entry& entry, std::string_view source);
+
+/// Fills t (allocate's tensor) from the entry's bytes, converting its elements (a BOOL byte other
+/// than 0 or 1 is a FormatError).
+void fill(Tensor& t, const Entry& entry, const char* bytes, std::string_view source);
 
 }  // namespace descent::nn::safetensors

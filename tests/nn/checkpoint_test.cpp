@@ -271,7 +271,7 @@ TEST_CASE("malformed: tensor entry is not an object with the three fields", "[ch
 }
 
 TEST_CASE("malformed: unknown dtype", "[checkpoint]") {
-    for (const std::string dtype : {"\"BF16\"", "\"f32\"", "\"BOOL\"", "\"\"", "4", "null"}) {
+    for (const std::string dtype : {"\"U64\"", "\"f32\"", "\"F8_E5M2\"", "\"\"", "4", "null"}) {
         const std::string header =
             R"({"w":{"dtype":)" + dtype + R"(,"shape":[1],"data_offsets":[0,4]}})";
         CHECK_THAT(format_error(file_with(header, bytes_of_floats({1}))),

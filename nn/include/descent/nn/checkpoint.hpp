@@ -1,7 +1,9 @@
 #pragma once
 // Checkpoint files in the safetensors format (8-byte little-endian header length, a JSON
 // header naming each tensor's dtype, shape and byte range, then the raw little-endian data),
-// readable by the Python safetensors / PyTorch ecosystem. Dtypes F32, F64 and I64.
+// readable by the Python safetensors / PyTorch ecosystem. The writer writes F32, F64 and I64;
+// the reader also accepts what safetensors.torch.save_file writes, converted on load: F16 and
+// BF16 to float32 (exactly), I8, U8, I16 and I32 to int64, BOOL to bool.
 // Writing goes to a temporary file in the same directory, flushed and renamed into place, so a
 // crash never leaves a half-written checkpoint under the real name. Reading validates the whole
 // header before allocating anything it announces: a malformed or hostile file is a FormatError.
