@@ -16,4 +16,5 @@
 #include "descent/nn/recurrent.hpp"
 #include "descent/nn/recurrent_cell.hpp"
 #include "descent/nn/sequential.hpp"
+#include "descent/nn/torch_file.hpp"
 #include "descent/nn/transformer.hpp"
