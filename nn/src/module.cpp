@@ -194,17 +194,27 @@ std::vector<std::pair<Tensor, Tensor>> Module::checked_copies(const StateDict& s
             missing.push_back(name);
             continue;
         }
-        const Tensor& t = *it->second;
-        if (!t.defined()) {
+        const Tensor& given_tensor = *it->second;
+        // As torch's copy_, a floating tensor loads into a floating slot of the other precision
+        // (converted, then range-checked: a float64 value beyond float32's range becomes inf);
+        // integer and bool tensors must match exactly.
+        const bool convertible = given_tensor.defined() && given_tensor.dtype() != mine.dtype() &&
+                                 is_floating(given_tensor.dtype()) && is_floating(mine.dtype());
+        if (!given_tensor.defined()) {
             mismatched.push_back(fmt::format("{}: the given tensor is undefined", name));
-        } else if (t.shape() != mine.shape() || t.dtype() != mine.dtype()) {
+        } else if (given_tensor.shape() != mine.shape() ||
+                   (given_tensor.dtype() != mine.dtype() && !convertible)) {
             mismatched.push_back(fmt::format("{}: checkpoint {} {} vs model {} {}", name,
-                                             dtype_name(t.dtype()), shape_str(t.shape()),
+                                             dtype_name(given_tensor.dtype()),
+                                             shape_str(given_tensor.shape()),
                                              dtype_name(mine.dtype()), shape_str(mine.shape())));
-        } else if (const std::string bad = first_outside(t, slot->range); !bad.empty()) {
-            mismatched.push_back(fmt::format("{}: {}", name, bad));
         } else {
-            copies.emplace_back(mine, t);
+            const Tensor t = convertible ? given_tensor.to(mine.dtype()) : given_tensor;
+            if (const std::string bad = first_outside(t, slot->range); !bad.empty()) {
+                mismatched.push_back(fmt::format("{}: {}", name, bad));
+            } else {
+                copies.emplace_back(mine, t);
+            }
         }
     }
     for (const auto& [name, t] : state) {

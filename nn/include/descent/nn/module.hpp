@@ -83,7 +83,9 @@ class Module {
     /// Checks `state` against the module and returns what copies it in. strict: every key must
     /// match both ways. Missing and unexpected keys, shape or dtype mismatches and values
     /// outside their range (NaN, ±inf, a negative running variance) are listed together in
-    /// one Error. Texts (a checkpoint's metadata) are not read.
+    /// one Error. A float32 tensor loads into a float64 slot and back, converted as torch's
+    /// copy_ (then range-checked); other dtypes must match. Texts (a checkpoint's metadata) are
+    /// not read.
     StagedLoad stage_load(const StateDict& state, bool strict = true);
     /// stage_load, then apply: all or nothing.
     void load_state_dict(const StateDict& state, bool strict = true) {
