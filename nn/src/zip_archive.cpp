@@ -256,12 +256,14 @@ std::string_view ZipArchive::read(const Entry& e, std::string& buffer) const {
         }
         out = buffer;
     }
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION  // a fuzzer could not get past the CRC
     const auto crc = static_cast<std::uint32_t>(
         crc32_z(0, reinterpret_cast<const Bytef*>(out.data()), out.size()));
     if (crc != e.crc) {
         fail(source_, "zip: entry \"{}\" fails its CRC-32 check ({:08x}, expected {:08x})", e.name,
              crc, e.crc);
     }
+#endif
     return out;
 }
 
