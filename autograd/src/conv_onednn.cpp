@@ -3,8 +3,6 @@
 
 #include "conv_onednn.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <array>
 #include <compare>
@@ -17,10 +15,12 @@
 
 #include "descent/threads.hpp"
 #include "kernels.hpp"
+#include "threads_internal.hpp"
 
 namespace descent::kernel::onednn {
 namespace {
 namespace dn = dnnl;
+using detail::OneOpenMpThread;
 using detail::Windows;
 using Dims = dn::memory::dims;
 using Format = dn::memory::format_tag;
@@ -56,19 +56,6 @@ const dn::engine& cpu() {
     static const dn::engine engine(dn::engine::kind::cpu, 0);
     return engine;
 }
-
-/// While alive, OpenMP (and so oneDNN, built on it) sees one thread on the calling thread: a
-/// primitive made here is single-threaded, and running one never starts a team.
-class OneOpenMpThread {
-  public:
-    OneOpenMpThread() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
-    ~OneOpenMpThread() { omp_set_num_threads(saved_); }
-    OneOpenMpThread(const OneOpenMpThread&) = delete;
-    OneOpenMpThread& operator=(const OneOpenMpThread&) = delete;
-
-  private:
-    int saved_;
-};
 
 /// The plain layouts descent stores: images [N, C, H, W], weights [O, C/G, kh, kw] (grouped:
 /// [G, O/G, C/G, kh, kw], the same bytes).

@@ -1,9 +1,8 @@
 // Matrix products: Eigen's GEMM everywhere, OpenBLAS's (one thread per call) from the sizes at
 // which it is faster. Both run under the one thread policy of threads.hpp: below the parallel
-// threshold a product runs on the calling thread; above it Eigen splits it over OpenMP itself,
-// and an OpenBLAS product is cut into row (or column) blocks of C, one per OpenMP thread, each
-// a single-threaded OpenBLAS call over the whole depth k: the depth is never split, whatever
-// the thread count.
+// threshold a product runs on the calling thread; above it C is cut into row (or column) blocks
+// run on descent's pool, each block a single-threaded call over the whole depth k: the depth is
+// never split, whatever the thread count.
 
 #include "gemm.hpp"
 
@@ -25,20 +24,28 @@ extern "C" void openblas_set_num_threads(int);
 namespace descent::detail {
 namespace {
 
+/// Eigen's product of C's rows (by_rows) or columns [lo, hi) alone, on the calling thread.
 template <class T>
-void eigen_gemm(const T* a, std::int64_t ar, std::int64_t ac, bool ta, const T* b, std::int64_t br,
-                std::int64_t bc, bool tb, T* c) {
+void eigen_block(const T* a, std::int64_t ar, std::int64_t ac, bool ta, const T* b, std::int64_t br,
+                 std::int64_t bc, bool tb, T* c, bool by_rows, std::int64_t lo, std::int64_t hi) {
     using In = Eigen::Map<const RowMatrix<T>>;
     const In A(a, ar, ac), B(b, br, bc);
     Eigen::Map<RowMatrix<T>> C(c, ta ? ac : ar, tb ? br : bc);
+    const auto product = [&](const auto& op_a, const auto& op_b) {
+        if (by_rows) {
+            C.middleRows(lo, hi - lo).noalias() = op_a.middleRows(lo, hi - lo) * op_b;
+        } else {
+            C.middleCols(lo, hi - lo).noalias() = op_a * op_b.middleCols(lo, hi - lo);
+        }
+    };
     if (!ta && !tb) {
-        C.noalias() = A * B;
+        product(A, B);
     } else if (!ta && tb) {
-        C.noalias() = A * B.transpose();
+        product(A, B.transpose());
     } else if (ta && !tb) {
-        C.noalias() = A.transpose() * B;
+        product(A.transpose(), B);
     } else {
-        C.noalias() = A.transpose() * B.transpose();
+        product(A.transpose(), B.transpose());
     }
 }
 
@@ -46,6 +53,9 @@ void eigen_gemm(const T* a, std::int64_t ar, std::int64_t ac, bool ta, const T* 
 // from 32 rows; at the boundaries the two are within ±10 %); below, Eigen's small-product paths
 // are faster, and for a single row or column its matrix-vector product, up to 7×.
 constexpr std::int64_t kBlasMinSide = 16, kBlasMinDepth = 32, kBlasMinWork = 64 * 64 * 64;
+// A product split over the threads on Eigen's kernel is cut into at most this many blocks (the
+// most threads that can share it).
+constexpr std::int64_t kEigenBlocks = 8;
 
 // cblas counts in int: larger extents stay with Eigen.
 bool blas_pays(std::int64_t n, std::int64_t k, std::int64_t m) {
@@ -140,8 +150,26 @@ void gemm(const T* a, std::int64_t ar, std::int64_t ac, bool ta, const T* b, std
         return;
     }
 #endif
-    const ProductThreads threads(work);
-    eigen_gemm(a, ar, ac, ta, b, br, bc, tb, c);
+    // Eigen's own OpenMP split never starts. From the parallel threshold on, C is cut into
+    // blocks of rows (or columns), their number fixed by the shape alone — Eigen's blocking of
+    // the depth depends on a block's size, so the bits then do not depend on the thread count —
+    // and the blocks run on descent's pool.
+    const bool by_rows = n >= m;
+    const std::int64_t side = by_rows ? n : m;
+    const std::int64_t blocks =
+        work < static_cast<double>(parallel_threshold())
+            ? 1
+            : std::clamp<std::int64_t>(side / kBlasMinSide, 1, kEigenBlocks);
+    if (blocks == 1) {
+        const OneOpenMpThread one;
+        eigen_block(a, ar, ac, ta, b, br, bc, tb, c, by_rows, 0, side);
+        return;
+    }
+    parallel_for(blocks, get_num_threads(), [&](std::int64_t block, int) {
+        const OneOpenMpThread one;
+        eigen_block(a, ar, ac, ta, b, br, bc, tb, c, by_rows, side * block / blocks,
+                    side * (block + 1) / blocks);
+    });
 }
 
 template void gemm<float>(const float*, std::int64_t, std::int64_t, bool, const float*,

@@ -1,6 +1,6 @@
-// Thread settings of the parallel kernels (threads.hpp). The product kernel asks threads_for()
-// for each product and sets OpenMP's per-thread count around the call (Eigen reads it through
-// omp_get_max_threads), so threads that run products at the same time never race on a setting.
+// Thread settings of the parallel kernels (threads.hpp). Kernels that call a library built on
+// OpenMP set OpenMP's per-thread count to 1 around the call (OneOpenMpThread), so threads that
+// run kernels at the same time never race on a setting.
 
 #include "descent/threads.hpp"
 
@@ -45,12 +45,11 @@ void set_parallel_threshold(std::int64_t work) {
 }
 
 namespace detail {
-ProductThreads::ProductThreads(double work) : previous_(omp_get_max_threads()) {
-    const int threads = work < static_cast<double>(threshold.load()) ? 1 : get_num_threads();
-    omp_set_num_threads(threads);
+OneOpenMpThread::OneOpenMpThread() : previous_(omp_get_max_threads()) {
+    omp_set_num_threads(1);
 }
 
-ProductThreads::~ProductThreads() {
+OneOpenMpThread::~OneOpenMpThread() {
     omp_set_num_threads(previous_);
 }
 }  // namespace detail

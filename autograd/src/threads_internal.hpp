@@ -1,16 +1,17 @@
 #pragma once
-// The product kernel's side of the thread settings (threads.hpp).
+// The kernels' side of the thread settings (threads.hpp).
 
 namespace descent::detail {
 
-/// While alive, products on this thread use one thread when `work` (m·n·k) is below the
-/// parallel threshold, else get_num_threads().
-class ProductThreads {
+/// While alive, OpenMP's thread count on the calling thread is 1, and the count it had is put
+/// back after: a library built on OpenMP (Eigen's GEMM, oneDNN) then runs single-threaded there
+/// and never starts a team — descent splits the work over its own pool instead.
+class OneOpenMpThread {
   public:
-    explicit ProductThreads(double work);
-    ~ProductThreads();
-    ProductThreads(const ProductThreads&) = delete;
-    ProductThreads& operator=(const ProductThreads&) = delete;
+    OneOpenMpThread();
+    ~OneOpenMpThread();
+    OneOpenMpThread(const OneOpenMpThread&) = delete;
+    OneOpenMpThread& operator=(const OneOpenMpThread&) = delete;
 
   private:
     int previous_;

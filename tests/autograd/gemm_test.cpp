@@ -142,6 +142,33 @@ TEST_CASE("gemm: split over two threads, the same bits as on one", "[thread-sett
     }
 }
 
+TEST_CASE("gemm: Eigen's products split over the pool give the bits of one thread",
+          "[thread-settings]") {
+    // Real-valued operands (the order of the sums shows in the bits) and deep products: Eigen
+    // blocks the depth by the size of what it multiplies, so the blocks of C must not depend on
+    // the thread count.
+    const RestoreThreadSettings restore;
+    dc::set_parallel_threshold(0);
+    const std::vector<Extents> eigen_regime = {
+        {40, 3000, 10}, {10, 3000, 40}, {300, 31, 40}, {33, 2000, 15}, {200, 20, 200}};
+    for (const Extents& e : eigen_regime) {
+        for (const bool ta : {false, true}) {
+            for (const bool tb : {false, true}) {
+                INFO(e.n << "x" << e.k << "x" << e.m << ", ta " << ta << ", tb " << tb);
+                REQUIRE(std::string(dc::detail::gemm_kernel(e.n, e.k, e.m)) == "eigen");
+                const auto p = make<float>(e.n, e.k, e.m, ta, tb, false, 5);
+                dc::set_num_threads(1);
+                const std::vector<float> one = p.run();
+                dc::set_num_threads(2);
+                const std::vector<float> two = p.run();
+                CHECK(one == two);
+                check_product(p, two, false);
+                CHECK(omp_get_max_threads() == 2);  // the caller's OpenMP count is kept
+            }
+        }
+    }
+}
+
 TEST_CASE("gemm: called from inside a parallel region, every block is computed",
           "[thread-settings]") {
     const RestoreThreadSettings restore;
