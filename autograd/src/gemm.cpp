@@ -31,8 +31,11 @@ void eigen_block(const T* a, std::int64_t ar, std::int64_t ac, bool ta, const T*
     using In = Eigen::Map<const RowMatrix<T>>;
     const In A(a, ar, ac), B(b, br, bc);
     Eigen::Map<RowMatrix<T>> C(c, ta ? ac : ar, tb ? br : bc);
+    const bool whole = lo == 0 && hi == (by_rows ? C.rows() : C.cols());
     const auto product = [&](const auto& op_a, const auto& op_b) {
-        if (by_rows) {
+        if (whole) {  // as one expression: Eigen picks its matrix-vector kernels for a vector
+            C.noalias() = op_a * op_b;
+        } else if (by_rows) {
             C.middleRows(lo, hi - lo).noalias() = op_a.middleRows(lo, hi - lo) * op_b;
         } else {
             C.middleCols(lo, hi - lo).noalias() = op_a * op_b.middleCols(lo, hi - lo);
