@@ -268,7 +268,8 @@ AttentionOutput multi_head_attention(const Tensor& query, const Tensor& key, con
                                      const MultiheadAttentionParameters& params,
                                      const MultiheadAttentionForwardOptions& options,
                                      std::string_view op) {
-    const auto [e, kdim, vdim] = check_parameters(params, op);
+    const std::array<std::int64_t, 3> dims = check_parameters(params, op);
+    const std::int64_t e = dims[0], kdim = dims[1], vdim = dims[2];  // lambdas below capture e
     require_defined(query, op, "query");
     require_defined(key, op, "key");
     require_defined(value, op, "value");
