@@ -29,6 +29,7 @@
 #include "support/plot.hpp"
 #include "support/progress.hpp"
 #include "support/run_files.hpp"
+#include "support/run_options.hpp"
 
 namespace dc = descent;
 namespace data = descent::data;
@@ -281,12 +282,6 @@ int main(int argc, char** argv) {
     app.add_option("--clip", s.clip, "largest gradient norm")
         ->check(CLI::Range(1e-8, 1e8))
         ->capture_default_str();
-    std::string seed = "0";  // parsed below: CLI11 would wrap 2^64 and -1 around
-    app.add_option("--seed", seed, "seed of every random draw, 0 to 2^64 - 1")
-        ->capture_default_str();
-    app.add_option("--threads", s.threads, "threads for the products (0: OpenMP's default)")
-        ->check(CLI::Range(0, 256))
-        ->capture_default_str();
     app.add_option("--prompt", s.prompt, "the text the sample starts from");
     app.add_option("--temperature", s.temperature, "of the sample (0.8: a little conservative)")
         ->check(CLI::Range(0.01, 100.0))
@@ -294,18 +289,10 @@ int main(int argc, char** argv) {
     app.add_option("--sample-length", s.sample_length, "characters to sample")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{100000}))
         ->capture_default_str();
-    app.add_option("--curve", s.curve, "CSV of the loss after every update (and <name>_epochs.csv)")
-        ->capture_default_str();
-    app.add_option("--plot", s.plot, "PNG of the loss curves (needs gnuplot)")
-        ->capture_default_str();
-    app.add_option("--checkpoint", s.checkpoint,
-                   "training state (model, optimizer, schedule, tokenizer, position, curves), "
-                   "written after every epoch")
-        ->capture_default_str();
-    app.add_option("--resume", s.resume, "continue the run saved in this checkpoint");
-    app.add_option("--stop-after", s.stop_after,
-                   "stop after this many updates in all, saving the checkpoint (0: never)")
-        ->check(CLI::NonNegativeNumber);
+    std::string seed = "0";
+    support::add_run_options(
+        app, {seed, s.threads, s.curve, s.plot, s.checkpoint, s.resume, s.stop_after},
+        "model, optimizer, schedule, tokenizer, position, curves");
     CLI11_PARSE(app, argc, argv);
     try {
         s.seed = support::parse_seed(seed);

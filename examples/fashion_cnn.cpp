@@ -23,6 +23,7 @@
 #include "support/plot.hpp"
 #include "support/progress.hpp"
 #include "support/run_files.hpp"
+#include "support/run_options.hpp"
 
 namespace dc = descent;
 namespace data = descent::data;
@@ -259,24 +260,10 @@ int main(int argc, char** argv) {
     app.add_option("--weight-decay", s.weight_decay, "L2 weight decay on the weights")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
-    std::string seed = "0";  // parsed below: CLI11 would wrap 2^64 and -1 around
-    app.add_option("--seed", seed, "seed of every random draw, 0 to 2^64 - 1")
-        ->capture_default_str();
-    app.add_option("--threads", s.threads, "threads for the products (0: OpenMP's default)")
-        ->check(CLI::Range(0, 256))
-        ->capture_default_str();
-    app.add_option("--curve", s.curve, "CSV of the loss after every update (and <name>_epochs.csv)")
-        ->capture_default_str();
-    app.add_option("--plot", s.plot, "PNG of the loss curve (needs gnuplot)")
-        ->capture_default_str();
-    app.add_option("--checkpoint", s.checkpoint,
-                   "training state (model, optimizer, schedule, loader, augmentation, curves), "
-                   "written after every epoch")
-        ->capture_default_str();
-    app.add_option("--resume", s.resume, "continue the run saved in this checkpoint");
-    app.add_option("--stop-after", s.stop_after,
-                   "stop after this many updates in all, saving the checkpoint (0: never)")
-        ->check(CLI::NonNegativeNumber);
+    std::string seed = "0";
+    support::add_run_options(
+        app, {seed, s.threads, s.curve, s.plot, s.checkpoint, s.resume, s.stop_after},
+        "model, optimizer, schedule, loader, augmentation, curves");
     CLI11_PARSE(app, argc, argv);
     try {
         s.seed = support::parse_seed(seed);
