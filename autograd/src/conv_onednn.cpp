@@ -3,12 +3,15 @@
 
 #include "conv_onednn.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <compare>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
 #include <vector>
@@ -271,7 +274,12 @@ void over_ranges(const Ranges& ranges, double work, Body&& body) {
             : 1;
     parallel_for(ranges.count, threads, [&](std::int64_t r, int) {
         const OneOpenMpThread one;
-        body(r);
+        try {
+            body(r);
+        } catch (const dn::error& e) {  // a buffer oneDNN could not allocate, say
+            if (e.status == dnnl_out_of_memory) throw std::bad_alloc();
+            throw Error(fmt::format("conv2d: oneDNN failed: {}", e.what()));
+        }
     });
 }
 

@@ -136,7 +136,8 @@ Tensor argmax_of_windows(const Tensor& x, const Windows& w) {
     }
     const bool inside = w.pad_h == 0 && w.pad_w == 0 && w.dilation_h == 1 && w.dilation_w == 1 &&
                         (w.out_h - 1) * w.stride_h + w.kernel_h <= h &&
-                        (w.out_w - 1) * w.stride_w + w.kernel_w <= wd;
+                        (w.out_w - 1) * w.stride_w + w.kernel_w <= wd &&
+                        w.kernel_h * w.kernel_w <= std::numeric_limits<std::int32_t>::max();  // Tap
     kernel::dispatch_floating(x.dtype(), "max_pool", [&](auto tag) {
         using T = decltype(tag);
         parallel_for_elements(planes, x.numel(), [&](std::int64_t p) {
