@@ -45,6 +45,16 @@ Tensor run_hooks(const Node& node, Tensor grad) {
     return grad;
 }
 
+/// node's backward under anomaly detection: named in errors, its gradients checked finite.
+Grads backward_checked(Node& node, const Tensor& grad) {
+    const AnomalyScope scope(node.name(), "backward");
+    Grads grads = node.backward(BackwardContext(node), grad);
+    std::vector<Shape> shapes;
+    for (const Edge& edge : node.inputs) shapes.push_back(edge.full_shape());
+    check_backward_finite(node.name(), shapes, grads);
+    return grads;
+}
+
 /// True when nothing but this handle can see t's values (no other handle, no alias).
 bool unshared(const Tensor& t) {
     return t.impl().use_count() == 1 && t.impl()->storage.use_count() == 1;
@@ -117,13 +127,15 @@ class GraphTask {
     void execute(bool retain_graph, bool create_graph) {
         if (capturing_) mark_needed();
         GradModeGuard mode(create_graph);
+        create_graph_ = create_graph;
         // moved, not copied: a root's gradient may be taken over by a leaf
-        for (Root& root : roots_) add_to(root.node.get(), std::move(root.grad));
+        for (Root& root : roots_) add_to(slots_.at(root.node.get()), std::move(root.grad));
         for (Node* node_ptr : order_) {
             Node& node = *node_ptr;
             Slot& slot = slots_.at(&node);
             if (!slot.needed || !slot.grad.defined()) continue;
-            Tensor grad = run_hooks(node, std::move(slot.grad));
+            Tensor grad = node.pre_hooks.empty() ? std::move(slot.grad)
+                                                 : run_hooks(node, std::move(slot.grad));
             if (slot.capture) slot.grad = grad;
             if (node.accumulator) {
                 if (!capturing_) deliver_to_leaf(node, std::move(grad), create_graph);
@@ -190,13 +202,13 @@ class GraphTask {
         }
     }
 
-    /// Adds a gradient arriving at node to the ones before it: in place when no graph is being
-    /// built and nothing else holds the sum so far (as torch's input buffer), else a new sum.
-    void add_to(Node* node, Tensor grad) {
-        Slot& slot = slots_.at(node);
+    /// Adds a gradient arriving at a node to the ones before it in the node's slot: in place
+    /// when no graph is being built and nothing else holds the sum so far (as torch's input
+    /// buffer), else a new sum.
+    void add_to(Slot& slot, Tensor grad) {
         if (!slot.grad.defined()) {
             slot.grad = std::move(grad);
-        } else if (!is_grad_enabled() && unshared(slot.grad) && !slot.grad.requires_grad() &&
+        } else if (!create_graph_ && unshared(slot.grad) && !slot.grad.requires_grad() &&
                    slot.grad.dtype() == grad.dtype() &&
                    same_shape(slot.grad.shape(), grad.shape())) {
             accumulate_into(slot.grad, grad);
@@ -212,23 +224,17 @@ class GraphTask {
                 "tensors were freed by the first backward; pass retain_graph = true to the first",
                 node.name()));
         }
-        Grads grads;
-        if (is_anomaly_enabled()) {
-            const AnomalyScope scope(node.name(), "backward");
-            grads = node.backward(BackwardContext(node), grad);
-            std::vector<Shape> shapes;
-            for (const Edge& edge : node.inputs) shapes.push_back(edge.full_shape());
-            check_backward_finite(node.name(), shapes, grads);
-        } else {
-            grads = node.backward(BackwardContext(node), grad);
-        }
+        Grads grads = is_anomaly_enabled() ? backward_checked(node, grad)
+                                           : node.backward(BackwardContext(node), grad);
         for (std::size_t i = 0; i < node.inputs.size() && i < grads.size(); ++i) {
             const Edge& edge = node.inputs[i];
             Node* child = edge.node.get();
-            if (!child || !grads[i].defined() || !slots_.at(child).needed) continue;
+            if (!child || !grads[i].defined()) continue;
+            Slot& slot = slots_.at(child);
+            if (!slot.needed) continue;
             Tensor g = std::move(grads[i]);
-            if (!edge.has_shape(g.shape())) g = sum_to(g, edge.full_shape());
-            add_to(child, std::move(g));
+            if (!edge.has_shape(g.impl()->shape)) g = sum_to(g, edge.full_shape());
+            add_to(slot, std::move(g));
         }
     }
 
@@ -237,6 +243,7 @@ class GraphTask {
     SlotTable& slots_;
     std::vector<Node*>& order_;
     bool capturing_ = false;
+    bool create_graph_ = false;
 };
 
 Tensor default_root_grad(const Tensor& out, std::string_view op) {

@@ -60,8 +60,8 @@ Tensor copy_with_strides(const Tensor& x, const Shape& shape,
 
 }  // namespace
 
-void check_defined(const Tensor& t, std::string_view op) {
-    if (!t.defined()) throw Error(fmt::format("{}: an input tensor is undefined", op));
+void throw_undefined_input(std::string_view op) {
+    throw Error(fmt::format("{}: an input tensor is undefined", op));
 }
 
 void require_floating(const Tensor& x, std::string_view op) {
@@ -73,15 +73,10 @@ void require_floating(const Tensor& x, std::string_view op) {
     }
 }
 
-void check_same_dtype(const Tensor& a, const Tensor& b, std::string_view op) {
-    check_defined(a, op);
-    check_defined(b, op);
-    if (a.dtype() != b.dtype()) {
-        throw DtypeError(fmt::format(
-            "{}: operands have different dtypes, {} {} and {} {}; convert one with .to()", op,
-            dtype_name(a.dtype()), shape_str(a.shape()), dtype_name(b.dtype()),
-            shape_str(b.shape())));
-    }
+void throw_different_dtypes(const Tensor& a, const Tensor& b, std::string_view op) {
+    throw DtypeError(fmt::format(
+        "{}: operands have different dtypes, {} {} and {} {}; convert one with .to()", op,
+        dtype_name(a.dtype()), shape_str(a.shape()), dtype_name(b.dtype()), shape_str(b.shape())));
 }
 
 Tensor broadcast_copy(const Tensor& x, const Shape& shape) {

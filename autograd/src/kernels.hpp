@@ -62,22 +62,26 @@ T from_double(double v, std::string_view op) {
 
 template <class T>
 ConstArrayMap<T> in(const Tensor& t) {
-    return ConstArrayMap<T>(elements<T>(t), t.numel());
+    return ConstArrayMap<T>(elements<T>(t), t.impl()->numel);
 }
 /// Writable map without a version bump: only for freshly created results.
 template <class T>
 ArrayMap<T> out(Tensor& t) {
-    return ArrayMap<T>(elements<T>(t), t.numel());
+    return ArrayMap<T>(elements<T>(t), t.impl()->numel);
 }
 
+/// The Error of check_defined.
+[[noreturn]] void throw_undefined_input(std::string_view op);
 /// Throws an Error naming op if t is undefined.
-void check_defined(const Tensor& t, std::string_view op);
+inline void check_defined(const Tensor& t, std::string_view op) {
+    if (!t.defined()) throw_undefined_input(op);
+}
 
 /// y = f(x) elementwise on a floating tensor; f maps an Eigen array expression.
 template <class F>
 Tensor map_floating(const Tensor& x, std::string_view op, F&& f) {
     check_defined(x, op);
-    Tensor y = empty(x.shape(), x.dtype());
+    Tensor y = empty_as(x);
     dispatch_floating(x.dtype(), op, [&](auto tag) {
         using T = decltype(tag);
         out<T>(y) = f(in<T>(x));
@@ -88,7 +92,7 @@ Tensor map_floating(const Tensor& x, std::string_view op, F&& f) {
 /// y = f(x) for a tensor already known to hold T (inside a dispatch).
 template <class T, class F>
 Tensor map_as(const Tensor& x, F&& f) {
-    Tensor y = empty(x.shape(), x.dtype());
+    Tensor y = empty_as(x);
     out<T>(y) = f(in<T>(x));
     return y;
 }
@@ -120,8 +124,15 @@ auto nan_min(const A& a, const B& b) {
 /// meaning, as torch's mean): it says to convert an int64 or bool x with .to(float32).
 void require_floating(const Tensor& x, std::string_view op);
 
-/// Throws a DtypeError naming op unless a and b (both defined) share a dtype.
-void check_same_dtype(const Tensor& a, const Tensor& b, std::string_view op);
+/// The DtypeError of check_same_dtype.
+[[noreturn]] void throw_different_dtypes(const Tensor& a, const Tensor& b, std::string_view op);
+/// Throws an Error naming op unless a and b are defined, and a DtypeError unless they share a
+/// dtype.
+inline void check_same_dtype(const Tensor& a, const Tensor& b, std::string_view op) {
+    check_defined(a, op);
+    check_defined(b, op);
+    if (a.impl()->dtype != b.impl()->dtype) throw_different_dtypes(a, b, op);
+}
 
 /// x materialised at `shape` (NumPy broadcasting); x itself when it already has that shape.
 Tensor broadcast_copy(const Tensor& x, const Shape& shape);
@@ -136,10 +147,11 @@ bool is_trailing_block(const Shape& small, const Shape& big);
 template <class T, class R, class F>
 void broadcast_apply(const Tensor& a, const Tensor& b, Tensor& z, F&& f) {
     using Column = Eigen::Array<T, Eigen::Dynamic, 1>;
-    const Shape& shape = z.shape();
-    const Eigen::Index n = z.numel();
+    const Shape& shape = z.impl()->shape;
+    const Eigen::Index n = z.impl()->numel;
     auto o = out<R>(z);
-    const bool a_full = same_shape(a.shape(), shape), b_full = same_shape(b.shape(), shape);
+    const bool a_full = same_shape(a.impl()->shape, shape);
+    const bool b_full = same_shape(b.impl()->shape, shape);
     if (a_full && b_full) {
         o = f(in<T>(a), in<T>(b));
     } else if (a_full && b.numel() == 1) {
@@ -165,8 +177,11 @@ void broadcast_apply(const Tensor& a, const Tensor& b, Tensor& z, F&& f) {
 template <class F>
 Tensor zip_floating(const Tensor& a, const Tensor& b, std::string_view op, F&& f) {
     check_same_dtype(a, b, op);
-    Tensor z = empty(broadcast_shapes(a.shape(), b.shape(), op), a.dtype());
-    dispatch_floating(a.dtype(), op, [&](auto tag) {
+    const TensorImpl &ai = *a.impl(), &bi = *b.impl();
+    Tensor z = same_shape(ai.shape, bi.shape)
+                   ? empty_as(a)
+                   : empty(broadcast_shapes(ai.shape, bi.shape, op), ai.dtype);
+    dispatch_floating(ai.dtype, op, [&](auto tag) {
         using T = decltype(tag);
         broadcast_apply<T, T>(a, b, z, f);
     });

@@ -93,7 +93,11 @@ std::string_view Node::name() const {
 }
 
 Tensor BackwardContext::saved(std::size_t i) const {
-    const SavedTensor& s = node_.saved.at(i);
+    if (i >= node_.saved.size()) {
+        throw AutogradError(fmt::format("{}: saved tensor {} asked for, but {} were saved",
+                                        node_.name(), i, node_.saved.size()));
+    }
+    const SavedTensor& s = node_.saved[i];
     if (s.data->storage->version != s.version) {
         throw AutogradError(fmt::format(
             "{}: a tensor of shape {} saved for backward was modified in place (version {} when "
@@ -114,10 +118,8 @@ Tensor BackwardContext::saved(std::size_t i) const {
     return t;
 }
 
-std::shared_ptr<Node> gradient_edge(const Tensor& t) {
-    const auto& impl = t.impl();
-    if (!impl->requires_grad) return nullptr;
-    if (impl->grad_fn) return impl->grad_fn;
+std::shared_ptr<Node> leaf_accumulator(const Tensor& leaf) {
+    const auto& impl = leaf.impl();
     if (!impl->grad_accumulator) {
         impl->grad_accumulator = std::allocate_shared<Node>(pool::Allocator<Node>{});
         impl->grad_accumulator->accumulator = true;
@@ -129,24 +131,24 @@ std::shared_ptr<Node> gradient_edge(const Tensor& t) {
 namespace {
 /// Inputs and to_save: a vector of tensors or TensorRefs.
 template <class Tensors>
-Tensor record_node(Op op, std::string label, const Tensors& inputs, Tensor out,
+Tensor record_node(Op op, std::string_view label, const Tensors& inputs, Tensor out,
                    const Tensors& to_save, BackwardFn backward) {
     if (is_anomaly_enabled()) {
         const std::vector<Tensor> checked(inputs.begin(), inputs.end());
-        check_forward_finite(op == Op::custom ? std::string_view(label) : op_name(op), checked,
-                             out);
+        check_forward_finite(op == Op::custom ? label : op_name(op), checked, out);
     }
     if (!is_grad_enabled()) return out;
     bool any = false;
-    for (const Tensor& t : inputs) any = any || t.requires_grad();
+    for (const Tensor& t : inputs) any = defined_impl(t).requires_grad || any;
     if (!any) return out;
 
     auto node = std::allocate_shared<Node>(pool::Allocator<Node>{});
     node->op = op;
-    node->label = std::move(label);
+    if (op == Op::custom) node->label = label;
     node->inputs.reserve(inputs.size());
     for (const Tensor& t : inputs) {
-        node->inputs.emplace_back(gradient_edge(t), t.shape(), t.dtype());
+        const TensorImpl& impl = defined_impl(t);
+        node->inputs.emplace_back(gradient_edge(t), impl.shape, impl.dtype);
     }
     node->saved.reserve(to_save.size());
     for (const Tensor& t : to_save) save(node->saved.emplace_back(), t, out);
@@ -162,10 +164,9 @@ Tensor record(Op op, const std::vector<Tensor>& inputs, Tensor out,
     return record_node(op, {}, inputs, std::move(out), to_save, std::move(backward));
 }
 
-Tensor record_custom(std::string name, const std::vector<Tensor>& inputs, Tensor out,
+Tensor record_custom(const std::string& name, const std::vector<Tensor>& inputs, Tensor out,
                      const std::vector<Tensor>& to_save, BackwardFn backward) {
-    return record_node(Op::custom, std::move(name), inputs, std::move(out), to_save,
-                       std::move(backward));
+    return record_node(Op::custom, name, inputs, std::move(out), to_save, std::move(backward));
 }
 
 std::vector<std::string> custom_functions_in_graph(const Tensor& t) {

@@ -9,16 +9,19 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <functional>
+#include <functional>  // std::reference_wrapper
 #include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "backward_fn.hpp"
 #include "descent/tensor.hpp"
+#include "inline_vector.hpp"
 #include "op_list.hpp"
 #include "pool.hpp"
 #include "same_shape.hpp"
+#include "tensor_impl.hpp"
 
 namespace descent {
 
@@ -30,9 +33,9 @@ struct SavedTensor {
     bool requires_grad = false;
 };
 
-/// The tape's own small arrays — a node's edges and saved tensors, an edge's shape, a formula's
-/// gradients — come from the per-thread pools (pool.hpp), like the nodes themselves: a step
-/// records and frees them by the dozen.
+/// The tape's own arrays that may be long — an edge's shape beyond four extents, the roots of a
+/// pass — come from the per-thread pools (pool.hpp), like the nodes themselves: a step records
+/// and frees them by the dozen. The short ones live inside their owner (inline_vector.hpp).
 template <class T>
 using PooledVector = std::vector<T, pool::Allocator<T>>;
 
@@ -58,12 +61,6 @@ class EdgeShape {
     std::array<std::int64_t, kInline> inline_{};
     PooledVector<std::int64_t> spilled_;
 };
-/// One gradient per input of an op (undefined where not needed).
-using Grads = PooledVector<Tensor>;
-
-class BackwardContext;
-/// Gradients of the inputs from the gradient of the output.
-using BackwardFn = std::function<Grads(const BackwardContext&, const Tensor&)>;
 
 /// Where the gradient of one input goes, and the input's shape and dtype.
 struct Edge {
@@ -85,10 +82,10 @@ struct Node : std::enable_shared_from_this<Node> {
     std::string_view name() const;
 
     Op op = Op::add;
-    std::string label;          // a custom function's name (Op::custom)
-    bool accumulator = false;   // delivers gradients into a leaf's .grad()
-    PooledVector<Edge> inputs;  // one per input of the op
-    PooledVector<SavedTensor> saved;
+    std::string label;             // a custom function's name (Op::custom)
+    bool accumulator = false;      // delivers gradients into a leaf's .grad()
+    InlineVector<Edge, 2> inputs;  // one per input of the op
+    InlineVector<SavedTensor, 2> saved;
     BackwardFn backward;
     std::weak_ptr<TensorImpl> leaf;
     std::vector<GradHook> pre_hooks;
@@ -119,7 +116,7 @@ Tensor record(Op op, TensorRefs inputs, Tensor out, TensorRefs to_save, Backward
 Tensor record(Op op, const std::vector<Tensor>& inputs, Tensor out,
               const std::vector<Tensor>& to_save, BackwardFn backward);
 /// record() for a user's Function: its node is named `name` (in errors and anomaly reports).
-Tensor record_custom(std::string name, const std::vector<Tensor>& inputs, Tensor out,
+Tensor record_custom(const std::string& name, const std::vector<Tensor>& inputs, Tensor out,
                      const std::vector<Tensor>& to_save, BackwardFn backward);
 
 /// The names of the custom functions in the graph that produced t, each once.
@@ -128,7 +125,15 @@ std::vector<std::string> custom_functions_in_graph(const Tensor& t);
 /// backward({output}, {grad_output}, options) without building the lists (Tensor::backward).
 void backward_one(const Tensor& output, const Tensor& grad_output, BackwardOptions options);
 
-/// The node a gradient for t flows into: its grad_fn, or its leaf accumulator (created once).
-std::shared_ptr<Node> gradient_edge(const Tensor& t);
+/// The leaf accumulator of a leaf that requires grad, created on first use.
+std::shared_ptr<Node> leaf_accumulator(const Tensor& leaf);
+/// The node a gradient for t flows into: its grad_fn, or its leaf accumulator; none when t does
+/// not require grad.
+inline std::shared_ptr<Node> gradient_edge(const Tensor& t) {
+    TensorImpl& impl = defined_impl(t);
+    if (!impl.requires_grad) return nullptr;
+    if (impl.grad_fn) return impl.grad_fn;
+    return leaf_accumulator(t);
+}
 
 }  // namespace descent

@@ -40,8 +40,7 @@ Shape copy(const std::int64_t* first, std::size_t rank) {
     Shape shape;
     if (Spares* s = this_thread_spares(); s && s->count > 0)
         shape = std::move(s->shapes[--s->count]);
-    shape.resize(rank);  // within a spare's capacity: no allocation
-    for (std::size_t i = 0; i < rank; ++i) shape[i] = first[i];
+    shape.assign(first, first + rank);  // within a spare's capacity: no allocation
     return shape;
 }
 

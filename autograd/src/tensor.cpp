@@ -14,9 +14,14 @@
 #include "node.hpp"
 
 namespace descent {
+
+void throw_undefined_tensor() {
+    throw Error("tensor: use of an undefined tensor");
+}
+
 namespace {
 TensorImpl& checked(const std::shared_ptr<TensorImpl>& impl) {
-    if (!impl) throw Error("tensor: use of an undefined tensor");
+    if (!impl) throw_undefined_tensor();
     return *impl;
 }
 

@@ -167,8 +167,16 @@ Tensor empty(std::initializer_list<std::int64_t> shape, Dtype dtype, std::string
     return empty(spare_shapes::copy(shape.begin(), shape.size()), dtype, op);
 }
 
+Tensor empty_as(const Tensor& t) {
+    const TensorImpl& like = defined_impl(t);
+    const std::size_t bytes = static_cast<std::size_t>(like.numel) * dtype_size(like.dtype);
+    return Tensor(
+        std::allocate_shared<TensorImpl>(pool::Allocator<TensorImpl>{}, make_storage(bytes),
+                                         spare_shapes::copy(like.shape), like.dtype, like.numel));
+}
+
 Tensor copy_of(const Tensor& t) {
-    Tensor copy = empty(t.shape(), t.dtype());
+    Tensor copy = empty_as(t);
     if (t.numel() > 0)
         std::memcpy(copy.impl()->storage->data, t.raw_data(), copy.impl()->storage->nbytes);
     return copy;

@@ -49,6 +49,15 @@ struct TensorImpl {
     Tensor grad;
 };
 
+/// The Error of using an undefined tensor.
+[[noreturn]] void throw_undefined_tensor();
+/// t's record, for hot paths that read its fields without a call; an Error if t is undefined,
+/// as Tensor's accessors give.
+inline TensorImpl& defined_impl(const Tensor& t) {
+    if (!t.defined()) throw_undefined_tensor();
+    return *t.impl();
+}
+
 /// The elements of t as T: its storage typed, without the dtype check and the version bump of
 /// Tensor::data and mutable_data — for kernels that made t (or checked its dtype) themselves.
 template <class T>
@@ -66,6 +75,9 @@ std::uint64_t memory_bytes();
 Tensor empty(Shape&& shape, Dtype dtype, std::string_view op = "empty");
 Tensor empty(const Shape& shape, Dtype dtype, std::string_view op = "empty");
 Tensor empty(std::initializer_list<std::int64_t> shape, Dtype dtype, std::string_view op = "empty");
+/// A new tensor with uninitialised storage of t's shape and dtype. A shape some tensor already
+/// has passed empty()'s checks, so this skips them.
+Tensor empty_as(const Tensor& t);
 /// A new tensor holding t's values in storage of its own, off the tape (clone() without the
 /// node).
 Tensor copy_of(const Tensor& t);

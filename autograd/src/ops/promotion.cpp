@@ -74,10 +74,6 @@ Dtype result_type(const Tensor& a, const Tensor& b, std::string_view op) {
     return Dtype::int64;  // int64 with bool
 }
 
-bool same_floating(const Tensor& a, const Tensor& b) {
-    return a.defined() && b.defined() && a.dtype() == b.dtype() && is_floating(a.dtype());
-}
-
 bool is_integer(const Tensor& x) {
     return x.defined() && !is_floating(x.dtype());
 }

@@ -8,6 +8,7 @@
 
 #include <string_view>
 
+#include "../tensor_impl.hpp"
 #include "descent/tensor.hpp"
 
 namespace descent::promotion {
@@ -17,7 +18,11 @@ Dtype result_type(const Tensor& a, const Tensor& b, std::string_view op);
 
 /// True when a and b are defined floating tensors of one dtype: the case each op's own float
 /// path takes as it is.
-bool same_floating(const Tensor& a, const Tensor& b);
+inline bool same_floating(const Tensor& a, const Tensor& b) {
+    if (!a.defined() || !b.defined()) return false;
+    const Dtype dtype = a.impl()->dtype;
+    return dtype == b.impl()->dtype && is_floating(dtype);
+}
 /// True when x is a defined int64 or bool tensor.
 bool is_integer(const Tensor& x);
 
