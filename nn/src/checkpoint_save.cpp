@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 
+#include "atomic_write.hpp"
 #include "descent/error.hpp"
 #include "posix_file.hpp"
 
@@ -43,8 +44,13 @@ constexpr int kMaxSymlinkHops = 40;
 constexpr std::size_t kMaxStemBytes = 64;
 constexpr std::string_view kTempSuffix = ".descent-tmp";
 
-[[noreturn]] void save_error(const fs::path& path, std::string_view what) {
-    throw Error(fmt::format("save: cannot write checkpoint {}: {}", printable_path(path), what));
+/// A failure to write the file, given its label and path by write_file_atomically.
+struct WriteFailure {
+    std::string what;
+};
+
+[[noreturn]] void save_error(const fs::path& /*path*/, std::string_view what) {
+    throw WriteFailure{std::string(what)};
 }
 
 /// The file a save replaces or creates: the end of the chain of symbolic links.
@@ -220,6 +226,14 @@ void write_checkpoint(std::string_view bytes, const fs::path& checkpoint) {
 
 }  // namespace
 
+void write_file_atomically(std::string_view bytes, const fs::path& path, std::string_view label) {
+    try {
+        write_checkpoint(bytes, path);
+    } catch (const WriteFailure& failure) {
+        throw Error(fmt::format("{} {}: {}", label, printable_path(path), failure.what));
+    }
+}
+
 void save(const StateDict& state, const fs::path& path, const Metadata& metadata) {
     Metadata all = metadata;
     for (const auto& [key, text] : state.texts) {
@@ -229,14 +243,16 @@ void save(const StateDict& state, const fs::path& path, const Metadata& metadata
                                     key, printable_path(path)));
         }
     }
+    constexpr std::string_view label = "save: cannot write checkpoint";
     try {
-        write_checkpoint(to_safetensors(state, all), path);  // bad input: nothing written
+        // bad input: nothing written
+        write_file_atomically(to_safetensors(state, all), path, label);
     } catch (const Error&) {
         throw;
     } catch (const std::bad_alloc&) {
-        save_error(path, "out of memory");
+        throw Error(fmt::format("{} {}: out of memory", label, printable_path(path)));
     } catch (const std::exception& e) {
-        save_error(path, e.what());
+        throw Error(fmt::format("{} {}: {}", label, printable_path(path), e.what()));
     }
 }
 

@@ -12,15 +12,20 @@ namespace descent::nn {
 
 LeakyReLU::LeakyReLU(double negative_slope)
     : Lambda([negative_slope](const Tensor& x) { return leaky_relu(x, negative_slope); },
-             fmt::format("negative_slope={}", negative_slope)) {}
+             fmt::format("negative_slope={}", negative_slope)),
+      negative_slope_(negative_slope) {}
 
 Softplus::Softplus(double beta, double threshold)
     : Lambda([beta, threshold](const Tensor& x) { return softplus(x, beta, threshold); },
-             fmt::format("beta={}, threshold={}", beta, threshold)) {}
+             fmt::format("beta={}, threshold={}", beta, threshold)),
+      beta_(beta),
+      threshold_(threshold) {}
 
 Flatten::Flatten(std::int64_t start_dim, std::int64_t end_dim)
     : Lambda([=](const Tensor& x) { return flatten(x, start_dim, end_dim); },
-             fmt::format("start_dim={}, end_dim={}", start_dim, end_dim)) {}
+             fmt::format("start_dim={}, end_dim={}", start_dim, end_dim)),
+      start_dim_(start_dim),
+      end_dim_(end_dim) {}
 
 Linear::Linear(std::int64_t in_features, std::int64_t out_features, bool bias) {
     if (in_features <= 0 || out_features <= 0) {

@@ -36,20 +36,32 @@ std::string size_repr(const Extents& size) {
 }  // namespace
 
 MaxPool1d::MaxPool1d(const Extents& k, PoolOptions o)
-    : Lambda([k, o](const Tensor& x) { return max_pool1d(x, k, o); }, max_repr(k, o)) {}
+    : Lambda([k, o](const Tensor& x) { return max_pool1d(x, k, o); }, max_repr(k, o)),
+      kernel_size_(k),
+      options_(o) {}
 MaxPool2d::MaxPool2d(const Extents& k, PoolOptions o)
-    : Lambda([k, o](const Tensor& x) { return max_pool2d(x, k, o); }, max_repr(k, o)) {}
+    : Lambda([k, o](const Tensor& x) { return max_pool2d(x, k, o); }, max_repr(k, o)),
+      kernel_size_(k),
+      options_(o) {}
 AvgPool1d::AvgPool1d(const Extents& k, PoolOptions o)
-    : Lambda([k, o](const Tensor& x) { return avg_pool1d(x, k, o); }, avg_repr(k, o)) {}
+    : Lambda([k, o](const Tensor& x) { return avg_pool1d(x, k, o); }, avg_repr(k, o)),
+      kernel_size_(k),
+      options_(o) {}
 AvgPool2d::AvgPool2d(const Extents& k, PoolOptions o)
-    : Lambda([k, o](const Tensor& x) { return avg_pool2d(x, k, o); }, avg_repr(k, o)) {}
+    : Lambda([k, o](const Tensor& x) { return avg_pool2d(x, k, o); }, avg_repr(k, o)),
+      kernel_size_(k),
+      options_(o) {}
 AdaptiveAvgPool1d::AdaptiveAvgPool1d(const Extents& size)
-    : Lambda([size](const Tensor& x) { return adaptive_avg_pool1d(x, size); }, size_repr(size)) {}
+    : Lambda([size](const Tensor& x) { return adaptive_avg_pool1d(x, size); }, size_repr(size)),
+      output_size_(size) {}
 AdaptiveAvgPool2d::AdaptiveAvgPool2d(const Extents& size)
-    : Lambda([size](const Tensor& x) { return adaptive_avg_pool2d(x, size); }, size_repr(size)) {}
+    : Lambda([size](const Tensor& x) { return adaptive_avg_pool2d(x, size); }, size_repr(size)),
+      output_size_(size) {}
 AdaptiveMaxPool1d::AdaptiveMaxPool1d(const Extents& size)
-    : Lambda([size](const Tensor& x) { return adaptive_max_pool1d(x, size); }, size_repr(size)) {}
+    : Lambda([size](const Tensor& x) { return adaptive_max_pool1d(x, size); }, size_repr(size)),
+      output_size_(size) {}
 AdaptiveMaxPool2d::AdaptiveMaxPool2d(const Extents& size)
-    : Lambda([size](const Tensor& x) { return adaptive_max_pool2d(x, size); }, size_repr(size)) {}
+    : Lambda([size](const Tensor& x) { return adaptive_max_pool2d(x, size); }, size_repr(size)),
+      output_size_(size) {}
 
 }  // namespace descent::nn

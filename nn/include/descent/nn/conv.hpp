@@ -33,6 +33,9 @@ class ConvNd : public Module {
     Tensor& weight() { return *weight_; }
     /// Undefined without bias.
     Tensor bias() const { return bias_ ? *bias_ : Tensor{}; }
+    /// The number of spatial dims (1 or 2) and the options as given.
+    std::size_t rank() const { return rank_; }
+    const ConvLayerOptions& options() const { return options_; }
 
   protected:
     ConvNd(std::string_view name, std::size_t rank, std::int64_t in_channels,
@@ -73,6 +76,8 @@ class ConvTransposeNd : public Module {
     std::string extra_repr() const override;
     Tensor& weight() { return *weight_; }
     Tensor bias() const { return bias_ ? *bias_ : Tensor{}; }
+    std::size_t rank() const { return rank_; }
+    const ConvTransposeLayerOptions& options() const { return options_; }
 
   protected:
     ConvTransposeNd(std::string_view name, std::size_t rank, std::int64_t in_channels,

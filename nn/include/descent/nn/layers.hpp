@@ -48,6 +48,10 @@ struct ReLU : Lambda {
 };
 struct LeakyReLU : Lambda {
     explicit LeakyReLU(double negative_slope = 0.01);
+    double negative_slope() const { return negative_slope_; }
+
+  private:
+    double negative_slope_;
 };
 struct Tanh : Lambda {
     Tanh() : Lambda([](const Tensor& x) { return tanh(x); }) {}
@@ -58,16 +62,31 @@ struct Sigmoid : Lambda {
 struct GELU : Lambda {
     explicit GELU(GeluApproximation approximate = GeluApproximation::none)
         : Lambda([approximate](const Tensor& x) { return gelu(x, approximate); },
-                 approximate == GeluApproximation::tanh ? "approximate='tanh'" : "") {}
+                 approximate == GeluApproximation::tanh ? "approximate='tanh'" : ""),
+          approximate_(approximate) {}
+    GeluApproximation approximate() const { return approximate_; }
+
+  private:
+    GeluApproximation approximate_;
 };
 struct Softplus : Lambda {
     explicit Softplus(double beta = 1.0, double threshold = 20.0);
+    double beta() const { return beta_; }
+    double threshold() const { return threshold_; }
+
+  private:
+    double beta_, threshold_;
 };
 struct Identity : Lambda {
     Identity() : Lambda([](const Tensor& x) { return x; }) {}
 };
 struct Flatten : Lambda {
     explicit Flatten(std::int64_t start_dim = 1, std::int64_t end_dim = -1);
+    std::int64_t start_dim() const { return start_dim_; }
+    std::int64_t end_dim() const { return end_dim_; }
+
+  private:
+    std::int64_t start_dim_, end_dim_;
 };
 
 /// Inverted dropout in training mode, the identity in eval mode; under a SampleKeys guard the
@@ -104,6 +123,7 @@ class BatchNorm1d : public Module {
         : BatchNorm1d("BatchNorm1d", num_features, eps, momentum, affine, track_running_stats) {}
     Tensor forward(const Tensor& x) override;
     std::string extra_repr() const override;
+    double eps() const { return eps_; }
 
   protected:
     /// For variants with the same state (BatchNorm2d, distributed::SyncBatchNorm): options
@@ -130,6 +150,8 @@ class LayerNorm : public Module {
                        bool bias = true);
     Tensor forward(const Tensor& x) override;
     std::string extra_repr() const override;
+    const Shape& normalized_shape() const { return shape_; }
+    double eps() const { return eps_; }
 
   private:
     Shape shape_;

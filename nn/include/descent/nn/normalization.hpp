@@ -27,6 +27,8 @@ class GroupNorm : public Module {
               bool affine = true);
     Tensor forward(const Tensor& x) override;
     std::string extra_repr() const override;
+    std::int64_t num_groups() const { return num_groups_; }
+    double eps() const { return eps_; }
 
   private:
     std::int64_t num_groups_, num_channels_;
@@ -42,6 +44,7 @@ class InstanceNormNd : public Module {
   public:
     Tensor forward(const Tensor& x) override;
     std::string extra_repr() const override;
+    double eps() const { return eps_; }
 
   protected:
     InstanceNormNd(std::string_view op, std::int64_t rank, std::int64_t num_features, double eps,

@@ -67,6 +67,11 @@ class RecurrentLayer : public Module {
     std::int64_t hidden_size() const { return hidden_size_; }
     std::int64_t num_layers() const { return num_layers_; }
     bool bidirectional() const { return directions_ == 2; }
+    bool batch_first() const { return config_.batch_first; }
+    bool has_bias() const { return config_.bias; }
+    std::int64_t proj_size() const { return config_.proj_size; }
+    /// RNN's nonlinearity is relu (else tanh, or an LSTM or GRU).
+    bool relu() const { return config_.kind == Kind::rnn_relu; }
 
   protected:
     enum class Kind { rnn_tanh, rnn_relu, lstm, gru };
