@@ -1,6 +1,6 @@
 #pragma once
 // Umbrella header of descent's nn library: models — modules, layers, functional forms,
-// losses, initialisers — and their checkpoint files.
+// losses, initialisers — their checkpoint files and ONNX export.
 
 #include "descent/nn/attention.hpp"
 #include "descent/nn/checkpoint.hpp"
@@ -12,6 +12,7 @@
 #include "descent/nn/loss_modules.hpp"
 #include "descent/nn/module.hpp"
 #include "descent/nn/normalization.hpp"
+#include "descent/nn/onnx.hpp"
 #include "descent/nn/pooling.hpp"
 #include "descent/nn/recurrent.hpp"
 #include "descent/nn/recurrent_cell.hpp"
