@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup-debian.sh mpi
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DDESCENT_MPI=ON
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DDESCENT_MPI=ON -DDESCENT_REQUIRE_ONNX_RUNTIME=ON
 cmake --build build/release -j"$(nproc)"
 ctest --test-dir build/release --output-on-failure -j"$(nproc)"

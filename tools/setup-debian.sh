@@ -3,14 +3,22 @@
 #   tools/setup-debian.sh            build dependencies (compiler, CMake, Eigen, OpenBLAS, oneDNN
 #                                    with the OpenCL files its CMake package asks for, fmt,
 #                                    Catch2, JSON, CLI11, zlib), gnuplot for the examples' plots
-#                                    and Fashion-MNIST (dataset-fashion-mnist) for its loader's test
+#                                    and Fashion-MNIST (dataset-fashion-mnist) for its loader's test;
+#                                    for the ONNX export checks, Node.js with ONNX Runtime's CPU
+#                                    build (onnxruntime-node, the version pinned in
+#                                    tools/onnx/package-lock.json, into tools/onnx/node_modules)
+#                                    and ONNX's checker (python3-onnx)
 #   tools/setup-debian.sh mpi        also Open MPI (descent::distributed, -DDESCENT_DISTRIBUTED=ON)
 #   tools/setup-debian.sh bench      also Google Benchmark
 #   tools/setup-debian.sh fixtures   also PyTorch (to regenerate the reference fixtures)
 set -euo pipefail
 
 packages=(g++ cmake make libeigen3-dev libopenblas-dev libfmt-dev catch2 nlohmann-json3-dev libcli11-dev zlib1g-dev gnuplot-nox
-          libdnnl-dev ocl-icd-opencl-dev dataset-fashion-mnist)
+          libdnnl-dev ocl-icd-opencl-dev dataset-fashion-mnist python3-onnx)
+# Node.js and npm from Debian unless some node and npm are there already (NodeSource's nodejs
+# bundles npm and conflicts with Debian's npm package).
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 for extra in "$@"; do
     case "$extra" in
         mpi) packages+=(libopenmpi-dev openmpi-bin) ;;
@@ -28,4 +36,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# onnxruntime-node for tools/onnx_runtime_check.mjs, exactly as locked; its CPU binaries are in
+# the package, and the install script's optional download (CUDA) is skipped.
+onnx_dir="$(cd "$(dirname "$0")" && pwd)/onnx"
+pinned=$(node -p "require('$onnx_dir/package.json').dependencies['onnxruntime-node']")
+installed=$(node -p "require('$onnx_dir/node_modules/onnxruntime-node/package.json').version" \
+            2>/dev/null || true)
+if [ "$installed" != "$pinned" ]; then
+    echo "installing onnxruntime-node into $onnx_dir/node_modules"
+    ONNXRUNTIME_NODE_INSTALL=skip npm ci --prefix "$onnx_dir" --no-audit --no-fund
 fi
