@@ -10,6 +10,7 @@
 #include "descent/autograd.hpp"
 #include "descent/nn/onnx.hpp"
 #include "descent/nn/recurrent.hpp"
+#include "descent/nn/transformer.hpp"
 #include "onnx_exporters.hpp"
 
 namespace descent::nn::onnx_detail {
@@ -22,6 +23,7 @@ const std::unordered_map<std::type_index, Exporter>& table() {
         add_spatial_exporters(rows);
         add_norm_exporters(rows);
         add_recurrent_exporters(rows);
+        add_attention_exporters(rows);
         std::unordered_map<std::type_index, Exporter> m;
         for (const auto& row : rows) m.emplace(row.type, row.exporter);
         return m;
@@ -56,6 +58,21 @@ Dtype model_dtype(const Module& model, const Tensor& input) {
     if (dtype) return *dtype;
     if (input.dtype() == Dtype::float64) return Dtype::float64;
     return Dtype::float32;
+}
+
+/// Where the model's input holds the batch: dim 1 for a time-major (not batch-first) recurrent
+/// or transformer model of [L, N, features], else dim 0.
+std::int64_t input_batch_axis(Module& model, const Tensor& x) {
+    if (x.dim() != 3) return 0;
+    bool batch_first = true;
+    if (auto* r = dynamic_cast<RecurrentLayer*>(&model)) batch_first = r->batch_first();
+    if (auto* t = dynamic_cast<TransformerEncoderLayer*>(&model)) {
+        batch_first = t->options().batch_first;
+    }
+    if (auto* t = dynamic_cast<TransformerEncoder*>(&model); t && t->num_layers() > 0) {
+        batch_first = t->layer(0).options().batch_first;
+    }
+    return batch_first ? 0 : 1;
 }
 
 std::vector<Dim> dims(const Value& v, bool dynamic) {
@@ -148,10 +165,8 @@ Tensor export_onnx(Module& model, const Tensor& example_input, const std::filesy
     Graph g(model_dtype(model, example_input));
     g.reserve(options.input_name);
     g.reserve(options.output_name);
-    // A time-major recurrent model holds the batch in dim 1.
     const auto* recurrent = dynamic_cast<const RecurrentLayer*>(&model);
-    const std::int64_t batch_axis =
-        recurrent && !recurrent->batch_first() && example_input.dim() == 3 ? 1 : 0;
+    const std::int64_t batch_axis = input_batch_axis(model, example_input);
     if (!recurrent) {  // the model must run on the example (a recurrent one is run below)
         try {
             (void)model.forward(example_input);

@@ -36,11 +36,12 @@ ExporterEntry entry(Exporter exporter) {
 }
 
 /// The layer families' rows (onnx_dense.cpp, onnx_spatial.cpp, onnx_norm.cpp,
-/// onnx_recurrent.cpp).
+/// onnx_recurrent.cpp, onnx_attention.cpp).
 void add_dense_exporters(std::vector<ExporterEntry>& table);
 void add_spatial_exporters(std::vector<ExporterEntry>& table);
 void add_norm_exporters(std::vector<ExporterEntry>& table);
 void add_recurrent_exporters(std::vector<ExporterEntry>& table);
+void add_attention_exporters(std::vector<ExporterEntry>& table);
 
 /// The table's exporter for m's concrete type, or an Error naming path and type.
 Value export_module(Module& m, const std::string& path, const Value& in, Graph& g);

@@ -306,6 +306,23 @@ TEST_CASE("export_onnx: recurrent layers", "[onnx]") {
     export_randn("rnn_relu", rnn, {2, 5, 4});
 }
 
+TEST_CASE("export_onnx: transformer encoders", "[onnx]") {
+    dc::manual_seed(14);
+    nn::TransformerEncoderLayer layer(8, 2, {.dim_feedforward = 16, .batch_first = true});
+    nn::Sequential model{nn::Embedding(11, 8), std::move(layer), nn::Flatten(),
+                         nn::Linear(5 * 8, 3)};
+    export_case("transformer_classifier", model, dc::randint(0, 11, {2, 5}),
+                dc::randint(0, 11, {4, 5}));
+    nn::TransformerEncoderLayer pre(
+        8, 4,
+        {.dim_feedforward = 12, .activation = nn::TransformerActivation::gelu, .norm_first = true});
+    nn::TransformerEncoder encoder(pre, 2, nn::LayerNorm({8}));
+    // time-major [L, N, E]: the batch is dim 1
+    export_case("transformer_encoder", encoder, dc::randn({6, 2, 8}), dc::randn({6, 3, 8}));
+    nn::TransformerEncoderLayer post(6, 3, {.dim_feedforward = 10, .bias = false});
+    export_case("transformer_layer_post_norm", post, dc::randn({4, 2, 6}), dc::randn({4, 5, 6}));
+}
+
 TEST_CASE("export_onnx: the file maps onto the state_dict's names", "[onnx]") {
     dc::manual_seed(12);
     nn::Sequential model{nn::Linear(3, 4), nn::Sequential{nn::BatchNorm1d(4), nn::Linear(4, 2)}};
@@ -373,6 +390,15 @@ TEST_CASE("export_onnx: unsupported modules are named, and nothing is written", 
                       Catch::Contains("proj_size"));
     nn::MultiheadAttention mha(4, 2);
     CHECK_THROWS_AS(nn::export_onnx(mha, dc::randn({2, 3, 4}), file), dc::Error);
+    nn::Sequential encoder{nn::TransformerEncoder(
+        nn::TransformerEncoderLayer(4, 2, {.dim_feedforward = 8, .batch_first = true}), 1)};
+    CHECK_NOTHROW(nn::export_onnx(encoder, dc::randn({2, 3, 4}), dir / "ok.onnx"));
+    fs::remove(dir / "ok.onnx");
+    nn::TransformerEncoderLayer time_major(4, 2, {.dim_feedforward = 8});
+    nn::Sequential inside{nn::Linear(4, 4), time_major};
+    CHECK_THROWS_WITH(
+        nn::export_onnx(inside, dc::randn({2, 3, 4}), file),
+        Catch::Contains("1 (TransformerEncoderLayer)") && Catch::Contains("batch must be dim 1"));
     CHECK(files_in(dir) == 0);  // no file, no temporary
 }
 

@@ -20,12 +20,16 @@
 //   AvgPool1d/2d, AdaptiveAvgPool1d/2d and AdaptiveMaxPool1d/2d (output 1, or an input extent
 //   divisible by the output's), BatchNorm1d/2d (running statistics), LayerNorm, GroupNorm,
 //   InstanceNorm1d/2d, Embedding, Dropout, Dropout2d, Identity, Flatten, ReLU, LeakyReLU, Tanh,
-//   Sigmoid, GELU (exact and tanh), Softplus; and as the whole model, RNN, LSTM and GRU (their
+//   Sigmoid, GELU (exact and tanh), Softplus; TransformerEncoderLayer (post- and pre-norm,
+//   relu or gelu) and TransformerEncoder, without masks (their one-tensor forward), the
+//   attention composed of MatMul and Softmax; and as the whole model, RNN, LSTM and GRU (their
 //   output sequence; zero initial state).
 // - Refused with an Error naming export_onnx, the module's path in the model ("3.conv") and
-//   its type, before anything is written: any other module (a Lambda, a custom module, an
-//   attention or transformer layer), circular padding, batch norm without running statistics,
-//   AvgPool's divisor_override, adaptive pooling with indivisible extents, LSTM projections.
+//   its type, before anything is written: any other module (a Lambda, a custom module,
+//   MultiheadAttention on its own), circular padding, batch norm without running statistics,
+//   AvgPool's divisor_override, adaptive pooling with indivisible extents, LSTM projections,
+//   attention with add_bias_kv, add_zero_attn or separate kdim/vdim, a time-major recurrent or
+//   transformer layer inside a Sequential (the batch would be dim 1 there).
 // - The file is written atomically (a temporary beside it, renamed onto it): a failure leaves
 //   no half file. A path that cannot be written (a directory, a FIFO, /proc) is an Error
 //   naming it.
