@@ -31,17 +31,29 @@ const std::unordered_map<std::type_index, Exporter>& table() {
     return map;
 }
 
-/// Restores a module's training flag (its children's follow it, as train() sets them all).
+/// Puts the model in eval mode and restores every module's own training flag afterwards (a
+/// child may have been in eval mode while its parent trained).
 class EvalGuard {
   public:
-    explicit EvalGuard(Module& m) : m_(m), training_(m.is_training()) { m.eval(); }
-    ~EvalGuard() { m_.train(training_); }
+    explicit EvalGuard(Module& model) {
+        std::vector<Module*> stack{&model};
+        while (!stack.empty()) {
+            Module* m = stack.back();
+            stack.pop_back();
+            flags_.emplace_back(m, m->is_training());
+            for (const auto& child : m->children()) stack.push_back(child.get());
+        }
+        model.eval();
+    }
+    ~EvalGuard() {
+        // Parents first, so a child's own flag is the last word.
+        for (auto& [m, training] : flags_) m->train(training);
+    }
     EvalGuard(const EvalGuard&) = delete;
     EvalGuard& operator=(const EvalGuard&) = delete;
 
   private:
-    Module& m_;
-    bool training_;
+    std::vector<std::pair<Module*, bool>> flags_;
 };
 
 /// The floating dtype of the model's parameters and buffers (all alike), else the input's.

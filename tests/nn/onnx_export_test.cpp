@@ -348,6 +348,12 @@ TEST_CASE("export_onnx: a model in training mode is exported as eval and stays t
     const dc::Tensor x = dc::randn({2, 3});
     const dc::Tensor y = nn::export_onnx(model, x, file);
     CHECK(model.is_training());
+    // Each module's own flag comes back: a child in eval mode inside a training model too.
+    model[1].eval();
+    (void)nn::export_onnx(model, x, file);
+    CHECK(model.is_training());
+    CHECK_FALSE(model[1].is_training());
+    CHECK(model[0].is_training());
     model.eval();
     const auto expected = model(x).to_vector();
     const auto got = y.to_vector();
