@@ -1,6 +1,7 @@
 // export_onnx's normalisation layers: BatchNorm1d/2d and InstanceNorm1d/2d with running
-// statistics as BatchNormalization, LayerNorm as LayerNormalization (opset 17), GroupNorm and
-// InstanceNorm without running statistics composed of ReduceMean, Sub, Mul, Sqrt and Div.
+// statistics as BatchNormalization, LayerNorm as LayerNormalization (opset 17; composed in
+// float64 models, whose eps a float32 attribute would round), GroupNorm and InstanceNorm
+// without running statistics composed of ReduceMean, Sub, Mul, Sqrt and Div.
 
 #include <fmt/format.h>
 
@@ -20,14 +21,20 @@ std::string param_or(Graph& g, const Module& m, const std::string& path, std::st
     return g.constant(name, full(shape, fill, {.dtype = g.dtype()}));
 }
 
+/// ONNX's epsilon attributes are float32: a float64 model adds its eps to the variance in
+/// float64 instead (and gives the op epsilon 0), so its output is not off by eps's rounding.
 std::string batch_normalization(Module& m, const std::string& path, const Value& in, Graph& g,
                                 double eps) {
     const std::int64_t channels = in.example.size(1);
-    return g.node("BatchNormalization",
-                  {in.name, param_or(g, m, path, "weight", {channels}, 1.0),
-                   param_or(g, m, path, "bias", {channels}, 0.0), param(g, m, path, "running_mean"),
-                   param(g, m, path, "running_var")},
-                  {attr("epsilon", eps)});
+    const std::string scale = param_or(g, m, path, "weight", {channels}, 1.0);
+    const std::string bias = param_or(g, m, path, "bias", {channels}, 0.0);
+    const std::string mean = param(g, m, path, "running_mean");
+    std::string var = param(g, m, path, "running_var");
+    if (g.dtype() == Dtype::float64) {
+        var = g.node("Add", {var, g.scalar("eps", eps)});
+        eps = 0.0;
+    }
+    return g.node("BatchNormalization", {in.name, scale, bias, mean, var}, {attr("epsilon", eps)});
 }
 
 void check_batched(Module& m, const std::string& path, const Value& in) {
@@ -50,6 +57,20 @@ Value layer_norm(Module& m, const std::string& path, const Value& in, Graph& g) 
     const auto axis = -static_cast<std::int64_t>(shape.size());
     if (in.batch_axis >= in.example.dim() + axis) {
         refuse(path, m, "the batch dimension is among the normalised ones");
+    }
+    if (g.dtype() == Dtype::float64) {  // eps in float64 (see batch_normalization)
+        Ints axes;
+        for (std::int64_t k = axis; k < 0; ++k) axes.push_back(k);
+        const std::string mean = g.node("ReduceMean", {in.name}, {attr("axes", axes)});
+        const std::string centred = g.node("Sub", {in.name, mean});
+        const std::string var =
+            g.node("ReduceMean", {g.node("Mul", {centred, centred})}, {attr("axes", axes)});
+        const std::string deviation =
+            g.node("Sqrt", {g.node("Add", {var, g.scalar("eps", n.eps())})});
+        std::string y = g.node("Div", {centred, deviation});
+        if (has_param(m, "weight")) y = g.node("Mul", {y, param(g, m, path, "weight")});
+        if (has_param(m, "bias")) y = g.node("Add", {y, param(g, m, path, "bias")});
+        return ran(m, in, y);
     }
     std::vector<std::string> inputs{in.name, param_or(g, m, path, "weight", shape, 1.0)};
     if (has_param(m, "bias")) inputs.push_back(param(g, m, path, "bias"));
