@@ -165,8 +165,11 @@ Tensor export_onnx(Module& model, const Tensor& example_input, const std::filesy
     using namespace onnx_detail;
     if (!example_input.defined()) throw Error("export_onnx: the example input is undefined");
     if (example_input.dim() == 0) throw ShapeError("export_onnx: the example input is 0-d");
-    if (example_input.size(0) == 0) {
-        throw ShapeError("export_onnx: the example input's batch is empty (it must run the model)");
+    if (example_input.numel() == 0) {
+        throw ShapeError(
+            fmt::format("export_onnx: the example input {} is empty (it must run the "
+                        "model and fix its extents)",
+                        shape_str(example_input.shape())));
     }
     if (options.input_name.empty() || options.output_name.empty() ||
         options.input_name == options.output_name) {

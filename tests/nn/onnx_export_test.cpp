@@ -420,6 +420,9 @@ TEST_CASE("export_onnx: bad inputs and paths", "[onnx]") {
                       Catch::Contains("export_onnx") && Catch::Contains("example"));
     CHECK_THROWS_AS(nn::export_onnx(model, dc::Tensor{}, dir / "m.onnx"), dc::Error);
     CHECK_THROWS_AS(nn::export_onnx(model, dc::randn({0, 3}), dir / "m.onnx"), dc::ShapeError);
+    nn::LSTM lstm(3, 2);  // time-major: an empty batch is dim 1
+    CHECK_THROWS_WITH(nn::export_onnx(lstm, dc::randn({4, 0, 3}), dir / "m.onnx"),
+                      Catch::Contains("[4,0,3] is empty"));
     CHECK_THROWS_AS(nn::export_onnx(model, dc::tensor({1.0}, {}), dir / "m.onnx"), dc::ShapeError);
     CHECK(files_in(dir) == 0);
     // NaN in the example is no shape problem: exported (the runtime computes NaN as descent).
