@@ -46,7 +46,7 @@ namespace data = descent::data;
 // The protocol: each optimizer's rate from its own half-decade grid, the one with the lowest
 // final training loss when trained on the tuning fold with the tuning seed (Wilson et al.'s
 // rule, as in the vision experiment); then three seeds (initial weights and batches) on the
-// training fold. Revised three times after first runs: with 2,000 words and 500 updates a
+// training fold. Revised after first runs: with 2,000 words and 500 updates a
 // full-batch run of the linear model (logits for all V × V bigrams per update) took 26 s, so
 // V = 1,000 and fewer updates, to keep the experiment within 6 minutes; then all three
 // optimizers chose the top of four-point grids for the linear model, so five points each; then
