@@ -4,10 +4,10 @@
 // ones move to a block from the per-thread pools (pool.hpp).
 
 #include <cstddef>
-#include <initializer_list>
 #include <iterator>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 #include "pool.hpp"
@@ -24,7 +24,17 @@ class InlineVector {
     InlineVector() = default;
     /// n value-initialised elements.
     explicit InlineVector(std::size_t n) { resize(n); }
-    InlineVector(std::initializer_list<T> items) : InlineVector(items.begin(), items.end()) {}
+    /// The items, each moved or copied once: `return {g, g * y};` (an initializer list would
+    /// copy every item twice, and a copy of a tensor handle is an atomic increment).
+    template <class... Items>
+    requires(sizeof...(Items) > 1 ||
+             (sizeof...(Items) == 1 &&
+              (!std::is_integral_v<std::remove_cvref_t<Items>> && ...) &&
+              (!std::is_same_v<std::remove_cvref_t<Items>, InlineVector> && ...))) &&
+        (std::is_constructible_v<T, Items&&> && ...) InlineVector(Items&&... items) {
+        reserve(sizeof...(Items));
+        (emplace_back(std::forward<Items>(items)), ...);
+    }
     template <std::input_iterator It>
     InlineVector(It first, It last) {
         if constexpr (std::forward_iterator<It>) reserve(std::distance(first, last));

@@ -146,15 +146,15 @@ Tensor Tensor::to(Dtype target) const {  // float ↔ float is differentiable: �
         return convert<To>(*this, target, "to");
     });
     if (!is_floating(target) || !is_floating(dtype())) return y;
-    return record(Op::to_dtype, {*this}, y, {}, [](const BackwardContext& c, const Tensor& g) {
-        return Grads{g.to(c.input_dtype(0))};
-    });
+    return record(
+        Op::to_dtype, {*this}, std::move(y), {},
+        [](const BackwardContext& c, const Tensor& g) { return Grads{g.to(c.input_dtype(0))}; });
 }
 
 Tensor Tensor::clone() const {  // ∂: identity
     Tensor y = copy_of(*this);
     if (!is_floating(dtype())) return y;
-    return record(Op::clone, {*this}, y, {},
+    return record(Op::clone, {*this}, std::move(y), {},
                   [](const BackwardContext&, const Tensor& g) { return Grads{g}; });
 }
 

@@ -25,23 +25,25 @@ Tensor default_float(double c) {
 Tensor add(const Tensor& a, const Tensor& b) {  // z = a + b;  ∂z/∂a = 1, ∂z/∂b = 1
     if (!promotion::same_floating(a, b)) return promotion::arithmetic(Arith::add, a, b);
     Tensor z = zip_floating(a, b, "add", [](const auto& x, const auto& y) { return x + y; });
-    return record(Op::add, {a, b}, z, {}, [](const BackwardContext&, const Tensor& g) -> Grads {
-        return {g, g};
-    });
+    return record(Op::add, {a, b}, std::move(z), {},
+                  [](const BackwardContext&, const Tensor& g) -> Grads {
+                      return {g, g};
+                  });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {  // z = a − b;  ∂z/∂a = 1, ∂z/∂b = −1
     if (!promotion::same_floating(a, b)) return promotion::arithmetic(Arith::sub, a, b);
     Tensor z = zip_floating(a, b, "sub", [](const auto& x, const auto& y) { return x - y; });
-    return record(Op::sub, {a, b}, z, {}, [](const BackwardContext& c, const Tensor& g) -> Grads {
-        return {g, c.needs_grad(1) ? neg(g) : Tensor{}};
-    });
+    return record(Op::sub, {a, b}, std::move(z), {},
+                  [](const BackwardContext& c, const Tensor& g) -> Grads {
+                      return {g, c.needs_grad(1) ? neg(g) : Tensor{}};
+                  });
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {  // z = a·b;  ∂z/∂a = b, ∂z/∂b = a
     if (!promotion::same_floating(a, b)) return promotion::arithmetic(Arith::mul, a, b);
     Tensor z = zip_floating(a, b, "mul", [](const auto& x, const auto& y) { return x * y; });
-    return record(Op::mul, {a, b}, z, {a, b},
+    return record(Op::mul, {a, b}, std::move(z), {a, b},
                   [](const BackwardContext& c, const Tensor& g) -> Grads {
                       return {c.needs_grad(0) ? g * c.saved(1) : Tensor{},
                               c.needs_grad(1) ? g * c.saved(0) : Tensor{}};
@@ -51,7 +53,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {  // z = a·b;  ∂z/∂a = b, ∂
 Tensor div(const Tensor& a, const Tensor& b) {  // z = a/b;  ∂z/∂a = 1/b, ∂z/∂b = −a/b²
     if (!promotion::same_floating(a, b)) return promotion::arithmetic(Arith::div, a, b);
     Tensor z = zip_floating(a, b, "div", [](const auto& x, const auto& y) { return x / y; });
-    return record(Op::div, {a, b}, z, {a, b},
+    return record(Op::div, {a, b}, std::move(z), {a, b},
                   [](const BackwardContext& c, const Tensor& g) -> Grads {
                       const Tensor bb = c.saved(1);
                       return {c.needs_grad(0) ? g / bb : Tensor{},
@@ -62,7 +64,7 @@ Tensor div(const Tensor& a, const Tensor& b) {  // z = a/b;  ∂z/∂a = 1/b, �
 Tensor neg(const Tensor& x) {  // y = −x;  ∂y/∂x = −1
     if (promotion::is_integer(x)) return promotion::negate(x);
     Tensor y = map_floating(x, "neg", [](const auto& a) { return -a; });
-    return record(Op::neg, {x}, y, {},
+    return record(Op::neg, {x}, std::move(y), {},
                   [](const BackwardContext&, const Tensor& g) { return Grads{neg(g)}; });
 }
 
@@ -72,7 +74,7 @@ Tensor add(const Tensor& x, double c) {  // y = x + c;  ∂y/∂x = 1
         using T = decltype(tag);
         return kernel::map_as<T>(x, [c](const auto& a) { return a + static_cast<T>(c); });
     });
-    return record(Op::add_scalar, {x}, y, {},
+    return record(Op::add_scalar, {x}, std::move(y), {},
                   [](const BackwardContext&, const Tensor& g) { return Grads{g}; });
 }
 
@@ -82,7 +84,7 @@ Tensor mul(const Tensor& x, double c) {  // y = c·x;  ∂y/∂x = c
         using T = decltype(tag);
         return kernel::map_as<T>(x, [c](const auto& a) { return a * static_cast<T>(c); });
     });
-    return record(Op::mul_scalar, {x}, y, {},
+    return record(Op::mul_scalar, {x}, std::move(y), {},
                   [c](const BackwardContext&, const Tensor& g) { return Grads{mul(g, c)}; });
 }
 
@@ -92,7 +94,7 @@ Tensor div(const Tensor& x, double c) {  // y = x/c;  ∂y/∂x = 1/c (a true di
         using T = decltype(tag);
         return kernel::map_as<T>(x, [c](const auto& a) { return a / static_cast<T>(c); });
     });
-    return record(Op::div_scalar, {x}, y, {},
+    return record(Op::div_scalar, {x}, std::move(y), {},
                   [c](const BackwardContext&, const Tensor& g) { return Grads{div(g, c)}; });
 }
 

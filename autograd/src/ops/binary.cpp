@@ -87,21 +87,23 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 Tensor maximum(const Tensor& a, const Tensor& b) {  // z = max(a, b); ties split the gradient
     Tensor z = zip_floating(a, b, "maximum",
                             [](const auto& x, const auto& y) { return kernel::nan_max(x, y); });
-    return record(Op::maximum, {a, b}, z, {a, b}, [](const BackwardContext& c, const Tensor& g) {
-        const Tensor aa = c.saved(0), bb = c.saved(1);
-        const Tensor share = winner_share(gt(aa, bb), eq(aa, bb), g.dtype());
-        return Grads{g * share, g * (1.0 - share)};
-    });
+    return record(Op::maximum, {a, b}, std::move(z), {a, b},
+                  [](const BackwardContext& c, const Tensor& g) {
+                      const Tensor aa = c.saved(0), bb = c.saved(1);
+                      const Tensor share = winner_share(gt(aa, bb), eq(aa, bb), g.dtype());
+                      return Grads{g * share, g * (1.0 - share)};
+                  });
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {  // z = min(a, b); ties split the gradient
     Tensor z = zip_floating(a, b, "minimum",
                             [](const auto& x, const auto& y) { return kernel::nan_min(x, y); });
-    return record(Op::minimum, {a, b}, z, {a, b}, [](const BackwardContext& c, const Tensor& g) {
-        const Tensor aa = c.saved(0), bb = c.saved(1);
-        const Tensor share = winner_share(lt(aa, bb), eq(aa, bb), g.dtype());
-        return Grads{g * share, g * (1.0 - share)};
-    });
+    return record(Op::minimum, {a, b}, std::move(z), {a, b},
+                  [](const BackwardContext& c, const Tensor& g) {
+                      const Tensor aa = c.saved(0), bb = c.saved(1);
+                      const Tensor share = winner_share(lt(aa, bb), eq(aa, bb), g.dtype());
+                      return Grads{g * share, g * (1.0 - share)};
+                  });
 }
 
 Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
@@ -122,12 +124,13 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
         using T = decltype(tag);
         kernel::out<T>(z) = kernel::in<bool>(wm).select(kernel::in<T>(wa), kernel::in<T>(wb));
     });
-    return record(Op::where, {pa, pb}, z, {wm}, [](const BackwardContext& c, const Tensor& g) {
-        const Tensor m = c.saved(0);
-        const Tensor zero = scalar_like(0.0, g);
-        return Grads{c.needs_grad(0) ? where(m, g, zero) : Tensor{},
-                     c.needs_grad(1) ? where(m, zero, g) : Tensor{}};
-    });
+    return record(Op::where, {pa, pb}, std::move(z), {wm},
+                  [](const BackwardContext& c, const Tensor& g) {
+                      const Tensor m = c.saved(0);
+                      const Tensor zero = scalar_like(0.0, g);
+                      return Grads{c.needs_grad(0) ? where(m, g, zero) : Tensor{},
+                                   c.needs_grad(1) ? where(m, zero, g) : Tensor{}};
+                  });
 }
 
 Tensor eq(const Tensor& a, const Tensor& b) {

@@ -135,9 +135,9 @@ Tensor cumsum(const Tensor& x_in, std::int64_t dim_in) {  // y = cumsum(x);  ∂
     }
     const std::int64_t dim = wrap_dim(dim_in, x.dim(), "cumsum");
     Tensor y = scan(x, dim, [](auto a, auto b) { return wrapping_add(a, b); });
-    return record(Op::cumsum, {x}, y, {}, [dim](const BackwardContext&, const Tensor& g) {
-        return Grads{reverse_cumsum(g, dim)};
-    });
+    return record(
+        Op::cumsum, {x}, std::move(y), {},
+        [dim](const BackwardContext&, const Tensor& g) { return Grads{reverse_cumsum(g, dim)}; });
 }
 
 Tensor cumprod(const Tensor& x_in, std::int64_t dim_in) {

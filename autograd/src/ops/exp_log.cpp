@@ -25,7 +25,7 @@ auto each(F f) {
 
 Tensor log1p(const Tensor& x) {  // y = ln(1 + x);  y' = 1/(1 + x)
     Tensor y = map_floating(x, "log1p", [](const auto& a) { return a.log1p(); });
-    return record(Op::log1p, {x}, y, {x}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::log1p, {x}, std::move(y), {x}, [](const BackwardContext& c, const Tensor& g) {
         return Grads{g / (c.saved(0) + 1.0)};
     });
 }
@@ -39,14 +39,14 @@ Tensor expm1(const Tensor& x) {  // y = eˣ − 1;  y' = eˣ = y + 1
 
 Tensor log2(const Tensor& x) {  // y = log₂ x;  y' = 1/(x ln 2)
     Tensor y = map_floating(x, "log2", each([](auto v) { return std::log2(v); }));
-    return record(Op::log2, {x}, y, {x}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::log2, {x}, std::move(y), {x}, [](const BackwardContext& c, const Tensor& g) {
         return Grads{g / (c.saved(0) * std::numbers::ln2)};
     });
 }
 
 Tensor log10(const Tensor& x) {  // y = log₁₀ x;  y' = 1/(x ln 10)
     Tensor y = map_floating(x, "log10", [](const auto& a) { return a.log10(); });
-    return record(Op::log10, {x}, y, {x}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::log10, {x}, std::move(y), {x}, [](const BackwardContext& c, const Tensor& g) {
         return Grads{g / (c.saved(0) * std::numbers::ln10)};
     });
 }

@@ -36,7 +36,7 @@ Tensor squared_error(const Tensor& a, const Tensor& b, bool mean) {
         alias(kernel::reduce(squares, every, kernel::Reduction::sum, "squared_error"), {});
     const auto n = static_cast<double>(a.numel());
     if (mean) loss = loss / n;
-    return record(Op::squared_error, {a, b}, loss, {a, b},
+    return record(Op::squared_error, {a, b}, std::move(loss), {a, b},
                   [mean, n](const BackwardContext& c, const Tensor& g) {
                       const Tensor scale = (mean ? g / n : g) * 2.0;
                       const Tensor ga = (c.saved(0) - c.saved(1)) * scale;
@@ -88,7 +88,7 @@ Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& target, const T
                              double divisor) {
     check_cross_entropy(logits, target, weights);
     const Tensor loss = kernel::softmax_cross_entropy_loss(logits, target, weights, divisor);
-    return record(Op::softmax_cross_entropy, {logits}, loss, {logits, target, weights},
+    return record(Op::softmax_cross_entropy, {logits}, std::move(loss), {logits, target, weights},
                   [divisor](const BackwardContext& c, const Tensor& g) {
                       return Grads{kernel::softmax_cross_entropy_backward(c.saved(0), c.saved(1),
                                                                           c.saved(2), g, divisor)};

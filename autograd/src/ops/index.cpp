@@ -129,7 +129,7 @@ Tensor slice(const Tensor& x, std::int64_t dim_in, std::int64_t start_in, std::i
     }
     const std::int64_t count = end > start ? (end - start - 1) / step + 1 : 0;  // no overflow
     Tensor y = kernel::gather_rows(x, dim, count, [=](std::int64_t k) { return start + k * step; });
-    return record(Op::slice, {x}, y, {},
+    return record(Op::slice, {x}, std::move(y), {},
                   [dim, start, step](const BackwardContext& c, const Tensor& g) {
                       return Grads{detail::slice_backward(g, c.input_shape(0), dim, start, step)};
                   });
@@ -145,7 +145,7 @@ Tensor index_select(const Tensor& x, std::int64_t dim_in, const Tensor& index) {
     const std::int64_t extent = x.size(dim), n = index.numel();
     const auto* idx = checked_indices(index, extent, dim, x.shape(), "index_select");
     Tensor y = kernel::gather_rows(x, dim, n, [idx](std::int64_t k) { return idx[k]; });
-    return record(Op::index_select, {x}, y, {index},
+    return record(Op::index_select, {x}, std::move(y), {index},
                   [dim](const BackwardContext& c, const Tensor& g) {
                       return Grads{detail::index_add(g, c.input_shape(0), dim, c.saved(0))};
                   });
@@ -163,9 +163,10 @@ Tensor gather(const Tensor& x, std::int64_t dim_in, const Tensor& index) {
         for_each_gathered(index.shape(), x.shape(), dim, idx,
                           [&](std::int64_t p, std::int64_t offset) { dst[p] = src[offset]; });
     });
-    return record(Op::gather, {x}, y, {index}, [dim](const BackwardContext& c, const Tensor& g) {
-        return Grads{detail::scatter_add(g, c.input_shape(0), dim, c.saved(0))};
-    });
+    return record(Op::gather, {x}, std::move(y), {index},
+                  [dim](const BackwardContext& c, const Tensor& g) {
+                      return Grads{detail::scatter_add(g, c.input_shape(0), dim, c.saved(0))};
+                  });
 }
 
 namespace detail {
@@ -176,7 +177,7 @@ Tensor slice_backward(const Tensor& g, const Shape& shape, std::int64_t dim, std
         g, shape, dim, [=](std::int64_t k) { return start + k * step; }, "slice_backward");
     const std::int64_t count = g.size(dim);
     const std::int64_t end = count == 0 ? start : start + (count - 1) * step + 1;
-    return record(Op::slice_backward, {g}, out, {},
+    return record(Op::slice_backward, {g}, std::move(out), {},
                   [dim, start, end, step](const BackwardContext&, const Tensor& gg) {
                       return Grads{slice(gg, dim, start, end, step)};
                   });
@@ -186,7 +187,7 @@ Tensor index_add(const Tensor& g, const Shape& shape, std::int64_t dim, const Te
     const auto* idx = checked_indices(index, shape[dim], dim, shape, "index_add");
     Tensor out = scatter_rows(
         g, shape, dim, [idx](std::int64_t k) { return idx[k]; }, "index_add");
-    return record(Op::index_add, {g}, out, {index},
+    return record(Op::index_add, {g}, std::move(out), {index},
                   [dim](const BackwardContext& c, const Tensor& gg) {
                       return Grads{index_select(gg, dim, c.saved(0))};
                   });
@@ -203,7 +204,7 @@ Tensor scatter_add(const Tensor& g, const Shape& shape, std::int64_t dim, const 
         for_each_gathered(index.shape(), shape, dim, idx,
                           [&](std::int64_t p, std::int64_t offset) { dst[offset] += src[p]; });
     });
-    return record(Op::scatter_add, {g}, out, {index},
+    return record(Op::scatter_add, {g}, std::move(out), {index},
                   [dim](const BackwardContext& c, const Tensor& gg) {
                       return Grads{gather(gg, dim, c.saved(0))};
                   });

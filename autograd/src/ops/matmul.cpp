@@ -59,7 +59,7 @@ Tensor matmul_t(const Tensor& a, const Tensor& b, bool ta, bool tb) {
             gemm(pa + i * ar * ac, ar, ac, ta, pb + i * br * bc, br, bc, tb, pc + i * n * m);
         }
     });
-    return record(Op::matmul, {a, b}, c, {a, b},
+    return record(Op::matmul, {a, b}, std::move(c), {a, b},
                   [ta, tb](const BackwardContext& ctx, const Tensor& g) {
                       const Tensor A = ctx.saved(0), B = ctx.saved(1);
                       Grads grads(2);
@@ -108,7 +108,7 @@ Tensor linear_2d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
         rows.rowwise() +=
             Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(bias.data<T>(), bias.numel());
     });
-    return record(Op::linear, {x, weight, bias}, y, {x, weight},
+    return record(Op::linear, {x, weight, bias}, std::move(y), {x, weight},
                   [](const BackwardContext& ctx, const Tensor& g) {
                       Grads grads(3);
                       if (ctx.needs_grad(0))

@@ -59,9 +59,10 @@ Tensor patches(const Tensor& x, const Windows& w, double pad_value) {
             });
         });
     });
-    return record(Op::patches, {x}, rows, {}, [w](const BackwardContext& ctx, const Tensor& g) {
-        return Grads{patches_adjoint(g, ctx.input_shape(0), w)};  // the adjoint: sum back
-    });
+    return record(
+        Op::patches, {x}, std::move(rows), {}, [w](const BackwardContext& ctx, const Tensor& g) {
+            return Grads{patches_adjoint(g, ctx.input_shape(0), w)};  // the adjoint: sum back
+        });
 }
 
 Tensor patches_adjoint(const Tensor& rows, const Shape& input_shape, const Windows& w) {
@@ -85,9 +86,10 @@ Tensor patches_adjoint(const Tensor& rows, const Shape& input_shape, const Windo
             });
         });
     });
-    return record(Op::patches_adjoint, {rows}, x, {}, [w](const BackwardContext&, const Tensor& g) {
-        return Grads{patches(g, w)};  // the adjoint of a sum is the copy
-    });
+    return record(Op::patches_adjoint, {rows}, std::move(x), {},
+                  [w](const BackwardContext&, const Tensor& g) {
+                      return Grads{patches(g, w)};  // the adjoint of a sum is the copy
+                  });
 }
 
 }  // namespace descent::detail

@@ -94,7 +94,7 @@ Tensor flip(const Tensor& x, const Dims& dims_in) {  // y = x reversed along dim
         const std::int64_t last = x.size(d) - 1;
         y = kernel::gather_rows(y, d, y.size(d), [last](std::int64_t k) { return last - k; });
     }
-    return record(Op::flip, {x}, y, {},
+    return record(Op::flip, {x}, std::move(y), {},
                   [dims](const BackwardContext&, const Tensor& g) { return Grads{flip(g, dims)}; });
 }
 
@@ -130,9 +130,10 @@ Tensor roll(const Tensor& x, const std::vector<std::int64_t>& shifts_in, const D
     }
     std::vector<std::int64_t> back(shifts.size());
     std::transform(shifts.begin(), shifts.end(), back.begin(), [](auto s) { return -s; });
-    return record(Op::roll, {x}, y, {}, [back, dims](const BackwardContext&, const Tensor& g) {
-        return Grads{roll(g, back, dims)};
-    });
+    return record(Op::roll, {x}, std::move(y), {},
+                  [back, dims](const BackwardContext&, const Tensor& g) {
+                      return Grads{roll(g, back, dims)};
+                  });
 }
 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
@@ -151,9 +152,10 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
         const T fill = kernel::from_double<T>(value, "masked_fill");
         kernel::out<T>(y) = kernel::in<bool>(full_mask).select(fill, kernel::in<T>(y));
     });
-    return record(Op::masked_fill, {x}, y, {mask}, [](const BackwardContext& c, const Tensor& g) {
-        return Grads{sum_to(masked_fill(g, c.saved(0), 0.0), c.input_shape(0))};
-    });
+    return record(Op::masked_fill, {x}, std::move(y), {mask},
+                  [](const BackwardContext& c, const Tensor& g) {
+                      return Grads{sum_to(masked_fill(g, c.saved(0), 0.0), c.input_shape(0))};
+                  });
 }
 
 Tensor triu(const Tensor& x, std::int64_t diagonal) {  // x where column − row ≥ diagonal, else 0

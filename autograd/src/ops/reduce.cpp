@@ -124,9 +124,10 @@ Tensor sum(const Tensor& x, const Dims& dims_in, bool keepdim) {  // ∂/∂x = 
     const Shape keep = kept_shape(x.shape(), dims);
     Tensor y = alias(kernel::reduce(x, dims, Reduction::sum, "sum"),
                      reduced_shape(x.shape(), dims, keepdim));
-    return record(Op::sum, {x}, y, {}, [keep](const BackwardContext& c, const Tensor& g) {
-        return Grads{expand(reshape(g, keep), c.input_shape(0))};
-    });
+    return record(Op::sum, {x}, std::move(y), {},
+                  [keep](const BackwardContext& c, const Tensor& g) {
+                      return Grads{expand(reshape(g, keep), c.input_shape(0))};
+                  });
 }
 
 Tensor sum(const Tensor& x) {

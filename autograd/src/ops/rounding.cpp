@@ -88,9 +88,10 @@ Tensor fmod(const Tensor& a, const Tensor& b) {
     // z = a − b·trunc(a/b), the sign of a;  ∂z/∂a = 1,  ∂z/∂b = −trunc(a/b)
     Tensor z =
         zip_floating(a, b, "fmod", each_pair([](auto u, auto v) { return std::fmod(u, v); }));
-    return record(Op::fmod, {a, b}, z, {a, b}, [](const BackwardContext& c, const Tensor& g) {
-        return Grads{g, c.needs_grad(1) ? -g * trunc(c.saved(0) / c.saved(1)) : Tensor{}};
-    });
+    return record(
+        Op::fmod, {a, b}, std::move(z), {a, b}, [](const BackwardContext& c, const Tensor& g) {
+            return Grads{g, c.needs_grad(1) ? -g * trunc(c.saved(0) / c.saved(1)) : Tensor{}};
+        });
 }
 
 Tensor remainder(const Tensor& a, const Tensor& b) {
@@ -100,9 +101,10 @@ Tensor remainder(const Tensor& a, const Tensor& b) {
                                 const auto r = std::fmod(u, v);
                                 return r != 0 && (r < 0) != (v < 0) ? r + v : r;
                             }));
-    return record(Op::remainder, {a, b}, z, {a, b}, [](const BackwardContext& c, const Tensor& g) {
-        return Grads{g, c.needs_grad(1) ? -g * floor(c.saved(0) / c.saved(1)) : Tensor{}};
-    });
+    return record(
+        Op::remainder, {a, b}, std::move(z), {a, b}, [](const BackwardContext& c, const Tensor& g) {
+            return Grads{g, c.needs_grad(1) ? -g * floor(c.saved(0) / c.saved(1)) : Tensor{}};
+        });
 }
 
 Tensor fmod(const Tensor& a, double b) {

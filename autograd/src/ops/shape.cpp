@@ -45,9 +45,10 @@ Shape resolve_shape(const Shape& requested, std::int64_t count, const Shape& fro
 
 Tensor reshape(const Tensor& x, const Shape& requested) {  // ∂: reshape the gradient back
     Tensor y = alias(x, resolve_shape(requested, x.numel(), x.shape()));
-    return record(Op::reshape, {x}, y, {}, [](const BackwardContext& c, const Tensor& g) {
-        return Grads{reshape(g, c.input_shape(0))};
-    });
+    return record(Op::reshape, {x}, std::move(y), {},
+                  [](const BackwardContext& c, const Tensor& g) {
+                      return Grads{reshape(g, c.input_shape(0))};
+                  });
 }
 
 Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
@@ -105,9 +106,9 @@ Tensor permute(const Tensor& x, const Dims& order_in) {  // ∂: permute by the 
     Dims inverse(order.size());
     for (std::size_t i = 0; i < order.size(); ++i) inverse[order[i]] = static_cast<std::int64_t>(i);
     Tensor y = kernel::permute_copy(x, order);
-    return record(Op::permute, {x}, y, {}, [inverse](const BackwardContext&, const Tensor& g) {
-        return Grads{permute(g, inverse)};
-    });
+    return record(
+        Op::permute, {x}, std::move(y), {},
+        [inverse](const BackwardContext&, const Tensor& g) { return Grads{permute(g, inverse)}; });
 }
 
 Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1) {
@@ -128,7 +129,7 @@ Tensor expand(const Tensor& x, const Shape& requested) {  // ∂: sum the gradie
     checked_numel(shape, "expand");
     if (shape == x.shape()) return x;
     Tensor y = kernel::broadcast_copy(x, shape);
-    return record(Op::expand, {x}, y, {}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::expand, {x}, std::move(y), {}, [](const BackwardContext& c, const Tensor& g) {
         return Grads{sum_to(g, c.input_shape(0))};
     });
 }

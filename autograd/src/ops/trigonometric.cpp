@@ -13,14 +13,14 @@ using kernel::zip_floating;
 
 Tensor sin(const Tensor& x) {  // y = sin x;  y' = cos x
     Tensor y = map_floating(x, "sin", [](const auto& a) { return a.sin(); });
-    return record(Op::sin, {x}, y, {x}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::sin, {x}, std::move(y), {x}, [](const BackwardContext& c, const Tensor& g) {
         return Grads{g * cos(c.saved(0))};
     });
 }
 
 Tensor cos(const Tensor& x) {  // y = cos x;  y' = −sin x
     Tensor y = map_floating(x, "cos", [](const auto& a) { return a.cos(); });
-    return record(Op::cos, {x}, y, {x}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::cos, {x}, std::move(y), {x}, [](const BackwardContext& c, const Tensor& g) {
         return Grads{-g * sin(c.saved(0))};
     });
 }
@@ -35,7 +35,7 @@ Tensor tan(const Tensor& x) {  // y = tan x;  y' = 1 + y²
 
 Tensor asin(const Tensor& x) {  // y = arcsin x;  y' = 1/√(1 − x²)
     Tensor y = map_floating(x, "asin", [](const auto& a) { return a.asin(); });
-    return record(Op::asin, {x}, y, {x}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::asin, {x}, std::move(y), {x}, [](const BackwardContext& c, const Tensor& g) {
         const Tensor xx = c.saved(0);
         return Grads{g * rsqrt(1.0 - xx * xx)};
     });
@@ -43,7 +43,7 @@ Tensor asin(const Tensor& x) {  // y = arcsin x;  y' = 1/√(1 − x²)
 
 Tensor acos(const Tensor& x) {  // y = arccos x;  y' = −1/√(1 − x²)
     Tensor y = map_floating(x, "acos", [](const auto& a) { return a.acos(); });
-    return record(Op::acos, {x}, y, {x}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::acos, {x}, std::move(y), {x}, [](const BackwardContext& c, const Tensor& g) {
         const Tensor xx = c.saved(0);
         return Grads{-g * rsqrt(1.0 - xx * xx)};
     });
@@ -51,7 +51,7 @@ Tensor acos(const Tensor& x) {  // y = arccos x;  y' = −1/√(1 − x²)
 
 Tensor atan(const Tensor& x) {  // y = arctan x;  y' = 1/(1 + x²)
     Tensor y = map_floating(x, "atan", [](const auto& a) { return a.atan(); });
-    return record(Op::atan, {x}, y, {x}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::atan, {x}, std::move(y), {x}, [](const BackwardContext& c, const Tensor& g) {
         const Tensor xx = c.saved(0);
         return Grads{g / (xx * xx + 1.0)};
     });
@@ -59,14 +59,14 @@ Tensor atan(const Tensor& x) {  // y = arctan x;  y' = 1/(1 + x²)
 
 Tensor sinh(const Tensor& x) {  // y = sinh x;  y' = cosh x
     Tensor y = map_floating(x, "sinh", [](const auto& a) { return a.sinh(); });
-    return record(Op::sinh, {x}, y, {x}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::sinh, {x}, std::move(y), {x}, [](const BackwardContext& c, const Tensor& g) {
         return Grads{g * cosh(c.saved(0))};
     });
 }
 
 Tensor cosh(const Tensor& x) {  // y = cosh x;  y' = sinh x
     Tensor y = map_floating(x, "cosh", [](const auto& a) { return a.cosh(); });
-    return record(Op::cosh, {x}, y, {x}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::cosh, {x}, std::move(y), {x}, [](const BackwardContext& c, const Tensor& g) {
         return Grads{g * sinh(c.saved(0))};
     });
 }
@@ -77,12 +77,13 @@ Tensor atan2(const Tensor& a, const Tensor& b) {
         using T = typename std::decay_t<decltype(y)>::Scalar;
         return y.binaryExpr(x, [](T u, T v) { return std::atan2(u, v); });
     });
-    return record(Op::atan2, {a, b}, z, {a, b}, [](const BackwardContext& c, const Tensor& g) {
-        const Tensor aa = c.saved(0), bb = c.saved(1);
-        const Tensor scale = g / (aa * aa + bb * bb);
-        return Grads{c.needs_grad(0) ? scale * bb : Tensor{},
-                     c.needs_grad(1) ? -scale * aa : Tensor{}};
-    });
+    return record(Op::atan2, {a, b}, std::move(z), {a, b},
+                  [](const BackwardContext& c, const Tensor& g) {
+                      const Tensor aa = c.saved(0), bb = c.saved(1);
+                      const Tensor scale = g / (aa * aa + bb * bb);
+                      return Grads{c.needs_grad(0) ? scale * bb : Tensor{},
+                                   c.needs_grad(1) ? -scale * aa : Tensor{}};
+                  });
 }
 
 Tensor hypot(const Tensor& a, const Tensor& b) {

@@ -32,7 +32,7 @@ Tensor exp(const Tensor& x) {  // y = eˣ;  y' = y
 
 Tensor log(const Tensor& x) {  // y = ln x;  y' = 1/x
     Tensor y = map_floating(x, "log", [](const auto& a) { return a.log(); });
-    return record(Op::log, {x}, y, {x},
+    return record(Op::log, {x}, std::move(y), {x},
                   [](const BackwardContext& c, const Tensor& g) { return Grads{g / c.saved(0)}; });
 }
 
@@ -49,7 +49,7 @@ Tensor sign(const Tensor& x) {  // −1, 0, +1; not differentiable (zero almost 
 
 Tensor abs(const Tensor& x) {  // y = |x|;  y' = sign(x) (0 at 0, as PyTorch)
     Tensor y = map_floating(x, "abs", [](const auto& a) { return a.abs(); });
-    return record(Op::abs, {x}, y, {x}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::abs, {x}, std::move(y), {x}, [](const BackwardContext& c, const Tensor& g) {
         return Grads{g * sign(c.saved(0))};
     });
 }
@@ -76,7 +76,7 @@ Tensor erf(const Tensor& x) {  // y = erf x;  y' = 2/√π · e^(−x²)
         return kernel::map_as<T>(
             x, [](const auto& a) { return a.unaryExpr([](T v) { return std::erf(v); }); });
     });
-    return record(Op::erf, {x}, y, {x}, [](const BackwardContext& c, const Tensor& g) {
+    return record(Op::erf, {x}, std::move(y), {x}, [](const BackwardContext& c, const Tensor& g) {
         const Tensor xx = c.saved(0);
         return Grads{g * exp(-(xx * xx)) * (2.0 / std::sqrt(std::numbers::pi))};
     });
@@ -96,10 +96,11 @@ Tensor leaky_relu(const Tensor& x, double slope) {  // y = x if x > 0 else s·x;
         const T s = static_cast<T>(slope);
         return kernel::map_as<T>(x, [s](const auto& a) { return (a > 0).select(a, a * s); });
     });
-    return record(Op::leaky_relu, {x}, y, {x}, [slope](const BackwardContext& c, const Tensor& g) {
-        const Tensor m = mask_of(c.saved(0) > 0.0, g);
-        return Grads{g * (m * (1.0 - slope) + slope)};
-    });
+    return record(Op::leaky_relu, {x}, std::move(y), {x},
+                  [slope](const BackwardContext& c, const Tensor& g) {
+                      const Tensor m = mask_of(c.saved(0) > 0.0, g);
+                      return Grads{g * (m * (1.0 - slope) + slope)};
+                  });
 }
 
 Tensor gelu(const Tensor& x, GeluApproximation approximate) {
@@ -165,10 +166,11 @@ Tensor pow(const Tensor& x, double p) {  // y = xᵖ;  y' = p·xᵖ⁻¹ (0 for 
         const T e = static_cast<T>(p);
         return kernel::map_as<T>(x, [e](const auto& a) { return a.pow(e); });
     });
-    return record(Op::pow_scalar, {x}, y, {x}, [p](const BackwardContext& c, const Tensor& g) {
-        if (p == 0.0) return Grads{zeros_like(g)};
-        return Grads{g * pow(c.saved(0), p - 1.0) * p};
-    });
+    return record(Op::pow_scalar, {x}, std::move(y), {x},
+                  [p](const BackwardContext& c, const Tensor& g) {
+                      if (p == 0.0) return Grads{zeros_like(g)};
+                      return Grads{g * pow(c.saved(0), p - 1.0) * p};
+                  });
 }
 
 Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi) {
@@ -180,13 +182,14 @@ Tensor clamp(const Tensor& x, std::optional<double> lo, std::optional<double> hi
         return kernel::map_as<T>(
             x, [l, h](const auto& a) { return kernel::nan_min(kernel::nan_max(a, l), h); });
     });
-    return record(Op::clamp, {x}, y, {x}, [lo, hi](const BackwardContext& c, const Tensor& g) {
-        const Tensor xx = c.saved(0);
-        Tensor inside = ones_like(g);
-        if (lo) inside = inside * mask_of(xx >= *lo, g);
-        if (hi) inside = inside * mask_of(xx <= *hi, g);
-        return Grads{g * inside};
-    });
+    return record(Op::clamp, {x}, std::move(y), {x},
+                  [lo, hi](const BackwardContext& c, const Tensor& g) {
+                      const Tensor xx = c.saved(0);
+                      Tensor inside = ones_like(g);
+                      if (lo) inside = inside * mask_of(xx >= *lo, g);
+                      if (hi) inside = inside * mask_of(xx <= *hi, g);
+                      return Grads{g * inside};
+                  });
 }
 
 }  // namespace descent

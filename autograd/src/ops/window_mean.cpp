@@ -65,7 +65,7 @@ Tensor window_mean(const Tensor& x, const Windows& w, const Tensor& divisors) {
             });
         });
     });
-    return record(Op::window_mean, {x}, y, {},
+    return record(Op::window_mean, {x}, std::move(y), {},
                   [w, divisors](const BackwardContext& ctx, const Tensor& g) {
                       return Grads{window_mean_adjoint(g, ctx.input_shape(0), w, divisors)};
                   });
@@ -93,7 +93,7 @@ Tensor window_mean_adjoint(const Tensor& g, const Shape& input_shape, const Wind
             });
         });
     });
-    return record(Op::window_mean_adjoint, {g}, x, {},
+    return record(Op::window_mean_adjoint, {g}, std::move(x), {},
                   [w, divisors](const BackwardContext&, const Tensor& gg) {
                       return Grads{window_mean(gg, w, divisors)};
                   });
