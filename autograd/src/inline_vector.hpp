@@ -28,8 +28,7 @@ class InlineVector {
     /// copy every item twice, and a copy of a tensor handle is an atomic increment).
     template <class... Items>
     requires(sizeof...(Items) > 1 ||
-             (sizeof...(Items) == 1 &&
-              (!std::is_integral_v<std::remove_cvref_t<Items>> && ...) &&
+             (sizeof...(Items) == 1 && (!std::is_integral_v<std::remove_cvref_t<Items>> && ...) &&
               (!std::is_same_v<std::remove_cvref_t<Items>, InlineVector> && ...))) &&
         (std::is_constructible_v<T, Items&&> && ...) InlineVector(Items&&... items) {
         reserve(sizeof...(Items));
