@@ -2,7 +2,8 @@
 // otherwise) against the same convolution in float64 (always the column kernels, certified by
 // the op table's gradcheck and the torch fixtures): outputs and every gradient, over a sweep of
 // geometries — kernel, stride, padding (symmetric, "same" with an odd total, windows that stop
-// short of the edge), dilation, groups up to depthwise, batches that do not split evenly.
+// short of the edge), dilation, groups up to depthwise, batches that do not split evenly, and
+// the 3×3 shapes that run on Winograd's algorithm.
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -72,6 +73,9 @@ std::vector<Case> cases() {
         {2, 3, 4, 10, 10, 3, 3, {.stride = 3}, true},        // windows stop short of the edge
         {33, 1, 6, 28, 28, 5, 5, {}, true},                  // LeNet's first layer, 33 samples
         {8, 4, 4, 6, 30, 1, 7, {.padding = {0, 3}}, false},  // a 1-d convolution's shape
+        // 3×3 from 32 channels to 16×16 outputs: Winograd's where oneDNN has it
+        {5, 32, 32, 16, 16, 3, 3, {.padding = 1}, true},
+        {3, 32, 48, 18, 17, 3, 3, {.padding = {0, 1}}, false},
     };
 }
 }  // namespace
