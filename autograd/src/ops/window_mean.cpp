@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "../patches.hpp"
 #include "descent/threads.hpp"
@@ -15,20 +16,31 @@
 namespace descent::detail {
 namespace {
 
-/// f(window, first row, last row, first column, last column) for every window of a plane, the
-/// bounds clipped to the h × w input (half-open).
+/// f(i, first row, last row) for every row i of windows, the rows clipped to the input's h
+/// (half-open).
 template <class F>
-void for_each_window(const Windows& w, std::int64_t h, std::int64_t wd, F&& f) {
+void for_each_window_row(const Windows& w, std::int64_t h, F&& f) {
     for (std::int64_t i = 0; i < w.out_h; ++i) {
         const std::int64_t top = i * w.stride_h - w.pad_h;
-        const std::int64_t r0 = std::max<std::int64_t>(top, 0), r1 = std::min(top + w.kernel_h, h);
-        for (std::int64_t j = 0; j < w.out_w; ++j) {
-            const std::int64_t left = j * w.stride_w - w.pad_w;
-            const std::int64_t c0 = std::max<std::int64_t>(left, 0),
-                               c1 = std::min(left + w.kernel_w, wd);
-            f(i * w.out_w + j, r0, r1, c0, c1);
-        }
+        f(i, std::max<std::int64_t>(top, 0), std::min(top + w.kernel_h, h));
     }
+}
+
+/// f(j, first column, last column) for every column j of windows, clipped to the input's wd.
+template <class F>
+void for_each_window_column(const Windows& w, std::int64_t wd, F&& f) {
+    for (std::int64_t j = 0; j < w.out_w; ++j) {
+        const std::int64_t left = j * w.stride_w - w.pad_w;
+        f(j, std::max<std::int64_t>(left, 0), std::min(left + w.kernel_w, wd));
+    }
+}
+
+/// A row of n scratch values for the calling thread.
+template <class T>
+T* scratch_row(std::int64_t n) {
+    thread_local std::vector<T> row;
+    if (row.size() < static_cast<std::size_t>(n)) row.resize(static_cast<std::size_t>(n));
+    return row.data();
 }
 
 /// The windows are contiguous (average pooling has no dilation) and have a divisor each.
@@ -56,12 +68,20 @@ Tensor window_mean(const Tensor& x, const Windows& w, const Tensor& divisors) {
         parallel_for_elements(n * c, x.numel(), [&](std::int64_t p) {
             const T* plane = in + p * h * wd;
             T* o = out + p * w.out_h * w.out_w;
-            for_each_window(w, h, wd, [&](std::int64_t k, auto r0, auto r1, auto c0, auto c1) {
-                T s = 0;
+            T* column_sums = scratch_row<T>(wd);
+            for_each_window_row(w, h, [&](std::int64_t i, std::int64_t r0, std::int64_t r1) {
+                // the window rows summed column by column (contiguous, vectorised), then the
+                // columns of each window
+                std::fill_n(column_sums, wd, T(0));
                 for (std::int64_t r = r0; r < r1; ++r) {
-                    for (std::int64_t col = c0; col < c1; ++col) s += plane[r * wd + col];
+                    const T* row = plane + r * wd;
+                    for (std::int64_t col = 0; col < wd; ++col) column_sums[col] += row[col];
                 }
-                o[k] = s / d[k];
+                for_each_window_column(w, wd, [&](std::int64_t j, auto c0, auto c1) {
+                    T s = 0;
+                    for (std::int64_t col = c0; col < c1; ++col) s += column_sums[col];
+                    o[i * w.out_w + j] = s / d[i * w.out_w + j];
+                });
             });
         });
     });
@@ -76,7 +96,7 @@ Tensor window_mean_adjoint(const Tensor& g, const Shape& input_shape, const Wind
     check_windows(divisors, w, g.dtype());
     const std::int64_t n = input_shape[0], c = input_shape[1], h = input_shape[2],
                        wd = input_shape[3];
-    Tensor x = zeros(input_shape, {.dtype = g.dtype()});
+    Tensor x = empty(input_shape, g.dtype(), "avg_pool");
     kernel::dispatch_floating(g.dtype(), "avg_pool", [&](auto tag) {
         using T = decltype(tag);
         const T* in = g.data<T>();
@@ -85,12 +105,32 @@ Tensor window_mean_adjoint(const Tensor& g, const Shape& input_shape, const Wind
         parallel_for_elements(n * c, x.numel(), [&](std::int64_t p) {
             const T* gp = in + p * w.out_h * w.out_w;
             T* plane = out + p * h * wd;
-            for_each_window(w, h, wd, [&](std::int64_t k, auto r0, auto r1, auto c0, auto c1) {
-                const T v = gp[k] / d[k];
-                for (std::int64_t r = r0; r < r1; ++r) {
-                    for (std::int64_t col = c0; col < c1; ++col) plane[r * wd + col] += v;
+            T* spread = scratch_row<T>(wd);
+            std::int64_t written = 0;  // rows [0, written) hold their values so far
+            for_each_window_row(w, h, [&](std::int64_t i, std::int64_t r0, std::int64_t r1) {
+                // one window row's shares spread over the columns, then added to its rows (set,
+                // for a row no window reached before; rows no window reaches are zero)
+                std::fill_n(spread, wd, T(0));
+                for_each_window_column(w, wd, [&](std::int64_t j, auto c0, auto c1) {
+                    const T v = gp[i * w.out_w + j] / d[i * w.out_w + j];
+                    for (std::int64_t col = c0; col < c1; ++col) spread[col] += v;
+                });
+                const std::int64_t gap_end = std::min(r0, h);
+                if (gap_end > written) {
+                    std::fill(plane + written * wd, plane + gap_end * wd, T(0));
+                    written = gap_end;
                 }
+                for (std::int64_t r = r0; r < r1; ++r) {
+                    T* row = plane + r * wd;
+                    if (r < written) {
+                        for (std::int64_t col = 0; col < wd; ++col) row[col] += spread[col];
+                    } else {
+                        std::copy_n(spread, wd, row);
+                    }
+                }
+                written = std::max(written, r1);
             });
+            std::fill(plane + written * wd, plane + h * wd, T(0));
         });
     });
     return record(Op::window_mean_adjoint, {g}, std::move(x), {},

@@ -148,7 +148,10 @@ std::vector<OpSample> avg_pool_samples() {
              {m.normal({1, 2, 4, 6})}},
             {"1d kernel 2, padding 1",
              unary([](auto& x) { return avg_pool1d(x, 2, {.padding = 1}); }),
-             {m.normal({2, 3, 5})}}};
+             {m.normal({2, 3, 5})}},
+            {"2d kernel 2, stride 3: rows and columns no window reaches",
+             unary([](auto& x) { return avg_pool2d(x, 2, {.stride = 3}); }),
+             {m.normal({1, 2, 9, 7})}}};
 }
 
 std::vector<OpSample> adaptive_pool_samples() {
