@@ -15,7 +15,10 @@ Tensor filled(const Shape& shape, double value, TensorOptions options, std::stri
     Tensor t = empty(shape, options.dtype, op);
     kernel::dispatch_any(options.dtype, [&](auto tag) {
         using T = decltype(tag);
-        kernel::out<T>(t).setConstant(kernel::from_double<T>(value, op));
+        const T v = kernel::from_double<T>(value, op);
+        kernel::for_each_chunk(t.numel(), [&](std::int64_t first, std::int64_t count) {
+            kernel::out<T>(t, first, count).setConstant(v);
+        });
     });
     if (options.requires_grad) t.requires_grad_();
     return t;

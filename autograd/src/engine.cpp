@@ -95,7 +95,9 @@ void deliver_to_leaf(Node& node, Tensor grad, bool create_graph) {
 void accumulate_into(Tensor& sum, const Tensor& g) {
     kernel::dispatch_floating(sum.dtype(), "backward", [&](auto tag) {
         using T = decltype(tag);
-        kernel::out<T>(sum) += kernel::in<T>(g);
+        kernel::for_each_chunk(sum.numel(), [&](std::int64_t first, std::int64_t count) {
+            kernel::out<T>(sum, first, count) += kernel::in<T>(g, first, count);
+        });
     });
 }
 

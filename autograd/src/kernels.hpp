@@ -8,6 +8,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "chunks.hpp"
 #include "descent/check.hpp"
 #include "descent/eigen.hpp"
 #include "descent/error.hpp"
@@ -70,6 +71,17 @@ ArrayMap<T> out(Tensor& t) {
     return ArrayMap<T>(elements<T>(t), t.impl()->numel);
 }
 
+/// Elements [first, first + count) of t, first a multiple of kChunkElements (aligned).
+template <class T>
+ConstArrayMap<T> in(const Tensor& t, std::int64_t first, std::int64_t count) {
+    return ConstArrayMap<T>(elements<T>(t) + first, count);
+}
+/// Writable, as out(t), over elements [first, first + count).
+template <class T>
+ArrayMap<T> out(Tensor& t, std::int64_t first, std::int64_t count) {
+    return ArrayMap<T>(elements<T>(t) + first, count);
+}
+
 /// The Error of check_defined.
 [[noreturn]] void throw_undefined_input(std::string_view op);
 /// Throws an Error naming op if t is undefined.
@@ -84,7 +96,9 @@ Tensor map_floating(const Tensor& x, std::string_view op, F&& f) {
     Tensor y = empty_as(x);
     dispatch_floating(x.dtype(), op, [&](auto tag) {
         using T = decltype(tag);
-        out<T>(y) = f(in<T>(x));
+        for_each_chunk(y.impl()->numel, [&](std::int64_t first, std::int64_t count) {
+            out<T>(y, first, count) = f(in<T>(x, first, count));
+        });
     });
     return y;
 }
@@ -93,7 +107,9 @@ Tensor map_floating(const Tensor& x, std::string_view op, F&& f) {
 template <class T, class F>
 Tensor map_as(const Tensor& x, F&& f) {
     Tensor y = empty_as(x);
-    out<T>(y) = f(in<T>(x));
+    for_each_chunk(y.impl()->numel, [&](std::int64_t first, std::int64_t count) {
+        out<T>(y, first, count) = f(in<T>(x, first, count));
+    });
     return y;
 }
 
@@ -153,11 +169,19 @@ void broadcast_apply(const Tensor& a, const Tensor& b, Tensor& z, F&& f) {
     const bool a_full = same_shape(a.impl()->shape, shape);
     const bool b_full = same_shape(b.impl()->shape, shape);
     if (a_full && b_full) {
-        o = f(in<T>(a), in<T>(b));
+        for_each_chunk(n, [&](std::int64_t first, std::int64_t count) {
+            out<R>(z, first, count) = f(in<T>(a, first, count), in<T>(b, first, count));
+        });
     } else if (a_full && b.numel() == 1) {
-        o = f(in<T>(a), Column::Constant(n, in<T>(b)[0]));
+        const T v = in<T>(b)[0];
+        for_each_chunk(n, [&](std::int64_t first, std::int64_t count) {
+            out<R>(z, first, count) = f(in<T>(a, first, count), Column::Constant(count, v));
+        });
     } else if (b_full && a.numel() == 1) {
-        o = f(Column::Constant(n, in<T>(a)[0]), in<T>(b));
+        const T v = in<T>(a)[0];
+        for_each_chunk(n, [&](std::int64_t first, std::int64_t count) {
+            out<R>(z, first, count) = f(Column::Constant(count, v), in<T>(b, first, count));
+        });
     } else if (a_full && b.numel() > 0 && is_trailing_block(b.shape(), shape)) {
         const Eigen::Index block = b.numel();
         for (Eigen::Index s = 0; s < n; s += block) {

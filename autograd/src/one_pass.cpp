@@ -72,7 +72,10 @@ Tensor relu_backward(const Tensor& g, const Tensor& y) {
     Tensor dx = empty(g.shape(), g.dtype(), "relu");
     dispatch_floating(g.dtype(), "relu", [&](auto tag) {
         using T = decltype(tag);
-        times_positive_mask(in<T>(g).data(), in<T>(y).data(), out<T>(dx).data(), dx.numel());
+        for_each_chunk(dx.numel(), [&](std::int64_t first, std::int64_t count) {
+            times_positive_mask(in<T>(g).data() + first, in<T>(y).data() + first,
+                                out<T>(dx).data() + first, count);
+        });
     });
     return dx;
 }

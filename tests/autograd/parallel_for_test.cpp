@@ -7,7 +7,9 @@
 
 #include "restore_thread_settings.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -78,4 +80,35 @@ TEST_CASE("parallel_for_elements: every item once, on the caller below 2^16 elem
         for (const auto& s : seen) CHECK(s.load() == 1);
         if (elements < (std::int64_t{1} << 16)) CHECK(elsewhere.load() == 0);
     }
+}
+
+TEST_CASE("elementwise ops over many chunks: every element, the same bits on 1 and 2 threads",
+          "[threads][parallel_for]") {
+    const RestoreThreadSettings restore;
+    // 3 chunks of 2^15 and a ragged tail, so the last chunk is partial and not a packet multiple
+    const std::int64_t n = 3 * (std::int64_t{1} << 15) + 77;
+    dc::manual_seed(5);
+    const dc::Tensor a = dc::randn({n}), b = dc::randn({n});
+    const auto run = [&](int threads) {
+        dc::set_num_threads(threads);
+        const dc::Tensor x = a.detach().requires_grad_();
+        const dc::Tensor y = dc::relu(x) + dc::exp(x) * b - 2.0;
+        y.backward(dc::ones({n}));  // relu's backward, and x's two gradients summed in place
+        return std::vector<std::vector<double>>{y.to_vector(), x.grad().to_vector(),
+                                                dc::full({n}, 0.25).to_vector()};
+    };
+    const auto one = run(1);
+    const auto two = run(2);
+    CHECK(one == two);
+    const std::vector<double> av = a.to_vector(), bv = b.to_vector();
+    std::int64_t wrong = 0;
+    for (std::size_t k = 0; k < av.size(); ++k) {
+        // float32 results against double arithmetic on the same inputs: a few float32 ulps
+        const double e = std::exp(av[k]) * bv[k];
+        const double y = std::max(av[k], 0.0) + e - 2.0, dx = (av[k] > 0 ? 1.0 : 0.0) + e;
+        if (std::abs(one[0][k] - y) > 1e-6 * (4.0 + std::abs(e))) ++wrong;
+        if (std::abs(one[1][k] - dx) > 1e-6 * (2.0 + std::abs(e))) ++wrong;
+        if (one[2][k] != 0.25) ++wrong;
+    }
+    CHECK(wrong == 0);
 }
