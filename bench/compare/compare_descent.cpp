@@ -161,22 +161,24 @@ void block_step(benchmark::State& state, const compare::BlockWorkload& w) {
 void add_backward(benchmark::State& state) {
     dc::Tensor a = dc::full({1}, 1.0, {.requires_grad = true});
     dc::Tensor b = dc::full({1}, 2.0, {.requires_grad = true});
+    const dc::Tensor one = dc::ones({1});  // the seed, made once as in compare_torch.cpp
     for (auto _ : state) {
         a.set_grad({});
         b.set_grad({});
-        (a + b).backward(dc::ones({1}));
+        (a + b).backward(one);
     }
 }
 
 void chain(benchmark::State& state) {
     dc::Tensor a = dc::full({1}, 1.0, {.requires_grad = true});
     dc::Tensor b = dc::full({1}, 0.5, {.requires_grad = true});
+    const dc::Tensor one = dc::ones({1});
     for (auto _ : state) {
         a.set_grad({});
         b.set_grad({});
         dc::Tensor y = a;
         for (int i = 0; i < compare::kChainOps; ++i) y = i % 2 ? y * b : y + b;
-        y.backward(dc::ones({1}));
+        y.backward(one);
     }
     state.counters["per_op"] = benchmark::Counter(
         static_cast<double>(compare::kChainOps),
