@@ -23,7 +23,7 @@
 #endif
 #ifdef DESCENT_HAVE_OPENBLAS
 #include <cblas.h>
-extern "C" void openblas_set_num_threads(int);
+#include <dlfcn.h>
 #endif
 
 namespace descent::detail {
@@ -57,7 +57,7 @@ void eigen_block(const T* a, std::int64_t ar, std::int64_t ac, bool ta, const T*
     }
 }
 
-// OpenBLAS wins from these extents on (bench/README.md, "GEMM": 1.26–1.44× at the MLP shapes
+// A BLAS wins from these extents on (bench/README.md, "GEMM": 1.26–1.44× at the MLP shapes
 // from 32 rows; at the boundaries the two are within ±10 %); below, Eigen's small-product paths
 // are faster, and for a single row or column its matrix-vector product, up to 7×.
 constexpr std::int64_t kBlasMinSide = 16, kBlasMinDepth = 32, kBlasMinWork = 64 * 64 * 64;
@@ -65,48 +65,83 @@ constexpr std::int64_t kBlasMinSide = 16, kBlasMinDepth = 32, kBlasMinWork = 64 
 // most threads that can share it).
 constexpr std::int64_t kEigenBlocks = 8;
 
-// cblas counts in int: larger extents stay with Eigen.
-bool blas_pays(std::int64_t n, std::int64_t k, std::int64_t m) {
 #ifdef DESCENT_HAVE_OPENBLAS
-    return std::min(n, m) >= kBlasMinSide && k >= kBlasMinDepth && std::max({n, k, m}) <= INT_MAX &&
-           static_cast<double>(n) * static_cast<double>(m) * static_cast<double>(k) >=
-               static_cast<double>(kBlasMinWork);
+/// OpenBLAS's two products, loaded on the first product that needs them rather than linked:
+/// loading OpenBLAS starts its worker threads (OMP_NUM_THREADS − 1), and a process with a second
+/// thread pays an atomic instruction for every reference count (the 100-op chain took 5–25 %
+/// longer at 2 threads than at 1 in processes that never called it). It is set to one thread
+/// per call (descent splits products itself); null when it cannot be loaded (Eigen then
+/// computes those products).
+struct OpenBlas {
+    decltype(&cblas_sgemm) sgemm;
+    decltype(&cblas_dgemm) dgemm;
+};
+
+const OpenBlas* openblas() {
+    static const OpenBlas* const loaded = []() -> const OpenBlas* {
+        void* lib = dlopen(DESCENT_OPENBLAS_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+        if (lib == nullptr) return nullptr;
+        static const OpenBlas api{
+            reinterpret_cast<decltype(&cblas_sgemm)>(dlsym(lib, "cblas_sgemm")),
+            reinterpret_cast<decltype(&cblas_dgemm)>(dlsym(lib, "cblas_dgemm"))};
+        const auto set_threads =
+            reinterpret_cast<void (*)(int)>(dlsym(lib, "openblas_set_num_threads"));
+        if (!api.sgemm || !api.dgemm || !set_threads) return nullptr;
+        const int omp_threads = omp_get_max_threads();  // its OpenMP build resets the caller's
+        set_threads(1);
+        omp_set_num_threads(omp_threads);
+        return &api;
+    }();
+    return loaded;
+}
+#endif
+
+/// Whether a BLAS computes T's products: oneDNN's sgemm for float32 where descent is built with
+/// oneDNN, else OpenBLAS's when it loads.
+template <class T>
+bool blas_available() {
+#ifdef DESCENT_HAVE_ONEDNN
+    if constexpr (std::is_same_v<T, float>) return true;
+#endif
+#ifdef DESCENT_HAVE_OPENBLAS
+    return openblas() != nullptr;
 #else
-    (void)n, (void)k, (void)m;
     return false;
 #endif
 }
 
-#ifdef DESCENT_HAVE_OPENBLAS
-// OpenBLAS keeps one thread per call: descent splits the product itself (its own threads would
-// compete with OpenMP's for the same cores). Its OpenMP build also resets the caller's OpenMP
-// thread count when told, so that is put back.
-void single_threaded_openblas() {
-    static const bool once = [] {
-        const int omp_threads = omp_get_max_threads();
-        openblas_set_num_threads(1);
-        omp_set_num_threads(omp_threads);
-        return true;
-    }();
-    (void)once;
+// cblas counts in int: larger extents stay with Eigen.
+template <class T>
+bool blas_pays(std::int64_t n, std::int64_t k, std::int64_t m) {
+    return std::min(n, m) >= kBlasMinSide && k >= kBlasMinDepth && std::max({n, k, m}) <= INT_MAX &&
+           static_cast<double>(n) * static_cast<double>(m) * static_cast<double>(k) >=
+               static_cast<double>(kBlasMinWork) &&
+           blas_available<T>();
 }
 
+/// C = op(A)·op(B) by the BLAS of blas_available, row-major, on the calling thread.
 template <class T>
 void blas_call(bool ta, bool tb, std::int64_t n, std::int64_t m, std::int64_t k, const T* a,
                std::int64_t lda, const T* b, std::int64_t ldb, T* c, std::int64_t ldc) {
+#ifdef DESCENT_HAVE_ONEDNN
+    if constexpr (std::is_same_v<T, float>) {
+        dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', n, m, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+        return;
+    }
+#endif
+#ifdef DESCENT_HAVE_OPENBLAS
     const auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
     if constexpr (std::is_same_v<T, float>) {
-#ifdef DESCENT_HAVE_ONEDNN
-        (void)opa, (void)opb;
-        dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', n, m, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
-#else
-        cblas_sgemm(CblasRowMajor, opa, opb, int(n), int(m), int(k), 1.0f, a, int(lda), b, int(ldb),
-                    0.0f, c, int(ldc));
-#endif
+        openblas()->sgemm(CblasRowMajor, opa, opb, int(n), int(m), int(k), 1.0f, a, int(lda), b,
+                          int(ldb), 0.0f, c, int(ldc));
     } else {
-        cblas_dgemm(CblasRowMajor, opa, opb, int(n), int(m), int(k), 1.0, a, int(lda), b, int(ldb),
-                    0.0, c, int(ldc));
+        openblas()->dgemm(CblasRowMajor, opa, opb, int(n), int(m), int(k), 1.0, a, int(lda), b,
+                          int(ldb), 0.0, c, int(ldc));
     }
+#else
+    (void)ta, (void)tb, (void)n, (void)m, (void)k, (void)a, (void)lda, (void)b, (void)ldb, (void)c,
+        (void)ldc;
+#endif
 }
 
 // C's rows [r0, r1) need op(A)'s rows [r0, r1): rows of A, or columns of A when it is
@@ -114,7 +149,6 @@ void blas_call(bool ta, bool tb, std::int64_t n, std::int64_t m, std::int64_t k,
 template <class T>
 void blas_gemm(const T* a, std::int64_t ac, bool ta, const T* b, std::int64_t bc, bool tb, T* c,
                std::int64_t n, std::int64_t k, std::int64_t m, int threads) {
-    single_threaded_openblas();
     const bool by_rows = n >= m;
     const std::int64_t side = by_rows ? n : m;
     const int pieces = int(std::clamp<std::int64_t>(side / kBlasMinSide, 1, threads));
@@ -133,11 +167,10 @@ void blas_gemm(const T* a, std::int64_t ac, bool ta, const T* b, std::int64_t bc
     }
     parallel_for(pieces, pieces, [&](std::int64_t p, int) { piece(static_cast<int>(p)); });
 }
-#endif
 }  // namespace
 
-const char* gemm_kernel(std::int64_t n, std::int64_t k, std::int64_t m) {
-    return blas_pays(n, k, m) ? "blas" : "eigen";
+const char* gemm_kernel(std::int64_t n, std::int64_t k, std::int64_t m, bool float64) {
+    return (float64 ? blas_pays<double>(n, k, m) : blas_pays<float>(n, k, m)) ? "blas" : "eigen";
 }
 
 template <class T>
@@ -150,14 +183,12 @@ void gemm(const T* a, std::int64_t ar, std::int64_t ac, bool ta, const T* b, std
         return;
     }
     const double work = static_cast<double>(n) * static_cast<double>(m) * static_cast<double>(k);
-#ifdef DESCENT_HAVE_OPENBLAS
-    if (blas_pays(n, k, m)) {
+    if (blas_pays<T>(n, k, m)) {
         const int threads =
             work < static_cast<double>(parallel_threshold()) ? 1 : get_num_threads();
         blas_gemm(a, ac, ta, b, bc, tb, c, n, k, m, threads);
         return;
     }
-#endif
     // Eigen's own OpenMP split never starts. From the parallel threshold on, C is cut into
     // blocks of rows (or columns), their number fixed by the shape alone — Eigen's blocking of
     // the depth depends on a block's size, so the bits then do not depend on the thread count —

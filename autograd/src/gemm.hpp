@@ -13,8 +13,8 @@ template <class T>
 void gemm(const T* a, std::int64_t ar, std::int64_t ac, bool ta, const T* b, std::int64_t br,
           std::int64_t bc, bool tb, T* c);
 
-/// Which kernel a product of these extents (n·k times k·m) uses: "blas" (oneDNN's sgemm for
-/// float32 when built with oneDNN, else OpenBLAS's) or "eigen".
-const char* gemm_kernel(std::int64_t n, std::int64_t k, std::int64_t m);
+/// Which kernel a float32 (or float64) product of these extents (n·k times k·m) uses: "blas"
+/// (oneDNN's sgemm for float32 when built with oneDNN, else OpenBLAS's) or "eigen".
+const char* gemm_kernel(std::int64_t n, std::int64_t k, std::int64_t m, bool float64 = false);
 
 }  // namespace descent::detail

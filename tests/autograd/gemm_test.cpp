@@ -116,7 +116,11 @@ TEST_CASE("gemm: the kernel is chosen by extents", "[gemm]") {
         CHECK(std::string(dc::detail::gemm_kernel(e.n, e.k, e.m)) == "eigen");
     }
     const std::string large = dc::detail::gemm_kernel(256, 784, 256);
-    CHECK((large == "blas" || large == "eigen"));  // blas when built with OpenBLAS
+    CHECK((large == "blas" || large == "eigen"));  // blas when built with a BLAS
+#ifdef DESCENT_EXPECT_OPENBLAS
+    CHECK(large == "blas");
+    CHECK(std::string(dc::detail::gemm_kernel(256, 784, 256, true)) == "blas");  // loaded
+#endif
     CHECK(std::string(dc::detail::gemm_kernel(64, 64, 64)) == large);
     // Extents past cblas's int stay with Eigen.
     CHECK(std::string(dc::detail::gemm_kernel(16, std::int64_t{1} << 31, 16)) == "eigen");
