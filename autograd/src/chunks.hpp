@@ -27,4 +27,20 @@ void for_each_chunk(std::int64_t n, Body&& body) {
     });
 }
 
+/// body(start) for start = 0, block, 2·block, … < n (a block repeated over [0, n), as a bias
+/// over the rows of a matrix), whole blocks grouped into chunks of about kChunkElements.
+template <class Body>
+void for_each_block(std::int64_t n, std::int64_t block, Body&& body) {
+    const std::int64_t blocks = n / block,
+                       per_chunk = std::max<std::int64_t>(1, kChunkElements / block);
+    if (n <= kChunkElements || blocks == 1) {
+        for (std::int64_t s = 0; s < n; s += block) body(s);
+        return;
+    }
+    parallel_for_elements((blocks + per_chunk - 1) / per_chunk, n, [&](std::int64_t c) {
+        const std::int64_t last = std::min(blocks, (c + 1) * per_chunk);
+        for (std::int64_t i = c * per_chunk; i < last; ++i) body(i * block);
+    });
+}
+
 }  // namespace descent::kernel

@@ -184,14 +184,14 @@ void broadcast_apply(const Tensor& a, const Tensor& b, Tensor& z, F&& f) {
         });
     } else if (a_full && b.numel() > 0 && is_trailing_block(b.shape(), shape)) {
         const Eigen::Index block = b.numel();
-        for (Eigen::Index s = 0; s < n; s += block) {
+        for_each_block(n, block, [&](Eigen::Index s) {
             o.segment(s, block) = f(in<T>(a).segment(s, block), in<T>(b));
-        }
+        });
     } else if (b_full && a.numel() > 0 && is_trailing_block(a.shape(), shape)) {
         const Eigen::Index block = a.numel();
-        for (Eigen::Index s = 0; s < n; s += block) {
+        for_each_block(n, block, [&](Eigen::Index s) {
             o.segment(s, block) = f(in<T>(a), in<T>(b).segment(s, block));
-        }
+        });
     } else {
         o = f(in<T>(broadcast_copy(a, shape)), in<T>(broadcast_copy(b, shape)));
     }

@@ -88,14 +88,17 @@ TEST_CASE("elementwise ops over many chunks: every element, the same bits on 1 a
     // 3 chunks of 2^15 and a ragged tail, so the last chunk is partial and not a packet multiple
     const std::int64_t n = 3 * (std::int64_t{1} << 15) + 77;
     dc::manual_seed(5);
-    const dc::Tensor a = dc::randn({n}), b = dc::randn({n});
+    const dc::Tensor a = dc::randn({n}), b = dc::randn({n}), bias = dc::randn({7}),
+                     rows = dc::randn({14000, 7});
     const auto run = [&](int threads) {
         dc::set_num_threads(threads);
         const dc::Tensor x = a.detach().requires_grad_();
         const dc::Tensor y = dc::relu(x) + dc::exp(x) * b - 2.0;
         y.backward(dc::ones({n}));  // relu's backward, and x's two gradients summed in place
-        return std::vector<std::vector<double>>{y.to_vector(), x.grad().to_vector(),
-                                                dc::full({n}, 0.25).to_vector()};
+        // a bias [7] over the rows of a [14000, 7] matrix, either side of the op
+        return std::vector<std::vector<double>>{
+            y.to_vector(), x.grad().to_vector(), dc::full({n}, 0.25).to_vector(),
+            (rows + bias).to_vector(), (bias - rows).to_vector()};
     };
     const auto one = run(1);
     const auto two = run(2);
@@ -109,6 +112,11 @@ TEST_CASE("elementwise ops over many chunks: every element, the same bits on 1 a
         if (std::abs(one[0][k] - y) > 1e-6 * (4.0 + std::abs(e))) ++wrong;
         if (std::abs(one[1][k] - dx) > 1e-6 * (2.0 + std::abs(e))) ++wrong;
         if (one[2][k] != 0.25) ++wrong;
+    }
+    const std::vector<double> biases = bias.to_vector(), matrix = rows.to_vector();
+    for (std::size_t k = 0; k < matrix.size(); ++k) {  // float32 sums of float32 values
+        if (one[3][k] != double(float(matrix[k]) + float(biases[k % 7]))) ++wrong;
+        if (one[4][k] != double(float(biases[k % 7]) - float(matrix[k]))) ++wrong;
     }
     CHECK(wrong == 0);
 }
