@@ -1,7 +1,9 @@
 #include "batch_norm_training.hpp"
 
+#include <algorithm>
 #include <any>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "composed_backward.hpp"
@@ -25,24 +27,34 @@ Layout layout_of(const Tensor& x) {
     return {n, c, n * c == 0 ? 0 : x.numel() / (n * c)};
 }
 
-/// Σ over channel c of f(x[i], i) (in double) for the flat indices i of x[n][c][s]: position s
-/// of each sample in lane s mod 8 (the rest of a sample's positions in a ninth), then the lanes
-/// in order — a fixed order, and one the compiler vectorises.
-template <class T, class F>
-double channel_sum(const T* x, const Layout& l, std::int64_t c, F&& f) {
+/// (Σ f(x[i], i), Σ g(x[i], i)) over channel c (in double) for the flat indices i of
+/// x[n][c][s], in one pass: position s of each sample in lane s mod 8 (the rest of a sample's
+/// positions in a ninth), then the lanes in order — a fixed order, and one the compiler
+/// vectorises.
+template <class T, class F, class G>
+std::pair<double, double> channel_sums(const T* x, const Layout& l, std::int64_t c, F&& f, G&& g) {
     constexpr std::int64_t lanes = 8;
-    double partial[lanes] = {}, rest = 0;
+    double first[lanes] = {}, second[lanes] = {}, first_rest = 0, second_rest = 0;
     for (std::int64_t n = 0; n < l.N; ++n) {
         const std::int64_t at = (n * l.C + c) * l.S;
         std::int64_t s = 0;
         for (; s + lanes <= l.S; s += lanes) {
-            for (std::int64_t j = 0; j < lanes; ++j) partial[j] += f(x[at + s + j], at + s + j);
+            for (std::int64_t j = 0; j < lanes; ++j) {
+                first[j] += f(x[at + s + j], at + s + j);
+                second[j] += g(x[at + s + j], at + s + j);
+            }
         }
-        for (; s < l.S; ++s) rest += f(x[at + s], at + s);
+        for (; s < l.S; ++s) {
+            first_rest += f(x[at + s], at + s);
+            second_rest += g(x[at + s], at + s);
+        }
     }
-    double total = 0;
-    for (const double v : partial) total += v;
-    return total + rest;
+    double a = 0, b = 0;
+    for (std::int64_t j = 0; j < lanes; ++j) {
+        a += first[j];
+        b += second[j];
+    }
+    return {a + first_rest, b + second_rest};
 }
 
 /// y = x·scale_c + shift_c, or any per-channel affine map of two inputs: out = a·u + b·v + k.
@@ -71,9 +83,14 @@ Tensor forward_typed(const Tensor& x, const Tensor& weight, const Tensor& bias, 
     const T* b = bias.numel() > 0 ? bias.data<T>() : nullptr;
     const double m = static_cast<double>(l.values());
     parallel_for_elements(l.C, l.N * l.C * l.S, [&](std::int64_t c) {
-        const double mu = channel_sum(px, l, c, [](T v, auto) { return double(v); }) / m;
-        const double sigma2 =
-            channel_sum(px, l, c, [mu](T v, auto) { return (v - mu) * (v - mu); }) / m;
+        // one pass, shifted by one of the channel's values k (a few spreads from the mean at
+        // most), so that the sums do not cancel: μ = k + Σ(x − k)/M, σ² = Σ(x − k)²/M − (μ − k)²
+        const double k = l.values() > 0 ? double(px[c * l.S]) : 0.0;
+        const auto [sum, squares] = channel_sums(
+            px, l, c, [k](T v, auto) { return double(v) - k; },
+            [k](T v, auto) { return (double(v) - k) * (double(v) - k); });
+        const double mu = k + sum / m;
+        const double sigma2 = std::max(0.0, squares / m - (sum / m) * (sum / m));
         pm[c] = narrow<T>(mu);
         pv[c] = narrow<T>(sigma2);
         const double scale = (w ? double(w[c]) : 1.0) / std::sqrt(sigma2 + eps);
@@ -97,9 +114,9 @@ std::vector<Tensor> backward_typed(const Tensor& dy, const Tensor& x, const Tens
     const double m = static_cast<double>(l.values());
     parallel_for_elements(l.C, l.N * l.C * l.S, [&](std::int64_t c) {
         const double mu = pm[c], invstd = 1.0 / std::sqrt(double(pv[c]) + eps);
-        const double sum_dy = channel_sum(pg, l, c, [](T v, auto) { return double(v); });
-        const double sum_dy_xc =
-            channel_sum(pg, l, c, [px, mu](T v, std::int64_t i) { return v * (px[i] - mu); });
+        const auto [sum_dy, sum_dy_xc] = channel_sums(
+            pg, l, c, [](T v, auto) { return double(v); },
+            [px, mu](T v, std::int64_t i) { return v * (px[i] - mu); });
         pdw[c] = narrow<T>(sum_dy_xc * invstd);  // Σ dy·x̂
         pdb[c] = narrow<T>(sum_dy);              // Σ dy
         // dx = w·invstd·(dy − Σdy/M − (x − μ)·invstd²·Σdy(x − μ)/M), an affine map of dy and x

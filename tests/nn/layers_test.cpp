@@ -195,6 +195,32 @@ TEST_CASE("BatchNorm1d uses batch statistics in training and running ones in eva
                       Catch::Contains("more than one value"));
 }
 
+TEST_CASE("BatchNorm2d: batch statistics far from zero keep their accuracy", "[nn][batchnorm]") {
+    // The reference: the batch's own two-pass mean and variance from its float64 values.
+    // float64, values 10⁴ + 10⁻²·z: an unshifted one-pass Σx²/M − μ² has errors of ~10⁻⁸ (the
+    // ulp of x² ≈ 10⁸) in a variance of 10⁻⁴, ~10⁻⁴ in the output; the mean's own rounding
+    // (~10⁴·2⁻⁵³ over a spread of 10⁻²) bounds any method to ~10⁻¹⁰. float32, values 10² + z:
+    // the rounding of μ and of x/σ near 10² (ulp 2⁻¹⁷ ≈ 7.6·10⁻⁶) bounds the output to ~10⁻⁵.
+    dc::manual_seed(11);
+    const dc::Tensor z = dc::randn({6, 3, 5, 7}, {.dtype = dc::float64});
+    struct Case {
+        dc::Dtype dtype;
+        double offset, spread, tolerance;
+    };
+    for (const Case& c : {Case{dc::float64, 1e4, 1e-2, 1e-8}, Case{dc::float32, 1e2, 1.0, 1e-4}}) {
+        const dc::Tensor x = (z * c.spread + c.offset).to(c.dtype);
+        const dc::Tensor x64 = x.to(dc::float64);
+        const dc::Tensor mean = x64.mean({0, 2, 3}, true);
+        const dc::Tensor var = ((x64 - mean) * (x64 - mean)).mean({0, 2, 3}, true);
+        const dc::Tensor expected = (x64 - mean) / dc::sqrt(var + 1e-5 * c.spread * c.spread);
+        nn::BatchNorm2d bn(3, 1e-5 * c.spread * c.spread);
+        bn.to(c.dtype);
+        const dc::Tensor y = bn(x).to(dc::float64);
+        INFO(dc::dtype_name(c.dtype));
+        CHECK((y - expected).abs().max().item() < c.tolerance);
+    }
+}
+
 TEST_CASE("fine-tuning: frozen parameters stay unchanged bit for bit", "[nn][finetune]") {
     dc::manual_seed(4);
     nn::Sequential model{nn::Linear(4, 8), nn::Tanh(), nn::Linear(8, 8), nn::Tanh(),
