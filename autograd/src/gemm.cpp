@@ -8,13 +8,16 @@
 
 #include "gemm.hpp"
 
+#include <fmt/format.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <climits>
+#include <new>
 #include <type_traits>
 
 #include "descent/eigen.hpp"
+#include "descent/error.hpp"
 #include "descent/threads.hpp"
 #include "threads_internal.hpp"
 
@@ -125,7 +128,13 @@ void blas_call(bool ta, bool tb, std::int64_t n, std::int64_t m, std::int64_t k,
                std::int64_t lda, const T* b, std::int64_t ldb, T* c, std::int64_t ldc) {
 #ifdef DESCENT_HAVE_ONEDNN
     if constexpr (std::is_same_v<T, float>) {
-        dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', n, m, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+        const dnnl_status_t status =
+            dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', n, m, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+        if (status == dnnl_out_of_memory) throw std::bad_alloc();
+        if (status != dnnl_success) {
+            throw Error(fmt::format("matmul: oneDNN's sgemm failed on {} x {} x {} (status {})", n,
+                                    k, m, static_cast<int>(status)));
+        }
         return;
     }
 #endif
