@@ -9,7 +9,6 @@
 #include "gemm.hpp"
 
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <climits>
@@ -90,9 +89,8 @@ const OpenBlas* openblas() {
         const auto set_threads =
             reinterpret_cast<void (*)(int)>(dlsym(lib, "openblas_set_num_threads"));
         if (!api.sgemm || !api.dgemm || !set_threads) return nullptr;
-        const int omp_threads = omp_get_max_threads();  // its OpenMP build resets the caller's
+        const OneOpenMpThread keep;  // puts back the caller's count, which its OpenMP build resets
         set_threads(1);
-        omp_set_num_threads(omp_threads);
         return &api;
     }();
     return loaded;

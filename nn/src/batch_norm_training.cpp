@@ -1,6 +1,5 @@
 #include "batch_norm_training.hpp"
 
-#include <algorithm>
 #include <any>
 #include <cmath>
 #include <utility>
@@ -83,14 +82,15 @@ Tensor forward_typed(const Tensor& x, const Tensor& weight, const Tensor& bias, 
     const T* b = bias.numel() > 0 ? bias.data<T>() : nullptr;
     const double m = static_cast<double>(l.values());
     parallel_for_elements(l.C, l.N * l.C * l.S, [&](std::int64_t c) {
-        // one pass, shifted by one of the channel's values k (a few spreads from the mean at
-        // most), so that the sums do not cancel: μ = k + Σ(x − k)/M, σ² = Σ(x − k)²/M − (μ − k)²
+        // one pass, shifted by one of the channel's values k, so that the sums cancel only as
+        // far as k lies from the mean: μ = k + Σ(x − k)/M, σ² = Σ(x − k)²/M − (μ − k)²
         const double k = l.values() > 0 ? double(px[c * l.S]) : 0.0;
         const auto [sum, squares] = channel_sums(
             px, l, c, [k](T v, auto) { return double(v) - k; },
             [k](T v, auto) { return (double(v) - k) * (double(v) - k); });
         const double mu = k + sum / m;
-        const double sigma2 = std::max(0.0, squares / m - (sum / m) * (sum / m));
+        const double difference = squares / m - (sum / m) * (sum / m);
+        const double sigma2 = difference < 0.0 ? 0.0 : difference;  // rounding below 0; NaN stays
         pm[c] = narrow<T>(mu);
         pv[c] = narrow<T>(sigma2);
         const double scale = (w ? double(w[c]) : 1.0) / std::sqrt(sigma2 + eps);

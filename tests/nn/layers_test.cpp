@@ -221,6 +221,23 @@ TEST_CASE("BatchNorm2d: batch statistics far from zero keep their accuracy", "[n
     }
 }
 
+TEST_CASE("BatchNorm2d: a NaN in a channel reaches its running statistics, as in torch",
+          "[nn][batchnorm]") {
+    dc::Tensor x = dc::randn({4, 2, 3, 3}, {.dtype = dc::float64});
+    x = dc::where(dc::arange(0, 72, 1, {.dtype = dc::float64}).reshape({4, 2, 3, 3}) == 4.0,
+                  dc::full({4, 2, 3, 3}, std::nan(""), {.dtype = dc::float64}), x);  // channel 0
+    nn::BatchNorm2d bn(2);
+    bn.to(dc::float64);
+    bn(x);
+    const auto stats = bn.state_dict();
+    REQUIRE(stats[2].first == "running_mean");
+    REQUIRE(stats[3].first == "running_var");
+    CHECK(std::isnan(stats[2].second.to_vector()[0]));
+    CHECK(std::isnan(stats[3].second.to_vector()[0]));
+    CHECK(std::isfinite(stats[2].second.to_vector()[1]));
+    CHECK(std::isfinite(stats[3].second.to_vector()[1]));
+}
+
 TEST_CASE("fine-tuning: frozen parameters stay unchanged bit for bit", "[nn][finetune]") {
     dc::manual_seed(4);
     nn::Sequential model{nn::Linear(4, 8), nn::Tanh(), nn::Linear(8, 8), nn::Tanh(),
